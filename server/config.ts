@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+const ConfigSchema = z.object({
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Base URL put into QR codes; when unset, the first LAN address is used. */
+  PUBLIC_URL: z.url().optional(),
+  DATA_DIR: z.string().default('./data'),
+  /** scrypt cost exponent for admin passwords: N = 2^SCRYPT_LOG_N. Tests lower it for speed. */
+  SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
+  SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(12),
+  /** Default k of the live tally's k-anonymity rule for new meetings. */
+  LIVE_K: z.coerce.number().int().min(2).max(50).default(5),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+});
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Parse configuration once; nothing else in the server reads process.env. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,80 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Random bytes come from a dependency so tests can pin them; production passes crypto.randomBytes. */
+export type RandomSource = (bytes: number) => Buffer;
+
+/** Letters and digits that cannot be mistaken for one another (no 0/O, 1/I/L). 31 symbols: a prime. */
+export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+const P = CODE_ALPHABET.length;
+
+export const TOKEN_BYTES = 16;
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+export function newToken(random: RandomSource): string {
+  return random(TOKEN_BYTES).toString('base64url');
+}
+
+/** A random key for a row: hex of 16 random bytes, so storage order says nothing about insertion order. */
+export function newRowId(random: RandomSource): string {
+  return random(16).toString('hex');
+}
+
+function randomSymbols(random: RandomSource, n: number): string {
+  // Rejection sampling keeps every symbol equally likely.
+  let out = '';
+  while (out.length < n) {
+    for (const b of random(n * 2)) {
+      if (b < 248 && out.length < n) out += CODE_ALPHABET[b % P];
+    }
+  }
+  return out;
+}
+
+/** Weighted sum mod 31: catches every single wrong symbol and every swap of two neighbours. */
+export function checkSymbol(body: string): string {
+  let sum = 0;
+  for (let i = 0; i < body.length; i++) sum += (i + 1) * CODE_ALPHABET.indexOf(body[i]!);
+  return CODE_ALPHABET[sum % P]!;
+}
+
+/** 7 random symbols and a check symbol. */
+export function newShortCode(random: RandomSource): string {
+  const body = randomSymbols(random, 7);
+  return body + checkSymbol(body);
+}
+
+export function formatShortCode(code: string): string {
+  return `${code.slice(0, 4)}-${code.slice(4)}`;
+}
+
+/** Upper-case, drop spaces and dashes; null when it cannot be a short code (bad symbol or check). */
+export function normalizeShortCode(input: string): string | null {
+  const code = input.toUpperCase().replace(/[\s-]/g, '');
+  if (code.length !== 8 || [...code].some((c) => !CODE_ALPHABET.includes(c))) return null;
+  return checkSymbol(code.slice(0, 7)) === code[7] ? code : null;
+}
+
+/** A receipt: 10 symbols derived from the phone's own secret, so a lost reply gets the same one again. */
+export function receiptFromNonce(pepper: Buffer, nonce: string): string {
+  const mac = createHmac('sha256', pepper).update(`receipt:${nonce}`).digest();
+  let out = '';
+  for (let i = 0; out.length < 10; i++) out += CODE_ALPHABET[mac[i]! % P];
+  return `${out.slice(0, 5)}-${out.slice(5)}`;
+}
+
+export function normalizeReceipt(input: string): string | null {
+  const r = input.toUpperCase().replace(/[\s-]/g, '');
+  if (r.length !== 10 || [...r].some((c) => !CODE_ALPHABET.includes(c))) return null;
+  return `${r.slice(0, 5)}-${r.slice(5)}`;
+}
+
+/** Keyed hash of a secret: the database never holds a token, short code or receipt, and a copy of it alone cannot test guesses. */
+export function hashSecret(pepper: Buffer, purpose: 'token' | 'code' | 'receipt' | 'retry' | 'session', value: string): string {
+  return createHmac('sha256', pepper).update(`${purpose}:${value}`).digest('base64url');
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

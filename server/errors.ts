@@ -1,0 +1,63 @@
+/**
+ * The one registry of domain errors: each code has an HTTP status and the Chinese words a user reads.
+ * Services throw DomainError(code); the error handler turns it into { error: { code, message } }.
+ */
+export const ERRORS = {
+  // generic
+  VALIDATION: [400, '提交的内容格式不正确'],
+  NOT_FOUND: [404, '未找到该记录'],
+  INTERNAL: [500, '服务器暂时出现问题，请稍后再试；如果一直出现，请联系镇党委办公室'],
+  RATE_LIMITED: [429, '操作太频繁，请稍等片刻再试'],
+  // accounts and sessions
+  UNAUTHENTICATED: [401, '请先登录'],
+  FORBIDDEN: [403, '您没有权限进行此操作'],
+  CSRF: [403, '页面已过期，请刷新页面后重试'],
+  BAD_LOGIN: [401, '用户名或密码不正确'],
+  SETUP_DONE: [409, '系统已完成初始设置，请直接登录'],
+  SETUP_CODE: [403, '初始设置码不正确，请查看服务器启动时显示的设置码'],
+  USERNAME_TAKEN: [409, '该用户名已被使用'],
+  ORIGIN: [403, '请求来源不正确'],
+  PASSWORD_WEAK: [400, '密码至少需要 8 个字符'],
+  ACCOUNT_DISABLED: [403, '该账号已停用，请联系镇党委办公室'],
+  CANNOT_DISABLE_SELF: [409, '不能停用自己正在使用的账号'],
+  NOT_INSPECTOR: [400, '只能为考察组账号分配会议；镇党委账号本来就可以查看全部会议'],
+  // set-up
+  TEMPLATE_INVALID: [400, '测评表模板设置有误'],
+  NO_SECRETARY: [409, '该单位尚未设置党组织书记，无法生成第三部分测评表'],
+  NO_TEAM: [409, '该单位尚未录入班子成员'],
+  // meeting lifecycle
+  BAD_STATE: [409, '会议当前状态不允许此操作'],
+  QUORUM_NOT_MET: [409, '签到人数未达到规定人数，不能开始测评'],
+  OVERRIDE_REASON: [400, '请填写不足规定人数仍开始测评的理由'],
+  MEETING_SEALED: [409, '会议已封存，不能再作任何修改'],
+  ALREADY_SIGNED_IN: [409, '此人已签到'],
+  ROSTER_IMPORT: [400, '签到名单有错误，请按提示修改后重新导入'],
+  // voting
+  TOKEN_INVALID: [404, '二维码或测评码无效，请核对后重试，或向工作人员求助'],
+  TOKEN_USED: [409, '您已完成测评，此二维码不能再次使用'],
+  VOTING_NOT_OPEN: [409, '测评尚未开始，请等待主持人宣布开始测评'],
+  VOTING_CLOSED: [409, '测评已经结束，不能再提交'],
+  REHEARSAL_EXPIRED: [409, '这是演练用二维码，正式测评已开始，请使用正式发放的二维码'],
+  BALLOT_LIMIT: [409, '收回票数已达到发出票数，不能再提交'],
+  BALLOT_INVALID: [400, '测评表填写不完整或不符合要求'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  /** `message` overrides the registry's words when the refusal can say more (which part, which subject). */
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
+    super(message ?? ERRORS[code][1]);
+    this.code = code;
+    this.status = ERRORS[code][0];
+    this.details = details;
+  }
+}
+
+export function errorBody(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
+  return { error: { code, message: message ?? ERRORS[code][1], ...(details ? { details } : {}) } };
+}

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { openDatabase } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { lanAddresses, publicBaseUrl } from './net.ts';
+import { CODE_ALPHABET } from './credentials/secrets.ts';
+import { seedDemo } from './demo/demo.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The keyed-hash secret lives beside the database, not in it: a copy of the .db file alone cannot test guessed codes. */
+function loadOrCreatePepper(dataDir: string): Buffer {
+  const file = path.join(dataDir, 'secret.key');
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  }
+  chmodSync(file, 0o600);
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+}
+
+function newSetupCode(): string {
+  return [...randomBytes(10)].map((b) => CODE_ALPHABET[b % CODE_ALPHABET.length]).join('');
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const demo = process.argv.includes('--demo');
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  const file = path.join(config.DATA_DIR, 'ceping.db');
+  const { db, sqlite } = openDatabase(file);
+  await migrateToLatest(db);
+  const pepper = loadOrCreatePepper(config.DATA_DIR);
+
+  const hasAdmin = (await db.selectFrom('admins').select('id').limit(1).execute()).length > 0;
+  const setupCode = hasAdmin ? null : newSetupCode();
+  const app = await buildApp({ config, db, sqlite, pepper, setupCode, version });
+
+  let demoLogin: string | null = null;
+  if (demo) {
+    let actorId: number | null = null;
+    if (setupCode) {
+      const admin = await app.services.auth.setupFirstAdmin(setupCode, { username: 'admin', displayName: '演示管理员', password: 'ceping-demo' });
+      actorId = admin.admin.id;
+      demoLogin = '演示账号 admin / 密码 ceping-demo（仅供演示，正式使用请另建数据目录）';
+    }
+    await seedDemo(app.services, actorId);
+  }
+
+  const close = async (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await db.destroy();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void close('SIGINT'));
+  process.once('SIGTERM', () => void close('SIGTERM'));
+
+  await app.listen({ host: config.HOST, port: config.PORT });
+  const base = publicBaseUrl(config.PUBLIC_URL, config.PORT);
+  const lines = [
+    '',
+    `Ceping ${version} 民主测评系统已启动`,
+    `  管理页面 (admin):      http://127.0.0.1:${config.PORT}/admin/`,
+    ...lanAddresses().map((a) => `  局域网地址 (LAN):     http://${a}:${config.PORT}/`),
+    `  二维码中的地址 (QR):   ${base}/v/`,
+    `  数据文件 (data):       ${path.resolve(file)}`,
+  ];
+  if (setupCode && !demoLogin) lines.push(`  首次设置码 (one-time setup code for the first admin): ${setupCode}`);
+  if (demoLogin) lines.push(`  ${demoLogin}`);
+  lines.push('');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`Ceping failed to start: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

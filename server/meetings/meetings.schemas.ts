@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+export const MeetingParams = z.object({ id: z.coerce.number().int().positive() });
+export const UnitParams = z.object({ unitId: z.coerce.number().int().positive() });
+
+export const MeetingInput = z.object({
+  plannedAt: z.string().max(40).nullable().optional(),
+  location: z.string().trim().max(60).optional(),
+  inspectionTeam: z.string().trim().max(100).optional(),
+  liveK: z.number().int().min(2).max(50).optional(),
+  projectorShowsDistributions: z.boolean().optional(),
+});
+
+export const Meeting = z.object({
+  id: z.number(),
+  unitId: z.number(),
+  unitName: z.string(),
+  unitKind: z.enum(['village', 'community', 'station']),
+  campaignId: z.number(),
+  year: z.number(),
+  township: z.string(),
+  state: z.enum(['draft', 'signin', 'voting', 'closed', 'sealed']),
+  stateLabel: z.string(),
+  plannedAt: z.string().nullable(),
+  location: z.string(),
+  inspectionTeam: z.string(),
+  liveK: z.number(),
+  projectorShowsDistributions: z.boolean(),
+  quorum: z.object({ needed: z.number(), text: z.string(), met: z.boolean() }),
+  quorumOverrideReason: z.string().nullable(),
+  turnout: z.object({ expected: z.number(), present: z.number(), issued: z.number(), returned: z.number(), paper: z.number() }),
+  signinStartedAt: z.string().nullable(),
+  votingOpenedAt: z.string().nullable(),
+  votingClosedAt: z.string().nullable(),
+  sealedAt: z.string().nullable(),
+});
+
+export const OpenVotingBody = z.object({ overrideReason: z.string().trim().max(500).nullable().optional() });
+export const GuardResponse = z.object({
+  ok: z.boolean(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  needed: z.number().optional(),
+  present: z.number().optional(),
+});
+
+export const AuditEntry = z.object({
+  id: z.number(),
+  at: z.string(),
+  event: z.string(),
+  meetingId: z.number().nullable(),
+  actor: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()),
+});

@@ -1,0 +1,190 @@
+import type { ServiceDeps } from '../services.ts';
+import { DomainError } from '../errors.ts';
+import { appendAudit, listAudit } from '../audit/audit.repository.ts';
+import { AuditEvent } from '../audit/audit.events.ts';
+import { Template } from '../forms/form.schemas.ts';
+import { resolveForm } from '../forms/resolve-form.ts';
+import * as setupRepo from '../setup/setup.repository.ts';
+import { readTally } from '../counting/tally.repository.ts';
+import { computeResults, CountingError, sumRows, tallyIncrements, type Results } from '../counting/tally.ts';
+import { listBallots } from '../ballots/ballots.repository.ts';
+import type { BallotService } from '../ballots/ballots.service.ts';
+import type { NormalizedPackage } from '../ballots/validate-package.ts';
+import type { LiveHub } from '../live/live.hub.ts';
+import { canEditSetup, canOpenVoting, canSeal, canStartSignIn, type Guard } from './lifecycle.ts';
+import * as repo from './meetings.repository.ts';
+import { formOf, toMeetingView, turnoutOf, type MeetingView } from './meeting.view.ts';
+import type { AdminPrincipal } from '../auth/auth.guard.ts';
+
+function must(g: Guard): void {
+  if (!g.ok) throw new DomainError(g.reason, g.message, g.needed !== undefined ? { needed: g.needed, present: g.present } : undefined);
+}
+
+export interface MeetingInput {
+  plannedAt?: string | null | undefined;
+  location?: string | undefined;
+  inspectionTeam?: string | undefined;
+  liveK?: number | undefined;
+  projectorShowsDistributions?: boolean | undefined;
+}
+
+/** The meeting's lifecycle: draft → sign-in → voting → closed → sealed. */
+export class MeetingService {
+  readonly #d: ServiceDeps;
+  readonly #ballots: BallotService;
+
+  constructor(deps: ServiceDeps, _live: LiveHub, ballots: BallotService) {
+    this.#d = deps;
+    this.#ballots = ballots;
+  }
+
+  async #row(id: number) {
+    const m = await repo.findMeeting(this.#d.db, id);
+    if (!m) throw new DomainError('NOT_FOUND');
+    return m;
+  }
+
+  async get(id: number): Promise<MeetingView> {
+    return toMeetingView(await this.#row(id));
+  }
+
+  async list(admin: AdminPrincipal, filter: { unitId?: number | undefined } = {}): Promise<MeetingView[]> {
+    const ids = await repo.listMeetingIds(this.#d.db, {
+      ...(admin.role === 'inspector' ? { adminId: admin.id } : {}),
+      ...(filter.unitId !== undefined ? { unitId: filter.unitId } : {}),
+    });
+    return Promise.all(ids.map((r) => this.get(r.id)));
+  }
+
+  async create(actorId: number | null, unitId: number, input: MeetingInput): Promise<MeetingView> {
+    if (!(await setupRepo.findUnit(this.#d.db, unitId))) throw new DomainError('NOT_FOUND');
+    const id = await this.#d.db.transaction().execute(async (trx) => {
+      const { id } = await repo.insertMeeting(trx, {
+        unitId,
+        plannedAt: input.plannedAt ?? null,
+        location: input.location ?? '',
+        inspectionTeam: input.inspectionTeam ?? '',
+        liveK: input.liveK ?? this.#d.config.LIVE_K,
+        projectorShowsDistributions: input.projectorShowsDistributions ?? false,
+        createdAt: this.#d.now().toISOString(),
+      });
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: id, event: AuditEvent.MEETING_CREATED, detail: { unitId } });
+      return id;
+    });
+    return this.get(id);
+  }
+
+  async update(actorId: number, id: number, input: MeetingInput): Promise<MeetingView> {
+    const m = await this.#row(id);
+    // k and the projector setting may change until voting opens; the rest only while in draft.
+    const late = input.liveK !== undefined || input.projectorShowsDistributions !== undefined;
+    const early = input.plannedAt !== undefined || input.location !== undefined || input.inspectionTeam !== undefined;
+    if (early) must(canEditSetup(m.state));
+    if (late && !['draft', 'signin'].includes(m.state)) must({ ok: false, reason: 'BAD_STATE', message: '测评开始后不能再修改此设置' });
+    await this.#d.db.transaction().execute(async (trx) => {
+      await repo.updateMeeting(trx, id, {
+        ...(input.plannedAt !== undefined ? { planned_at: input.plannedAt } : {}),
+        ...(input.location !== undefined ? { location: input.location } : {}),
+        ...(input.inspectionTeam !== undefined ? { inspection_team: input.inspectionTeam } : {}),
+        ...(input.liveK !== undefined ? { live_k: input.liveK } : {}),
+        ...(input.projectorShowsDistributions !== undefined ? { projector_shows_distributions: input.projectorShowsDistributions ? 1 : 0 } : {}),
+      });
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: id, event: AuditEvent.MEETING_UPDATED, detail: { ...input } });
+    });
+    return this.get(id);
+  }
+
+  /** Start sign-in: the form is resolved from the template and the unit's team, and frozen for this meeting. */
+  async startSignIn(actorId: number, id: number): Promise<MeetingView> {
+    const m = await this.#row(id);
+    must(canStartSignIn(m.state));
+    const campaign = await setupRepo.findCampaign(this.#d.db, m.campaign_id);
+    const unit = await setupRepo.findUnit(this.#d.db, m.unit_id);
+    if (!campaign || !unit) throw new DomainError('NOT_FOUND');
+    const members = await setupRepo.listMembers(this.#d.db, [unit.id]);
+    const form = resolveForm(Template.parse(JSON.parse(campaign.template_json)), {
+      name: unit.name,
+      members: members.map((x) => ({ id: x.id, name: x.name, position: x.position, isSecretary: x.is_secretary === 1 })),
+      reserveCandidates: JSON.parse(unit.reserve_candidates_json) as string[],
+    });
+    await this.#d.db.transaction().execute(async (trx) => {
+      const r = await repo.transitionMeeting(trx, id, 'draft', {
+        state: 'signin', form_json: JSON.stringify(form), signin_started_at: this.#d.now().toISOString(),
+      });
+      if (r.numUpdatedRows !== 1n) throw new DomainError('BAD_STATE');
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: id, event: AuditEvent.SIGNIN_STARTED });
+    });
+    await this.#ballots.publishTurnout(id);
+    return this.get(id);
+  }
+
+  /** Check the opening guard without acting, so the page can show the reason before the click. */
+  async openVotingGuard(id: number, overrideReason?: string | null): Promise<Guard> {
+    const m = await this.#row(id);
+    const t = turnoutOf(m);
+    return canOpenVoting({ state: m.state, unitKind: m.unit_kind, rosterSize: t.expected, signedIn: t.present, overrideReason: overrideReason ?? null });
+  }
+
+  async openVoting(actorId: number, id: number, overrideReason?: string | null): Promise<MeetingView> {
+    await this.#d.db.transaction().execute(async (trx) => {
+      const m = await repo.findMeeting(trx, id);
+      if (!m) throw new DomainError('NOT_FOUND');
+      const t = turnoutOf(m);
+      const plain = canOpenVoting({ state: m.state, unitKind: m.unit_kind, rosterSize: t.expected, signedIn: t.present });
+      const guard = plain.ok ? plain : canOpenVoting({ state: m.state, unitKind: m.unit_kind, rosterSize: t.expected, signedIn: t.present, overrideReason: overrideReason ?? null });
+      must(guard);
+      const overridden = !plain.ok;
+      await repo.transitionMeeting(trx, id, 'signin', {
+        state: 'voting',
+        voting_opened_at: this.#d.now().toISOString(),
+        quorum_override_reason: overridden ? overrideReason!.trim() : null,
+      });
+      await appendAudit(trx, {
+        at: this.#d.now(),
+        actorId,
+        meetingId: id,
+        event: overridden ? AuditEvent.VOTING_OPENED_OVERRIDE : AuditEvent.VOTING_OPENED,
+        detail: overridden ? { reason: overrideReason!.trim(), present: t.present, needed: plain.ok ? 0 : plain.needed } : { present: t.present },
+      });
+    });
+    await this.#ballots.publishTurnout(id);
+    return this.get(id);
+  }
+
+  async closeVoting(actorId: number, id: number): Promise<MeetingView> {
+    await this.#ballots.closeVoting(actorId, id);
+    return this.get(id);
+  }
+
+  /** Final figures, once voting has closed. Counters and a recount of the stored ballots must agree. */
+  async results(id: number): Promise<Results> {
+    const m = await this.#row(id);
+    if (m.state !== 'closed' && m.state !== 'sealed') throw new DomainError('BAD_STATE', '测评结束后才能查看最终结果');
+    const form = formOf(m)!;
+    const counters = await readTally(this.#d.db, id);
+    const results = computeResults(form, counters, turnoutOf(m));
+    const ballots = await listBallots(this.#d.db, id);
+    const recount = computeResults(form, sumRows(ballots.flatMap((b) => tallyIncrements(form, JSON.parse(b.package_json) as NormalizedPackage))), turnoutOf(m));
+    if (JSON.stringify(recount) !== JSON.stringify(results)) throw new CountingError(`meeting ${id}: counters differ from a recount of the ballots`);
+    return results;
+  }
+
+  /** Seal after the final checks; afterwards nothing about the meeting can change. */
+  async seal(actorId: number, id: number): Promise<MeetingView> {
+    const m = await this.#row(id);
+    must(canSeal(m.state));
+    await this.results(id);
+    await this.#d.db.transaction().execute(async (trx) => {
+      const r = await repo.transitionMeeting(trx, id, 'closed', { state: 'sealed', sealed_at: this.#d.now().toISOString() });
+      if (r.numUpdatedRows !== 1n) throw new DomainError('BAD_STATE');
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: id, event: AuditEvent.MEETING_SEALED, detail: { returned: m.cast_count } });
+    });
+    await this.#ballots.publishTurnout(id);
+    return this.get(id);
+  }
+
+  async audit(id: number) {
+    await this.#row(id);
+    return listAudit(this.#d.db, { meetingId: id });
+  }
+}

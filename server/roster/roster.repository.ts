@@ -1,0 +1,45 @@
+import { sql } from 'kysely';
+import type { DbOrTrx } from '../db/database.ts';
+
+export function listEntries(db: DbOrTrx, meetingId: number) {
+  return db.selectFrom('roster_entries').selectAll().where('meeting_id', '=', meetingId).orderBy('sort_order').orderBy('id').execute();
+}
+
+export type RosterEntryRow = Awaited<ReturnType<typeof listEntries>>[number];
+
+export async function insertEntries(db: DbOrTrx, meetingId: number, rows: { name: string; category: string; note: string; walkIn: boolean }[]) {
+  if (rows.length === 0) return [];
+  const { max } = await db
+    .selectFrom('roster_entries')
+    .select((eb) => eb.fn.max<number | null>('sort_order').as('max'))
+    .where('meeting_id', '=', meetingId)
+    .executeTakeFirstOrThrow();
+  const start = (max ?? 0) + 1;
+  return db
+    .insertInto('roster_entries')
+    .values(rows.map((r, i) => ({ meeting_id: meetingId, name: r.name, category: r.category, note: r.note, walk_in: r.walkIn ? 1 : 0, sort_order: start + i })))
+    .returning('id')
+    .execute();
+}
+
+export function findEntry(db: DbOrTrx, meetingId: number, entryId: number) {
+  return db.selectFrom('roster_entries').selectAll().where('meeting_id', '=', meetingId).where('id', '=', entryId).executeTakeFirst();
+}
+
+export function deleteUnsignedEntry(db: DbOrTrx, meetingId: number, entryId: number) {
+  return db.deleteFrom('roster_entries').where('meeting_id', '=', meetingId).where('id', '=', entryId).where('signed_in', '=', 0).executeTakeFirst();
+}
+
+export function deleteAllUnsigned(db: DbOrTrx, meetingId: number) {
+  return db.deleteFrom('roster_entries').where('meeting_id', '=', meetingId).where('signed_in', '=', 0).execute();
+}
+
+/** Mark signed in; succeeds once per entry (the caller checks numUpdatedRows). */
+export function markSignedIn(db: DbOrTrx, meetingId: number, entryId: number) {
+  return db.updateTable('roster_entries').set({ signed_in: 1 }).where('meeting_id', '=', meetingId).where('id', '=', entryId).where('signed_in', '=', 0).executeTakeFirst();
+}
+
+/** One sign-in issues exactly one ballot (a QR, a printed slip or a paper form): 发出 never exceeds 实到. */
+export function countIssued(db: DbOrTrx, meetingId: number) {
+  return db.updateTable('meetings').set({ issued_count: sql`issued_count + 1` }).where('id', '=', meetingId).executeTakeFirst();
+}

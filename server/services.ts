@@ -1,0 +1,54 @@
+import type Database from 'better-sqlite3';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config.ts';
+import type { Db } from './db/database.ts';
+import type { RandomSource } from './credentials/secrets.ts';
+import { AuthService } from './auth/auth.service.ts';
+import { SetupService } from './setup/setup.service.ts';
+import { MeetingService } from './meetings/meetings.service.ts';
+import { RosterService } from './roster/roster.service.ts';
+import { BallotService } from './ballots/ballots.service.ts';
+import { LiveHub } from './live/live.hub.ts';
+
+export interface ServiceDeps {
+  config: Config;
+  db: Db;
+  sqlite: Database.Database;
+  pepper: Buffer;
+  now: () => Date;
+  random: RandomSource;
+  log: FastifyBaseLogger;
+  setupCode?: string | null;
+}
+
+export interface Services {
+  auth: AuthService;
+  setup: SetupService;
+  meetings: MeetingService;
+  roster: RosterService;
+  ballots: BallotService;
+  live: LiveHub;
+  close(): Promise<void>;
+}
+
+/** Wire the services once; routes receive them and hold no rules of their own. */
+export function buildServices(deps: ServiceDeps): Services {
+  const live = new LiveHub();
+  const auth = new AuthService(deps);
+  const setup = new SetupService(deps);
+  const ballots = new BallotService(deps, live);
+  const meetings = new MeetingService(deps, live, ballots);
+  const roster = new RosterService(deps, live, ballots);
+  return {
+    auth,
+    setup,
+    meetings,
+    roster,
+    ballots,
+    live,
+    async close() {
+      await ballots.flush();
+      live.closeAll();
+    },
+  };
+}

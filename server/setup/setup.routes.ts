@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import type { App } from '../app.ts';
+import { requireAdmin } from '../auth/auth.guard.ts';
+import {
+  Campaign, CampaignDetail, CampaignInput, FormPreview, IdParams, TeamInput, TemplateBody, Unit, UnitInput, UnitPatch,
+} from './setup.schemas.ts';
+
+export async function setupRoutes(app: App): Promise<void> {
+  const setup = app.services.setup;
+  const township = { preHandler: requireAdmin('township') };
+  const anyAdmin = { preHandler: requireAdmin() };
+
+  app.get('/api/campaigns', { ...anyAdmin, schema: { response: { 200: z.object({ campaigns: z.array(Campaign) }) } } }, async () => ({
+    campaigns: await setup.listCampaigns(),
+  }));
+
+  app.post('/api/campaigns', { ...township, schema: { body: CampaignInput, response: { 201: Campaign } } }, async (req, reply) =>
+    reply.status(201).send(await setup.createCampaign(req.admin!.id, req.body)),
+  );
+
+  app.get('/api/campaigns/:id', { ...anyAdmin, schema: { params: IdParams, response: { 200: CampaignDetail } } }, async (req) =>
+    setup.getCampaign(req.params.id),
+  );
+
+  app.put('/api/campaigns/:id/template', { ...township, schema: { params: IdParams, body: TemplateBody, response: { 200: Campaign } } }, async (req) =>
+    setup.updateTemplate(req.admin!.id, req.params.id, req.body.template),
+  );
+
+  app.post('/api/campaigns/:id/units', { ...township, schema: { params: IdParams, body: UnitInput, response: { 201: Unit } } }, async (req, reply) =>
+    reply.status(201).send(await setup.createUnit(req.admin!.id, req.params.id, req.body)),
+  );
+
+  app.get('/api/units/:id', { ...anyAdmin, schema: { params: IdParams, response: { 200: Unit } } }, async (req) => setup.getUnit(req.params.id));
+
+  app.patch('/api/units/:id', { ...township, schema: { params: IdParams, body: UnitPatch, response: { 200: Unit } } }, async (req) =>
+    setup.updateUnit(req.admin!.id, req.params.id, req.body),
+  );
+
+  app.delete('/api/units/:id', { ...township, schema: { params: IdParams } }, async (req, reply) => {
+    await setup.deleteUnit(req.admin!.id, req.params.id);
+    return reply.status(204).send();
+  });
+
+  app.put('/api/units/:id/team', { ...township, schema: { params: IdParams, body: TeamInput, response: { 200: Unit } } }, async (req) =>
+    setup.replaceTeam(req.admin!.id, req.params.id, req.body.members),
+  );
+
+  app.get('/api/units/:id/form-preview', { ...anyAdmin, schema: { params: IdParams, response: { 200: FormPreview } } }, async (req) => ({
+    form: await setup.previewForm(req.params.id),
+  }));
+}

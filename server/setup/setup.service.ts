@@ -1,0 +1,143 @@
+import type { ServiceDeps } from '../services.ts';
+import { DomainError } from '../errors.ts';
+import { appendAudit } from '../audit/audit.repository.ts';
+import { AuditEvent } from '../audit/audit.events.ts';
+import { Template, type Form } from '../forms/form.schemas.ts';
+import { standardTemplate } from '../forms/standard-template.ts';
+import { resolveForm } from '../forms/resolve-form.ts';
+import type { UnitKind } from '../db/schema.ts';
+import * as repo from './setup.repository.ts';
+import type { Campaign, TeamMember, Unit } from './setup.schemas.ts';
+
+type CampaignRow = Awaited<ReturnType<typeof repo.findCampaign>> & {};
+type UnitRow = Awaited<ReturnType<typeof repo.findUnit>> & {};
+type MemberRow = Awaited<ReturnType<typeof repo.listMembers>>[number];
+
+function toCampaign(r: CampaignRow): Campaign {
+  return { id: r.id, year: r.year, township: r.township, name: r.name, template: Template.parse(JSON.parse(r.template_json)) };
+}
+
+function toMember(m: MemberRow): TeamMember {
+  return { id: m.id, name: m.name, position: m.position, isSecretary: m.is_secretary === 1 };
+}
+
+function toUnit(u: UnitRow, members: MemberRow[]): Unit {
+  return {
+    id: u.id,
+    campaignId: u.campaign_id,
+    name: u.name,
+    kind: u.kind,
+    reserveCandidates: JSON.parse(u.reserve_candidates_json) as string[],
+    members: members.filter((m) => m.unit_id === u.id).map(toMember),
+  };
+}
+
+/** The township's set-up: the year (campaign), its template, units, team members and reserve candidates. */
+export class SetupService {
+  readonly #d: ServiceDeps;
+  constructor(deps: ServiceDeps) {
+    this.#d = deps;
+  }
+
+  async createCampaign(actorId: number | null, input: { year: number; township: string; name?: string | undefined }): Promise<Campaign> {
+    const name = input.name ?? `${input.year}年度村（社区）、部门站所党组织政治建设考察暨班子年度考核`;
+    return this.#d.db.transaction().execute(async (trx) => {
+      const { id } = await repo.insertCampaign(trx, {
+        year: input.year, township: input.township, name,
+        templateJson: JSON.stringify(standardTemplate()), createdAt: this.#d.now().toISOString(),
+      });
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.CAMPAIGN_CREATED, detail: { campaignId: id, year: input.year } });
+      return toCampaign((await repo.findCampaign(trx, id))!);
+    });
+  }
+
+  async listCampaigns(): Promise<Campaign[]> {
+    return (await repo.listCampaigns(this.#d.db)).map(toCampaign);
+  }
+
+  async getCampaign(id: number): Promise<Campaign & { units: Unit[] }> {
+    const row = await repo.findCampaign(this.#d.db, id);
+    if (!row) throw new DomainError('NOT_FOUND');
+    const units = await repo.listUnits(this.#d.db, id);
+    const members = await repo.listMembers(this.#d.db, units.map((u) => u.id));
+    return { ...toCampaign(row), units: units.map((u) => toUnit(u, members)) };
+  }
+
+  async updateTemplate(actorId: number | null, campaignId: number, template: Template): Promise<Campaign> {
+    const checked = Template.safeParse(template);
+    if (!checked.success) throw new DomainError('TEMPLATE_INVALID');
+    for (const part of checked.data.parts) {
+      if (part.kind !== 'rating') continue;
+      const keys = new Set(part.grades.map((g) => g.key));
+      if (keys.size !== part.grades.length || keys.has('abstain')) throw new DomainError('TEMPLATE_INVALID', `「${part.title}」的评价等次有重复`);
+      for (const q of part.quotas) {
+        if (!keys.has(q.grade)) throw new DomainError('TEMPLATE_INVALID', `「${part.title}」的名额限制引用了不存在的等次`);
+      }
+    }
+    return this.#d.db.transaction().execute(async (trx) => {
+      const r = await repo.updateTemplate(trx, campaignId, JSON.stringify(checked.data));
+      if (r.numUpdatedRows === 0n) throw new DomainError('NOT_FOUND');
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.TEMPLATE_UPDATED, detail: { campaignId } });
+      return toCampaign((await repo.findCampaign(trx, campaignId))!);
+    });
+  }
+
+  async createUnit(actorId: number | null, campaignId: number, input: { name: string; kind: UnitKind; reserveCandidates?: string[] | undefined }): Promise<Unit> {
+    if (!(await repo.findCampaign(this.#d.db, campaignId))) throw new DomainError('NOT_FOUND');
+    return this.#d.db.transaction().execute(async (trx) => {
+      const { id } = await repo.insertUnit(trx, { campaignId, name: input.name, kind: input.kind, candidatesJson: JSON.stringify(input.reserveCandidates ?? []) });
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.UNIT_CREATED, detail: { unitId: id, name: input.name } });
+      return toUnit((await repo.findUnit(trx, id))!, []);
+    });
+  }
+
+  async updateUnit(actorId: number | null, unitId: number, patch: { name?: string | undefined; kind?: UnitKind | undefined; reserveCandidates?: string[] | undefined }): Promise<Unit> {
+    return this.#d.db.transaction().execute(async (trx) => {
+      const r = await repo.updateUnit(trx, unitId, {
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.kind !== undefined ? { kind: patch.kind } : {}),
+        ...(patch.reserveCandidates !== undefined ? { candidatesJson: JSON.stringify(patch.reserveCandidates) } : {}),
+      });
+      if (r.numUpdatedRows === 0n) throw new DomainError('NOT_FOUND');
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.UNIT_UPDATED, detail: { unitId } });
+      return this.#unit(trx, unitId);
+    });
+  }
+
+  async deleteUnit(actorId: number | null, unitId: number): Promise<void> {
+    await this.#d.db.transaction().execute(async (trx) => {
+      const { n } = await repo.countMeetingsBeyondDraft(trx, unitId);
+      if (Number(n) > 0) throw new DomainError('BAD_STATE', '该单位已有开始签到的会议，不能删除');
+      const r = await repo.deleteUnit(trx, unitId);
+      if (r.numDeletedRows === 0n) throw new DomainError('NOT_FOUND');
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.UNIT_DELETED, detail: { unitId } });
+    });
+  }
+
+  async replaceTeam(actorId: number | null, unitId: number, members: { name: string; position: string; isSecretary: boolean }[]): Promise<Unit> {
+    return this.#d.db.transaction().execute(async (trx) => {
+      if (!(await repo.findUnit(trx, unitId))) throw new DomainError('NOT_FOUND');
+      await repo.replaceMembers(trx, unitId, members);
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.TEAM_UPDATED, detail: { unitId, members: members.length } });
+      return this.#unit(trx, unitId);
+    });
+  }
+
+  async getUnit(unitId: number): Promise<Unit> {
+    return this.#unit(this.#d.db, unitId);
+  }
+
+  /** The form a meeting of this unit would use now: the campaign template resolved against the unit's team. */
+  async previewForm(unitId: number): Promise<Form> {
+    const unit = await this.#unit(this.#d.db, unitId);
+    const campaign = await repo.findCampaign(this.#d.db, unit.campaignId);
+    if (!campaign) throw new DomainError('NOT_FOUND');
+    return resolveForm(toCampaign(campaign).template, { name: unit.name, members: unit.members, reserveCandidates: unit.reserveCandidates });
+  }
+
+  async #unit(db: ServiceDeps['db'] | Parameters<typeof repo.findUnit>[0], unitId: number): Promise<Unit> {
+    const u = await repo.findUnit(db, unitId);
+    if (!u) throw new DomainError('NOT_FOUND');
+    return toUnit(u, await repo.listMembers(db, [u.id]));
+  }
+}
