@@ -40,6 +40,8 @@ export const ERRORS = {
   REHEARSAL_EXPIRED: [409, '这是演练用二维码，正式测评已开始，请使用正式发放的二维码'],
   BALLOT_LIMIT: [409, '收回票数已达到发出票数，不能再提交'],
   BALLOT_INVALID: [400, '测评表填写不完整或不符合要求'],
+  PAPER_SAME_PERSON: [409, '纸质票须由另一名考察组成员复核确认，录入人不能自己确认'],
+  PAPER_PENDING: [409, '还有纸质票未复核确认，请先确认或删除后再结束测评'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -27,6 +27,8 @@ export const AuditEvent = {
   VOTING_OPENED: 'meeting.voting_opened',
   VOTING_OPENED_OVERRIDE: 'meeting.voting_opened_quorum_override',
   PAPER_BALLOT_ENTERED: 'ballot.paper_entered',
+  PAPER_BALLOT_CONFIRMED: 'ballot.paper_confirmed',
+  PAPER_BALLOT_DISCARDED: 'ballot.paper_discarded',
   VOTING_CLOSED: 'meeting.voting_closed',
   MEETING_SEALED: 'meeting.sealed',
 } as const;

@@ -30,3 +30,29 @@ export function listBallots(db: DbOrTrx, meetingId: number) {
 export function findReceipt(db: DbOrTrx, receiptHash: string) {
   return db.selectFrom('receipts').select('meeting_id').where('receipt_hash', '=', receiptHash).executeTakeFirst();
 }
+
+export function insertPendingPaper(db: DbOrTrx, p: { id: string; meetingId: number; packageJson: string; enteredBy: number }) {
+  return db.insertInto('paper_pending').values({ id: p.id, meeting_id: p.meetingId, package_json: p.packageJson, entered_by: p.enteredBy }).execute();
+}
+
+export function listPendingPaper(db: DbOrTrx, meetingId: number) {
+  return db
+    .selectFrom('paper_pending')
+    .innerJoin('admins', 'admins.id', 'paper_pending.entered_by')
+    .select(['paper_pending.id', 'paper_pending.package_json', 'paper_pending.entered_by', 'admins.display_name'])
+    .where('paper_pending.meeting_id', '=', meetingId)
+    .orderBy('paper_pending.id')
+    .execute();
+}
+
+export function findPendingPaper(db: DbOrTrx, meetingId: number, id: string) {
+  return db.selectFrom('paper_pending').selectAll().where('meeting_id', '=', meetingId).where('id', '=', id).executeTakeFirst();
+}
+
+export function deletePendingPaper(db: DbOrTrx, id: string) {
+  return db.deleteFrom('paper_pending').where('id', '=', id).executeTakeFirst();
+}
+
+export function countPendingPaper(db: DbOrTrx, meetingId: number) {
+  return db.selectFrom('paper_pending').select((eb) => eb.fn.countAll<number>().as('n')).where('meeting_id', '=', meetingId).executeTakeFirstOrThrow();
+}

@@ -119,21 +119,56 @@ export class BallotService {
     });
   }
 
-  /** An inspection-team member enters a paper package; it counts in the same tally and uses one issued slot. */
-  async enterPaper(actorId: number, meetingId: number, input: BallotPackage): Promise<void> {
+  /**
+   * An inspection-team member types in a paper package. It is held, not counted, until a second
+   * member confirms it; the log says that a paper ballot was entered and by whom, never what it said.
+   */
+  async enterPaper(actorId: number, meetingId: number, input: BallotPackage): Promise<{ pendingId: string }> {
     const meeting = await findMeeting(this.#d.db, meetingId);
     if (!meeting) throw new DomainError('NOT_FOUND');
     const guard = canEnterPaper(meeting.state);
     if (!guard.ok) throw new DomainError(guard.reason, guard.message);
-    const form = formOf(meeting)!;
-    const pkg = this.#validate(form, input, 'paper');
+    const pkg = this.#validate(formOf(meeting)!, input, 'paper');
+    const pendingId = newRowId(this.#d.random);
+    await this.#d.db.transaction().execute(async (trx) => {
+      await repo.insertPendingPaper(trx, { id: pendingId, meetingId, packageJson: JSON.stringify(pkg), enteredBy: actorId });
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.PAPER_BALLOT_ENTERED });
+    });
+    return { pendingId };
+  }
+
+  async listPendingPaper(meetingId: number) {
+    const rows = await repo.listPendingPaper(this.#d.db, meetingId);
+    return rows.map((r) => ({
+      id: r.id,
+      package: JSON.parse(r.package_json) as NormalizedPackage,
+      enteredBy: { id: r.entered_by, displayName: r.display_name },
+    }));
+  }
+
+  /** A second member confirms a typed paper package: now it counts, in the same tally, using one issued slot. */
+  async confirmPaper(confirmerId: number, meetingId: number, pendingId: string): Promise<void> {
+    const meeting = await findMeeting(this.#d.db, meetingId);
+    if (!meeting) throw new DomainError('NOT_FOUND');
+    const form = formOf(meeting);
     await this.#queue.run(async (trx) => {
+      const pending = await repo.findPendingPaper(trx, meetingId, pendingId);
+      if (!pending) throw new DomainError('NOT_FOUND', '这张纸质票已被确认或删除');
+      if (pending.entered_by === confirmerId) throw new DomainError('PAPER_SAME_PERSON');
       const m = (await findMeeting(trx, meetingId))!;
       this.#assertVoting(m);
-      if (m.cast_count >= m.issued_count) throw new DomainError('BALLOT_LIMIT');
-      await this.#record(trx, m, form, pkg, JSON.stringify(pkg), 'paper');
-      // The log says that a paper ballot was entered and by whom, never what it said.
-      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.PAPER_BALLOT_ENTERED });
+      const pkg = JSON.parse(pending.package_json) as NormalizedPackage;
+      await this.#record(trx, m, form!, pkg, pending.package_json, 'paper');
+      await repo.deletePendingPaper(trx, pendingId);
+      await appendAudit(trx, { at: this.#d.now(), actorId: confirmerId, meetingId, event: AuditEvent.PAPER_BALLOT_CONFIRMED });
+    });
+  }
+
+  async discardPaper(actorId: number, meetingId: number, pendingId: string): Promise<void> {
+    await this.#d.db.transaction().execute(async (trx) => {
+      const r = await repo.deletePendingPaper(trx, pendingId);
+      if (r.numDeletedRows !== 1n) throw new DomainError('NOT_FOUND', '这张纸质票已被确认或删除');
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.PAPER_BALLOT_DISCARDED });
     });
   }
 
@@ -144,6 +179,8 @@ export class BallotService {
       if (!m) throw new DomainError('NOT_FOUND');
       const guard = canCloseVoting(m.state);
       if (!guard.ok) throw new DomainError(guard.reason, guard.message);
+      const { n: pending } = await repo.countPendingPaper(trx, meetingId);
+      if (Number(pending) > 0) throw new DomainError('PAPER_PENDING', `还有 ${pending} 张纸质票未复核确认，请先确认或删除后再结束测评`);
       await transitionMeeting(trx, meetingId, 'voting', { state: 'closed', voting_closed_at: this.#d.now().toISOString() });
       await wipeRetryChecks(trx, meetingId);
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.VOTING_CLOSED, detail: { returned: m.cast_count } });

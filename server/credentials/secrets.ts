@@ -49,7 +49,8 @@ export function formatShortCode(code: string): string {
 
 /** Upper-case, drop spaces and dashes; null when it cannot be a short code (bad symbol or check). */
 export function normalizeShortCode(input: string): string | null {
-  const code = input.toUpperCase().replace(/[\s-]/g, '');
+  // NFKC first: a phone keyboard in full-width mode types ＡＢＣ－１２.
+  const code = input.normalize('NFKC').toUpperCase().replace(/[\s-]/g, '');
   if (code.length !== 8 || [...code].some((c) => !CODE_ALPHABET.includes(c))) return null;
   return checkSymbol(code.slice(0, 7)) === code[7] ? code : null;
 }
@@ -63,7 +64,7 @@ export function receiptFromNonce(pepper: Buffer, nonce: string): string {
 }
 
 export function normalizeReceipt(input: string): string | null {
-  const r = input.toUpperCase().replace(/[\s-]/g, '');
+  const r = input.normalize('NFKC').toUpperCase().replace(/[\s-]/g, '');
   if (r.length !== 10 || [...r].some((c) => !CODE_ALPHABET.includes(c))) return null;
   return `${r.slice(0, 5)}-${r.slice(5)}`;
 }

@@ -89,6 +89,13 @@ export interface ReceiptsTable {
   meeting_id: number;
 }
 
+export interface PaperPendingTable {
+  id: string;
+  meeting_id: number;
+  package_json: string;
+  entered_by: number;
+}
+
 export interface TallyTable {
   meeting_id: number;
   part: string;
@@ -145,6 +152,7 @@ export interface DB {
   ballots: BallotsTable;
   receipts: ReceiptsTable;
   tally: TallyTable;
+  paper_pending: PaperPendingTable;
   admins: AdminsTable;
   sessions: SessionsTable;
   meeting_assignments: MeetingAssignmentsTable;

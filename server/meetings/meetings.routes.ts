@@ -3,7 +3,9 @@ import type { preHandlerHookHandler } from 'fastify';
 import type { App } from '../app.ts';
 import { requireAdmin } from '../auth/auth.guard.ts';
 import { BallotPackage } from '../forms/form.schemas.ts';
-import { AuditEntry, GuardResponse, Meeting, MeetingInput, MeetingParams, OpenVotingBody, UnitParams } from './meetings.schemas.ts';
+import {
+  AuditEntry, ConfirmPaperBody, GuardResponse, Meeting, MeetingInput, MeetingParams, OpenVotingBody, PendingPaperList, PendingParams, UnitParams,
+} from './meetings.schemas.ts';
 
 /** After requireAdmin: an inspection-team account may act only on the meetings assigned to it. */
 export const requireMeetingAccess: preHandlerHookHandler = async (req) => {
@@ -52,9 +54,27 @@ export async function meetingRoutes(app: App): Promise<void> {
 
   app.get('/api/meetings/:id/results', { ...onMeeting, schema: { params: MeetingParams } }, async (req) => meetings.results(req.params.id));
 
-  app.post('/api/meetings/:id/paper-ballots', { ...onMeeting, schema: { params: MeetingParams, body: z.object({ package: BallotPackage }) } }, async (req, reply) => {
-    await app.services.ballots.enterPaper(req.admin!.id, req.params.id, req.body.package);
-    return reply.status(201).send({ ok: true });
+  // Paper ballots: typed in by one member, counted only once a second member confirms them.
+  app.post('/api/meetings/:id/paper-ballots', { ...onMeeting, schema: { params: MeetingParams, body: z.object({ package: BallotPackage }), response: { 201: z.object({ pendingId: z.string() }) } } }, async (req, reply) =>
+    reply.status(201).send(await app.services.ballots.enterPaper(req.admin!.id, req.params.id, req.body.package)),
+  );
+
+  app.get('/api/meetings/:id/paper-ballots/pending', { ...onMeeting, schema: { params: MeetingParams, response: { 200: PendingPaperList } } }, async (req) => ({
+    pending: await app.services.ballots.listPendingPaper(req.params.id),
+  }));
+
+  app.post('/api/meetings/:id/paper-ballots/:pendingId/confirm', { ...onMeeting, schema: { params: PendingParams, body: ConfirmPaperBody } }, async (req, reply) => {
+    // The second person is either the signed-in admin or someone typing their own account on this laptop.
+    const { username, password } = req.body;
+    const confirmer = username && password ? await app.services.auth.verifyCredentials(username, password) : req.admin!;
+    await app.services.auth.assertMeetingAccess(confirmer, req.params.id);
+    await app.services.ballots.confirmPaper(confirmer.id, req.params.id, req.params.pendingId);
+    return reply.status(204).send();
+  });
+
+  app.delete('/api/meetings/:id/paper-ballots/:pendingId', { ...onMeeting, schema: { params: PendingParams } }, async (req, reply) => {
+    await app.services.ballots.discardPaper(req.admin!.id, req.params.id, req.params.pendingId);
+    return reply.status(204).send();
   });
 
   app.get('/api/meetings/:id/audit', { ...onMeeting, schema: { params: MeetingParams, response: { 200: z.object({ entries: z.array(AuditEntry) }) } } }, async (req) => ({

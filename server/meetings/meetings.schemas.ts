@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BallotPackage } from '../forms/form.schemas.ts';
 
 export const MeetingParams = z.object({ id: z.coerce.number().int().positive() });
 export const UnitParams = z.object({ unitId: z.coerce.number().int().positive() });
@@ -51,4 +52,10 @@ export const AuditEntry = z.object({
   meetingId: z.number().nullable(),
   actor: z.string().nullable(),
   detail: z.record(z.string(), z.unknown()),
+});
+
+export const PendingParams = MeetingParams.extend({ pendingId: z.string().regex(/^[0-9a-f]{32}$/) });
+export const ConfirmPaperBody = z.object({ username: z.string().max(40).optional(), password: z.string().max(200).optional() }).default({});
+export const PendingPaperList = z.object({
+  pending: z.array(z.object({ id: z.string(), package: BallotPackage, enteredBy: z.object({ id: z.number(), displayName: z.string() }) })),
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
+import { loginAs, TEST_PASSWORD } from '../helpers/auth.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 
 function nonce(): string {
@@ -155,19 +156,40 @@ describe('casting a ballot', () => {
     expect(live.turnout).toMatchObject({ present: 2, issued: 2, returned: 2 });
   });
 
-  it('paper ballots count in the same tally, use a slot, and void over-quota parts', async () => {
+  it('paper ballots count only after a second person confirms them, use a slot, and void over-quota parts', async () => {
     const m = await makeMeeting(t, { roster: 72, signIn: 70, paperSignIns: 2, members: 6 });
-    const ok = await t.app.inject({
-      method: 'POST', url: `/api/meetings/${m.meetingId}/paper-ballots`, headers: m.session.headers,
-      payload: { package: fullPackage(m.form!, 0) },
+    const second = await loginAs(t, { role: 'inspector', username: 'jianpiao' });
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/assignments`, { adminId: second.adminId });
+    const enter = (pkg: object) => call<{ pendingId: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/paper-ballots`, { package: pkg });
+    const overQuota = await enter(fullPackage(m.form!, 0));
+    const blank = await enter({});
+    expect((await t.db.selectFrom('ballots').selectAll().execute()).length).toBe(0);
+    const pending = await call<{ pending: { id: string; enteredBy: { id: number } }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/paper-ballots/pending`);
+    expect(pending.pending.map((p) => p.id).sort()).toEqual([overQuota.pendingId, blank.pendingId].sort());
+
+    const self = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/paper-ballots/${blank.pendingId}/confirm`, headers: m.session.headers, payload: {} });
+    expect(self.json().error.code).toBe('PAPER_SAME_PERSON');
+    // Closing is refused while a typed paper ballot waits for its second person.
+    const close = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/close-voting`, headers: m.session.headers });
+    expect(close.json().error.code).toBe('PAPER_PENDING');
+
+    // The second person confirms on their own session, or by typing their account on the same laptop.
+    const a = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/paper-ballots/${overQuota.pendingId}/confirm`, headers: second.headers, payload: {} });
+    expect(a.statusCode).toBe(204);
+    const b = await t.app.inject({
+      method: 'POST', url: `/api/meetings/${m.meetingId}/paper-ballots/${blank.pendingId}/confirm`, headers: m.session.headers,
+      payload: { username: 'jianpiao', password: TEST_PASSWORD },
     });
-    expect(ok.statusCode).toBe(201);
-    const blank = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/paper-ballots`, headers: m.session.headers, payload: { package: {} } });
-    expect(blank.statusCode).toBe(201);
+    expect(b.statusCode).toBe(204);
+    expect((await t.db.selectFrom('paper_pending').selectAll().execute()).length).toBe(0);
     const rows = await t.db.selectFrom('tally').selectAll().where('part', '=', 'B').where('subject', '=', '#').execute();
     expect(Object.fromEntries(rows.map((r) => [r.grade, r.n]))).toEqual({ void: 1, valid: 1 });
     const live = await call<{ turnout: { returned: number; paper: number } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/live`);
     expect(live.turnout).toMatchObject({ returned: 2, paper: 2 });
+    const events = (await call<{ entries: { event: string; detail: object }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/audit`)).entries;
+    const paperEvents = events.filter((e) => e.event.startsWith('ballot.'));
+    expect(paperEvents.map((e) => e.event)).toEqual(['ballot.paper_entered', 'ballot.paper_entered', 'ballot.paper_confirmed', 'ballot.paper_confirmed']);
+    for (const e of paperEvents) expect(e.detail).toEqual({});
   });
 
   it('never answers 5xx to malformed voter bodies', async () => {

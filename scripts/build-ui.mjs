@@ -1,0 +1,32 @@
+// Builds the phone page (voter-ui) and, when present, the admin pages (admin-ui) into dist/.
+// Called by `npm start`; skipped per app when its build is newer than every source file.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const force = process.argv.includes('--force');
+
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'node_modules') continue;
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+const sharedSources = ['server/forms', 'server/ballots', 'server/live', 'package-lock.json'].map((p) => path.join(root, p));
+
+for (const [app, out] of [['voter-ui', 'dist/voter'], ['admin-ui', 'dist/admin']]) {
+  const config = path.join(root, app, 'vite.config.ts');
+  if (!existsSync(config)) continue;
+  const outDir = path.join(root, out);
+  const index = path.join(outDir, 'index.html');
+  const sources = Math.max(newest(path.join(root, app)), ...sharedSources.filter(existsSync).map((p) => (statSync(p).isDirectory() ? newest(p) : statSync(p).mtimeMs)));
+  if (!force && existsSync(index) && statSync(index).mtimeMs >= sources) continue;
+  process.stdout.write(`building ${app} → ${out}\n`);
+  await build({ configFile: config, logLevel: 'warn' });
+}

@@ -1,0 +1,392 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ServiceDeps } from '../services.ts';
+import type { DbOrTrx } from '../db/database.ts';
+import type { AdminRole } from '../db/schema.ts';
+import { DomainError } from '../errors.ts';
+import { appendAudit } from '../audit/audit.repository.ts';
+import { AuditEvent } from '../audit/audit.events.ts';
+import { hashSecret } from '../credentials/secrets.ts';
+import type { AdminPrincipal } from './auth.guard.ts';
+import { assertPasswordPolicy, hashPassword, needsRehash, verifyPassword } from './password.ts';
+import * as repo from './auth.repository.ts';
+
+export interface AdminAccount extends AdminPrincipal {
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface AssignedAdmin {
+  adminId: number;
+  username: string;
+  displayName: string;
+  disabled: boolean;
+}
+
+/** What a new session hands the browser: the token goes into the cookie only, the CSRF token to the page. */
+export interface SessionGrant {
+  token: string;
+  csrfToken: string;
+  expiresAt: Date;
+  admin: AdminPrincipal;
+}
+
+export type MeetingScope = { all: true } | { all: false; meetingIds: number[] };
+
+export const FAILED_LOGIN_LIMIT = 10;
+export const FAILED_LOGIN_WINDOW_MS = 10 * 60 * 1000;
+const SESSION_TOKEN_BYTES = 32;
+const SESSION_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** Failed set-up codes share the limiter under a key no username can take (usernames never contain NUL). */
+const SETUP_LIMIT_KEY = '\u0000setup';
+
+/**
+ * Failed attempts per key in a sliding window, in memory. Keyed on the username, never the address:
+ * at a meeting every phone and laptop may sit behind the same Wi-Fi router.
+ */
+class FailedAttempts {
+  readonly #byKey = new Map<string, number[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  isLimited(key: string, now: number): boolean {
+    return this.#recent(key, now).length >= this.limit;
+  }
+
+  record(key: string, now: number): void {
+    this.#byKey.set(key, [...this.#recent(key, now), now]);
+    if (this.#byKey.size > this.maxKeys) {
+      for (const k of [...this.#byKey.keys()]) this.#recent(k, now);
+      // Still too many (a spray of made-up names): forget the oldest keys first.
+      for (const k of this.#byKey.keys()) {
+        if (this.#byKey.size <= this.maxKeys) break;
+        this.#byKey.delete(k);
+      }
+    }
+  }
+
+  clear(key: string): void {
+    this.#byKey.delete(key);
+  }
+
+  #recent(key: string, now: number): number[] {
+    const times = (this.#byKey.get(key) ?? []).filter((t) => t > now - this.windowMs);
+    if (times.length > 0) this.#byKey.set(key, times);
+    else this.#byKey.delete(key);
+    return times;
+  }
+}
+
+/** Full-width letters from a Chinese IME fold to ASCII, and case does not matter. */
+export function normalizeUsername(username: string): string {
+  return username.normalize('NFKC').trim().toLowerCase();
+}
+
+function digestEqual(a: string, b: string): boolean {
+  // Hashing first makes the comparison take the same time whatever the lengths.
+  const x = createHash('sha256').update(a).digest();
+  const y = createHash('sha256').update(b).digest();
+  return timingSafeEqual(x, y);
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+type AdminRow = NonNullable<Awaited<ReturnType<typeof repo.findAdminById>>>;
+
+function toPrincipal(row: Pick<AdminRow, 'id' | 'username' | 'display_name' | 'role'>): AdminPrincipal {
+  return { id: row.id, username: row.username, displayName: row.display_name, role: row.role };
+}
+
+function toAccount(row: AdminRow): AdminAccount {
+  return { ...toPrincipal(row), disabled: row.disabled !== 0, createdAt: row.created_at };
+}
+
+export class AuthService {
+  readonly #deps: ServiceDeps;
+  readonly #failures = new FailedAttempts(FAILED_LOGIN_LIMIT, FAILED_LOGIN_WINDOW_MS);
+  #dummyHash: Promise<string> | null = null;
+
+  constructor(deps: ServiceDeps) {
+    this.#deps = deps;
+  }
+
+  // ---- first admin -------------------------------------------------------------------------
+
+  async needsSetup(): Promise<boolean> {
+    return (await repo.countAdmins(this.#deps.db)) === 0;
+  }
+
+  /** Creates the first township admin with the one-time code shown at start-up, and signs them in. */
+  async setupFirstAdmin(code: string, input: { username: string; displayName: string; password: string }): Promise<SessionGrant> {
+    const { db, setupCode } = this.#deps;
+    const now = this.#deps.now();
+    if (!(await this.needsSetup())) throw new DomainError('SETUP_DONE');
+    if (this.#failures.isLimited(SETUP_LIMIT_KEY, now.getTime())) throw new DomainError('RATE_LIMITED');
+    if (!setupCode || !digestEqual(code.trim(), setupCode)) {
+      this.#failures.record(SETUP_LIMIT_KEY, now.getTime());
+      throw new DomainError('SETUP_CODE');
+    }
+    assertPasswordPolicy(input.password);
+    const username = normalizeUsername(input.username);
+    const passwordHash = await hashPassword(input.password, this.#deps.config.SCRYPT_LOG_N, this.#deps.random);
+
+    return db.transaction().execute(async (trx) => {
+      // Checked again inside the transaction: two set-up requests racing must not make two admins.
+      if ((await repo.countAdmins(trx)) > 0) throw new DomainError('SETUP_DONE');
+      const id = await repo.insertAdmin(trx, {
+        username,
+        displayName: input.displayName,
+        role: 'township',
+        passwordHash,
+        createdAt: now.toISOString(),
+      });
+      const admin: AdminPrincipal = { id, username, displayName: input.displayName, role: 'township' };
+      await appendAudit(trx, { at: now, actorId: id, meetingId: null, event: AuditEvent.ADMIN_SETUP, detail: { username } });
+      return this.#createSession(trx, admin, now);
+    });
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------
+
+  /** Check a username and password (rate-limited per username, logged when wrong); returns the account row. */
+  async #checkPassword(usernameInput: string, password: string) {
+    const { db } = this.#deps;
+    const now = this.#deps.now();
+    const username = normalizeUsername(usernameInput);
+    if (this.#failures.isLimited(username, now.getTime())) throw new DomainError('RATE_LIMITED');
+
+    const row = await repo.findAdminByUsername(db, username);
+    // An unknown name costs one scrypt too, so timing does not tell which usernames exist.
+    const ok = await verifyPassword(password, row?.password_hash ?? (await this.#dummyPasswordHash()));
+    if (!row || !ok) {
+      this.#failures.record(username, now.getTime());
+      await appendAudit(db, { at: now, actorId: null, meetingId: null, event: AuditEvent.ADMIN_LOGIN_FAILED, detail: { username } });
+      throw new DomainError('BAD_LOGIN');
+    }
+    if (row.disabled) {
+      await appendAudit(db, { at: now, actorId: null, meetingId: null, event: AuditEvent.ADMIN_LOGIN_FAILED, detail: { username } });
+      throw new DomainError('ACCOUNT_DISABLED');
+    }
+    this.#failures.clear(username);
+    return row;
+  }
+
+  /** A second person at the same laptop proves who they are (paper-ballot confirmation) without opening a session. */
+  async verifyCredentials(username: string, password: string): Promise<AdminPrincipal> {
+    return toPrincipal(await this.#checkPassword(username, password));
+  }
+
+  async login(usernameInput: string, password: string): Promise<SessionGrant> {
+    const { db } = this.#deps;
+    const now = this.#deps.now();
+    const row = await this.#checkPassword(usernameInput, password);
+
+    const logN = this.#deps.config.SCRYPT_LOG_N;
+    const rehash = needsRehash(row.password_hash, logN) ? await hashPassword(password, logN, this.#deps.random) : null;
+
+    return db.transaction().execute(async (trx) => {
+      if (rehash) await repo.updateAdmin(trx, row.id, { password_hash: rehash });
+      await repo.deleteExpiredSessions(trx, now.toISOString());
+      await appendAudit(trx, { at: now, actorId: row.id, meetingId: null, event: AuditEvent.ADMIN_LOGIN });
+      return this.#createSession(trx, toPrincipal(row), now);
+    });
+  }
+
+  async logout(token: string): Promise<void> {
+    if (!SESSION_TOKEN_PATTERN.test(token)) return;
+    const now = this.#deps.now();
+    await this.#deps.db.transaction().execute(async (trx) => {
+      const adminId = await repo.deleteSession(trx, this.#sessionHash(token));
+      if (adminId !== null) {
+        await appendAudit(trx, { at: now, actorId: adminId, meetingId: null, event: AuditEvent.ADMIN_LOGOUT });
+      }
+    });
+  }
+
+  /** The admin behind a session token, or null when the token is unknown, expired or its account disabled. */
+  async authenticate(token: string): Promise<(AdminPrincipal & { csrfToken: string }) | null> {
+    if (!SESSION_TOKEN_PATTERN.test(token)) return null;
+    const idHash = this.#sessionHash(token);
+    const row = await repo.findSession(this.#deps.db, idHash);
+    if (!row) return null;
+    if (row.expires_at <= this.#deps.now().toISOString()) {
+      await repo.deleteSession(this.#deps.db, idHash);
+      return null;
+    }
+    if (row.disabled) return null;
+    return { ...toPrincipal(row), csrfToken: row.csrf_token };
+  }
+
+  // ---- accounts (township only) ------------------------------------------------------------
+
+  async listAccounts(): Promise<AdminAccount[]> {
+    return (await repo.listAdmins(this.#deps.db)).map(toAccount);
+  }
+
+  async createAccount(
+    actor: AdminPrincipal,
+    input: { username: string; displayName: string; role: AdminRole; password: string },
+  ): Promise<AdminAccount> {
+    assertTownship(actor);
+    assertPasswordPolicy(input.password);
+    const username = normalizeUsername(input.username);
+    const now = this.#deps.now();
+    if (await repo.findAdminByUsername(this.#deps.db, username)) throw new DomainError('USERNAME_TAKEN');
+    const passwordHash = await hashPassword(input.password, this.#deps.config.SCRYPT_LOG_N, this.#deps.random);
+    try {
+      return await this.#deps.db.transaction().execute(async (trx) => {
+        const id = await repo.insertAdmin(trx, {
+          username,
+          displayName: input.displayName,
+          role: input.role,
+          passwordHash,
+          createdAt: now.toISOString(),
+        });
+        await appendAudit(trx, {
+          at: now,
+          actorId: actor.id,
+          meetingId: null,
+          event: AuditEvent.ADMIN_CREATED,
+          detail: { adminId: id, username, role: input.role },
+        });
+        return toAccount((await repo.findAdminById(trx, id))!);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DomainError('USERNAME_TAKEN');
+      throw err;
+    }
+  }
+
+  /** Rename, disable/enable, or reset the password. Disabling or a reset by someone else ends that admin's sessions. */
+  async updateAccount(
+    actor: AdminPrincipal,
+    adminId: number,
+    patch: { displayName?: string; disabled?: boolean; password?: string },
+  ): Promise<AdminAccount> {
+    assertTownship(actor);
+    const { db } = this.#deps;
+    const now = this.#deps.now();
+    const row = await repo.findAdminById(db, adminId);
+    if (!row) throw new DomainError('NOT_FOUND', '未找到该账号');
+    if (patch.disabled === true && adminId === actor.id) throw new DomainError('CANNOT_DISABLE_SELF');
+    if (patch.password !== undefined) assertPasswordPolicy(patch.password);
+    const passwordHash =
+      patch.password !== undefined ? await hashPassword(patch.password, this.#deps.config.SCRYPT_LOG_N, this.#deps.random) : undefined;
+
+    const changed: string[] = [];
+    const set: { display_name?: string; disabled?: number; password_hash?: string } = {};
+    if (patch.displayName !== undefined && patch.displayName !== row.display_name) {
+      set.display_name = patch.displayName;
+      changed.push('displayName');
+    }
+    if (patch.disabled !== undefined && patch.disabled !== (row.disabled !== 0)) {
+      set.disabled = patch.disabled ? 1 : 0;
+      changed.push('disabled');
+    }
+    if (passwordHash) {
+      set.password_hash = passwordHash;
+      changed.push('password');
+    }
+
+    return db.transaction().execute(async (trx) => {
+      await repo.updateAdmin(trx, adminId, set);
+      if (set.disabled === 1 || (passwordHash && adminId !== actor.id)) await repo.deleteSessionsOfAdmin(trx, adminId);
+      if (changed.length > 0) {
+        await appendAudit(trx, {
+          at: now,
+          actorId: actor.id,
+          meetingId: null,
+          event: AuditEvent.ADMIN_UPDATED,
+          detail: { adminId, username: row.username, changed, ...(set.disabled !== undefined ? { disabled: set.disabled === 1 } : {}) },
+        });
+      }
+      return toAccount((await repo.findAdminById(trx, adminId))!);
+    });
+  }
+
+  // ---- meeting assignments -----------------------------------------------------------------
+
+  async listAssignments(meetingId: number): Promise<AssignedAdmin[]> {
+    const { db } = this.#deps;
+    if (!(await repo.meetingExists(db, meetingId))) throw new DomainError('NOT_FOUND', '未找到该会议');
+    const rows = await repo.listAssignmentsOfMeeting(db, meetingId);
+    return rows.map((r) => ({ adminId: r.id, username: r.username, displayName: r.display_name, disabled: r.disabled !== 0 }));
+  }
+
+  async assignMeeting(actor: AdminPrincipal, meetingId: number, adminId: number): Promise<AssignedAdmin[]> {
+    assertTownship(actor);
+    const { db } = this.#deps;
+    const now = this.#deps.now();
+    if (!(await repo.meetingExists(db, meetingId))) throw new DomainError('NOT_FOUND', '未找到该会议');
+    const admin = await repo.findAdminById(db, adminId);
+    if (!admin) throw new DomainError('NOT_FOUND', '未找到该账号');
+    if (admin.role !== 'inspector') throw new DomainError('NOT_INSPECTOR');
+    await db.transaction().execute(async (trx) => {
+      if (await repo.insertAssignment(trx, meetingId, adminId)) {
+        await appendAudit(trx, {
+          at: now,
+          actorId: actor.id,
+          meetingId,
+          event: AuditEvent.MEETING_ASSIGNED,
+          detail: { adminId, username: admin.username },
+        });
+      }
+    });
+    return this.listAssignments(meetingId);
+  }
+
+  /** Removing an assignment that does not exist is not an error: the wanted state already holds. */
+  async unassignMeeting(actor: AdminPrincipal, meetingId: number, adminId: number): Promise<void> {
+    assertTownship(actor);
+    const now = this.#deps.now();
+    await this.#deps.db.transaction().execute(async (trx) => {
+      if (await repo.deleteAssignment(trx, meetingId, adminId)) {
+        await appendAudit(trx, { at: now, actorId: actor.id, meetingId, event: AuditEvent.MEETING_UNASSIGNED, detail: { adminId } });
+      }
+    });
+  }
+
+  /** Township admins see every meeting; an inspector only the meetings assigned to them. */
+  async canAccessMeeting(admin: AdminPrincipal, meetingId: number): Promise<boolean> {
+    if (admin.role === 'township') return true;
+    return repo.assignmentExists(this.#deps.db, meetingId, admin.id);
+  }
+
+  async assertMeetingAccess(admin: AdminPrincipal, meetingId: number): Promise<void> {
+    if (!(await this.canAccessMeeting(admin, meetingId))) throw new DomainError('FORBIDDEN', '您没有权限查看此会议');
+  }
+
+  /** For meeting lists: every meeting, or the ids assigned to this inspector. */
+  async meetingScope(admin: AdminPrincipal): Promise<MeetingScope> {
+    if (admin.role === 'township') return { all: true };
+    return { all: false, meetingIds: await repo.listAssignedMeetingIds(this.#deps.db, admin.id) };
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  async #createSession(trx: DbOrTrx, admin: AdminPrincipal, now: Date): Promise<SessionGrant> {
+    const token = this.#deps.random(SESSION_TOKEN_BYTES).toString('base64url');
+    const csrfToken = this.#deps.random(SESSION_TOKEN_BYTES).toString('base64url');
+    const expiresAt = new Date(now.getTime() + this.#deps.config.SESSION_HOURS * 3600 * 1000);
+    await repo.insertSession(trx, { idHash: this.#sessionHash(token), adminId: admin.id, csrfToken, expiresAt: expiresAt.toISOString() });
+    return { token, csrfToken, expiresAt, admin };
+  }
+
+  #sessionHash(token: string): string {
+    return hashSecret(this.#deps.pepper, 'session', token);
+  }
+
+  #dummyPasswordHash(): Promise<string> {
+    this.#dummyHash ??= hashPassword('not-a-real-password', this.#deps.config.SCRYPT_LOG_N, this.#deps.random);
+    return this.#dummyHash;
+  }
+}
+
+function assertTownship(actor: AdminPrincipal): void {
+  if (actor.role !== 'township') throw new DomainError('FORBIDDEN');
+}
