@@ -12,6 +12,7 @@ import { meetingRoutes } from './meetings/meetings.routes.ts';
 import { rosterRoutes } from './roster/roster.routes.ts';
 import { voterRoutes } from './ballots/voter.routes.ts';
 import { liveRoutes } from './live/live.routes.ts';
+import { reportRoutes } from './reports/reports.routes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -47,6 +48,7 @@ export async function registerRoutes(app: App, _services: Services, deps: AppDep
   await rosterRoutes(app);
   await voterRoutes(app);
   await liveRoutes(app);
+  await reportRoutes(app);
 
   await serveBuiltPages(app);
 }

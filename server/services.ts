@@ -9,6 +9,7 @@ import { MeetingService } from './meetings/meetings.service.ts';
 import { RosterService } from './roster/roster.service.ts';
 import { BallotService } from './ballots/ballots.service.ts';
 import { LiveHub } from './live/live.hub.ts';
+import { ReportService } from './reports/reports.service.ts';
 
 export interface ServiceDeps {
   config: Config;
@@ -28,6 +29,7 @@ export interface Services {
   roster: RosterService;
   ballots: BallotService;
   live: LiveHub;
+  reports: ReportService;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export function buildServices(deps: ServiceDeps): Services {
   const ballots = new BallotService(deps, live);
   const meetings = new MeetingService(deps, live, ballots);
   const roster = new RosterService(deps, live, ballots);
+  const reports = new ReportService(deps, meetings);
   return {
     auth,
     setup,
@@ -46,6 +49,7 @@ export function buildServices(deps: ServiceDeps): Services {
     roster,
     ballots,
     live,
+    reports,
     async close() {
       await ballots.flush();
       live.closeAll();

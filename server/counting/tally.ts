@@ -16,11 +16,16 @@ export interface TallyRow {
 }
 
 export const PART_ROW = '#';
+/** Counters about whole ballots use part '*'. */
+export const BALLOT_ROW = '*';
 export const WRITE_IN_PREFIX = 'w:';
 
 /** The counters one ballot adds: each with n = 1. */
 export function tallyIncrements(form: Form, pkg: NormalizedPackage): TallyRow[] {
   const rows: TallyRow[] = [];
+  // A ballot is wholly valid when none of its parts is void (the "其中有效票" of the report).
+  const anyVoid = form.parts.some((p) => { const a = pkg[p.key]; return !!a && 'void' in a; });
+  rows.push({ part: BALLOT_ROW, subject: PART_ROW, grade: anyVoid ? 'void' : 'valid', n: 1 });
   for (const part of form.parts) {
     const answer = pkg[part.key];
     if (!answer) throw new CountingError(`ballot lacks part ${part.key}`);
@@ -72,6 +77,7 @@ export interface Turnout {
   /** 实到 */ present: number;
   /** 发出 */ issued: number;
   /** 收回 */ returned: number;
+  /** of which paper ballots */ paper?: number;
 }
 
 export type RowFlag = 'INCOMPETENT_OVER_THIRD' | 'COMPETENT_UNDER_TWO_THIRDS';
@@ -129,6 +135,8 @@ export type PartResult = RatingResult | RecommendResult | CommentResult;
 
 export interface Results {
   turnout: Turnout;
+  /** Ballots with no void part (有效票) and ballots with at least one (含废票). */
+  ballots: { valid: number; void: number };
   parts: PartResult[];
 }
 
@@ -176,6 +184,8 @@ export function computeResults(form: Form, rows: TallyRow[], turnout: Turnout): 
   const get = (part: string, subject: string, grade: string) =>
     rows.find((r) => r.part === part && r.subject === subject && r.grade === grade)?.n ?? 0;
 
+  const ballots = { valid: get(BALLOT_ROW, PART_ROW, 'valid'), void: get(BALLOT_ROW, PART_ROW, 'void') };
+  must(ballots.valid + ballots.void === turnout.returned, `ballots: valid ${ballots.valid} + void ${ballots.void} ≠ returned ${turnout.returned}`);
   const parts = form.parts.map((part): PartResult => {
     const valid = get(part.key, PART_ROW, 'valid');
     const voided = get(part.key, PART_ROW, 'void');
@@ -239,5 +249,5 @@ export function computeResults(form: Form, rows: TallyRow[], turnout: Turnout): 
       abstainLabel: part.abstainLabel ?? '弃权', valid, void: voided, rows: resultRows,
     };
   });
-  return { turnout, parts };
+  return { turnout, ballots, parts };
 }

@@ -1,0 +1,113 @@
+import ExcelJS from 'exceljs';
+import Papa from 'papaparse';
+import type { ServiceDeps } from '../services.ts';
+import { DomainError } from '../errors.ts';
+import type { Results } from '../counting/tally.ts';
+import { listBallots } from '../ballots/ballots.repository.ts';
+import type { NormalizedPackage } from '../ballots/validate-package.ts';
+import type { MeetingService } from '../meetings/meetings.service.ts';
+import type { MeetingView } from '../meetings/meeting.view.ts';
+import * as setupRepo from '../setup/setup.repository.ts';
+import { listMeetingIds } from '../meetings/meetings.repository.ts';
+import { reportParagraph } from './paragraph.ts';
+import { cellText, resultSheets, type Cell, type Sheet } from './sheets.ts';
+import { summaryRow, summarySheet, type SummaryRow } from './summary.ts';
+
+export interface MeetingReport {
+  meeting: MeetingView;
+  results: Results;
+  paragraph: string;
+  /** Comments (part E), in an order that has nothing to do with the order of casting. */
+  comments: string[];
+}
+
+/** Reports read computeResults (through MeetingService.results) and nothing else, so they never disagree. */
+export class ReportService {
+  readonly #d: ServiceDeps;
+  readonly #meetings: MeetingService;
+
+  constructor(deps: ServiceDeps, meetings: MeetingService) {
+    this.#d = deps;
+    this.#meetings = meetings;
+  }
+
+  async meetingReport(id: number): Promise<MeetingReport> {
+    const meeting = await this.#meetings.get(id);
+    const results = await this.#meetings.results(id);
+    const comments: string[] = [];
+    for (const b of await listBallots(this.#d.db, id)) {
+      for (const answer of Object.values(JSON.parse(b.package_json) as NormalizedPackage)) {
+        if (answer && 'text' in answer && answer.text.trim() !== '') comments.push(answer.text.trim());
+      }
+    }
+    // Sorted by their own text: stable across the print view, the spreadsheet and the CSV, and unrelated to who wrote first.
+    comments.sort((a, b) => a.localeCompare(b, 'zh-Hans-CN'));
+    return { meeting, results, paragraph: reportParagraph(results), comments };
+  }
+
+  async meetingSheets(id: number): Promise<{ report: MeetingReport; sheets: Sheet[] }> {
+    const report = await this.meetingReport(id);
+    const m = report.meeting;
+    return { report, sheets: resultSheets({ unitName: m.unitName, township: m.township, year: m.year }, report.results, report.comments) };
+  }
+
+  async meetingXlsx(id: number): Promise<Buffer> {
+    return toXlsx((await this.meetingSheets(id)).sheets);
+  }
+
+  async meetingCsv(id: number): Promise<Buffer> {
+    return toCsv((await this.meetingSheets(id)).sheets);
+  }
+
+  /** One row per meeting of the year, with turnout and the headline rates of each part. */
+  async campaignSummary(campaignId: number): Promise<{ year: number; township: string; rows: SummaryRow[] }> {
+    const campaign = await setupRepo.findCampaign(this.#d.db, campaignId);
+    if (!campaign) throw new DomainError('NOT_FOUND');
+    const units = await setupRepo.listUnits(this.#d.db, campaignId);
+    const rows: SummaryRow[] = [];
+    for (const u of units) {
+      for (const { id } of await listMeetingIds(this.#d.db, { unitId: u.id })) {
+        const meeting = await this.#meetings.get(id);
+        const results = meeting.state === 'closed' || meeting.state === 'sealed' ? await this.#meetings.results(id) : null;
+        rows.push(summaryRow(meeting, results));
+      }
+    }
+    return { year: campaign.year, township: campaign.township, rows };
+  }
+
+  async campaignSummaryXlsx(campaignId: number): Promise<Buffer> {
+    const s = await this.campaignSummary(campaignId);
+    return toXlsx([summarySheet(s.rows)]);
+  }
+}
+
+async function toXlsx(sheets: Sheet[]): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = 'Ceping';
+  for (const s of sheets) {
+    const ws = wb.addWorksheet(s.name.replace(/[\\/?*[\]:]/g, ''));
+    ws.addRow(s.header).font = { bold: true };
+    for (const r of s.rows) {
+      const row = ws.addRow(r.map((c: Cell) => (c !== null && typeof c === 'object' ? c.percent : c)));
+      r.forEach((c, i) => {
+        if (c !== null && typeof c === 'object') row.getCell(i + 1).numFmt = '0.0%';
+      });
+    }
+    ws.columns.forEach((col, i) => {
+      col.width = Math.min(40, Math.max(8, ...[s.header[i] ?? '', ...s.rows.map((r) => cellText(r[i] ?? null))].map((x) => x.length * 2)));
+    });
+    ws.views = [{ state: 'frozen', ySplit: 1 }];
+  }
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+/** A cell that Excel would read as a formula (=, +, -, @) is written as text. */
+function csvSafe(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) && !/^-?\d+(\.\d+)?%?$/.test(text) ? `'${text}` : text;
+}
+
+function toCsv(sheets: Sheet[]): Buffer {
+  const parts = sheets.map((s) => Papa.unparse([[s.name], s.header, ...s.rows.map((r) => r.map((c) => csvSafe(cellText(c))))], { newline: '\r\n' }));
+  // UTF-8 with a BOM, so Excel on a township laptop opens it in Chinese.
+  return Buffer.from('\ufeff' + parts.join('\r\n\r\n') + '\r\n', 'utf8');
+}

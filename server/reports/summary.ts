@@ -1,0 +1,66 @@
+import type { Percent, Results } from '../counting/tally.ts';
+import type { MeetingView } from '../meetings/meeting.view.ts';
+import type { Sheet } from './sheets.ts';
+
+export interface SummaryRow {
+  meetingId: number;
+  unitName: string;
+  unitKind: string;
+  state: string;
+  stateLabel: string;
+  turnout: MeetingView['turnout'];
+  /** Part A's overall 好评率. */
+  politicalGood: Percent | null;
+  /** Part B's 班子集体 优秀率 and 称职以上率. */
+  teamExcellent: Percent | null;
+  teamCompetentOrBetter: Percent | null;
+  /** Team members with a review flag (不称职 > 1/3 or 优秀+称职 < 2/3). */
+  flaggedMembers: string[];
+  /** Part C's 好评率. */
+  secretaryGood: Percent | null;
+  topRecommended: { name: string; votes: number; share: Percent } | null;
+}
+
+export function summaryRow(m: MeetingView, results: Results | null): SummaryRow {
+  const row: SummaryRow = {
+    meetingId: m.id, unitName: m.unitName, unitKind: m.unitKind, state: m.state, stateLabel: m.stateLabel, turnout: m.turnout,
+    politicalGood: null, teamExcellent: null, teamCompetentOrBetter: null, flaggedMembers: [], secretaryGood: null, topRecommended: null,
+  };
+  if (!results) return row;
+  for (const p of results.parts) {
+    if (p.kind === 'rating' && p.scale === 'quality') {
+      const overall = p.rows.find((r) => r.subject.label === '总体评价') ?? p.rows[p.rows.length - 1];
+      const good = overall?.rates?.good ?? null;
+      if (p.key === 'C') row.secretaryGood = good;
+      else if (row.politicalGood === null) row.politicalGood = good;
+    }
+    if (p.kind === 'rating' && p.scale === 'competence') {
+      const team = p.rows.find((r) => !r.subject.member);
+      row.teamExcellent = team?.rates?.excellent ?? null;
+      row.teamCompetentOrBetter = team?.rates?.competentOrBetter ?? null;
+      // With per-criterion rating the member's name is in the detail (key m<id>_<n>); otherwise in the label.
+      row.flaggedMembers = [...new Set(p.rows.filter((r) => r.flags.length > 0).map((r) => (/^m\d+_\d+$/.test(r.subject.key) ? r.subject.detail ?? r.subject.label : r.subject.label)))];
+    }
+    if (p.kind === 'recommend') {
+      const top = p.ranking[0];
+      row.topRecommended = top && top.votes > 0 ? { name: top.name, votes: top.votes, share: top.share } : null;
+    }
+  }
+  return row;
+}
+
+const pct = (p: Percent | null) => (p === null ? null : { percent: p.tenths / 1000 });
+const KIND: Record<string, string> = { village: '村', community: '社区', station: '站所' };
+
+export function summarySheet(rows: SummaryRow[]): Sheet {
+  return {
+    name: '年度汇总',
+    header: ['单位', '类型', '状态', '应到', '实到', '发出', '收回', '政治建设好评率', '班子优秀率', '班子称职以上率', '需进一步考察', '书记述职好评率', '后备干部得票最多'],
+    rows: rows.map((r) => [
+      r.unitName, KIND[r.unitKind] ?? r.unitKind, r.stateLabel,
+      r.turnout.expected, r.turnout.present, r.turnout.issued, r.turnout.returned,
+      pct(r.politicalGood), pct(r.teamExcellent), pct(r.teamCompetentOrBetter), r.flaggedMembers.join('、'),
+      pct(r.secretaryGood), r.topRecommended ? `${r.topRecommended.name}（${r.topRecommended.votes}票）` : '',
+    ]),
+  };
+}

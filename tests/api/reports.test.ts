@@ -1,0 +1,148 @@
+import ExcelJS from 'exceljs';
+import Papa from 'papaparse';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTestApp, type TestApp } from '../helpers/harness.ts';
+import { call, makeMeeting } from '../helpers/meeting.ts';
+import { nonce } from '../helpers/packages.ts';
+import { randomValidPackage, seededRng } from '../factories/forms.ts';
+import type { BallotPackage, Form } from '../../server/forms/form.schemas.ts';
+import type { Results } from '../../server/counting/tally.ts';
+
+/** An independent recount from the packages the test sent: part → subject → grade → count. */
+function recount(form: Form, packages: BallotPackage[]) {
+  const out = new Map<string, number>();
+  const add = (k: string) => out.set(k, (out.get(k) ?? 0) + 1);
+  for (const pkg of packages) {
+    for (const part of form.parts) {
+      const a = pkg[part.key];
+      if (part.kind === 'rating' && a && 'grades' in a) for (const s of part.subjects) add(`${part.key}/${s.label}/${s.detail ?? ''}/${a.grades[s.key]}`);
+      if (part.kind === 'recommend' && a && 'picks' in a) {
+        for (const k of a.picks) add(`${part.key}/${part.candidates.find((c) => c.key === k)!.name}`);
+        for (const w of a.writeIns) {
+          const name = w.trim().replace(/\s+/g, '');
+          add(`${part.key}/${part.candidates.find((c) => c.name.replace(/\s+/g, '') === name)?.name ?? name}`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function pctText(x: unknown): string {
+  return `${((x as number) * 100).toFixed(1)}%`;
+}
+
+describe('reports agree with each other and with a recount', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await makeTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  for (const seed of [1, 2, 3]) {
+    it(`print data, paragraph, XLSX and CSV carry the same figures (seed ${seed})`, async () => {
+      const rng = seededRng(seed);
+      const voters = 12 + Math.floor(rng() * 30);
+      const m = await makeMeeting(t, { kind: 'station', roster: voters + 2, signIn: voters, members: 2 + Math.floor(rng() * 4), overrideReason: '两人请假，经考察组同意' });
+      const sent: BallotPackage[] = [];
+      for (const token of m.tokens.slice(0, voters - Math.floor(rng() * 3))) {
+        const pkg = randomValidPackage(m.form!, rng);
+        const res = await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: token, nonce: nonce(), package: pkg } });
+        expect(res.statusCode, res.body).toBe(200);
+        sent.push(pkg);
+      }
+      await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+      const report = await call<{ results: Results; paragraph: string; comments: string[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/report`);
+      const expected = recount(m.form!, sent);
+
+      // The JSON the print view renders equals the recount.
+      const r = report.results;
+      expect(r.turnout.returned).toBe(sent.length);
+      for (const part of r.parts) {
+        if (part.kind === 'rating') {
+          for (const row of part.rows) {
+            part.grades.forEach((g, i) => expect(row.counts[i], `${part.key} ${row.subject.label} ${g.label}`).toBe(expected.get(`${part.key}/${row.subject.label}/${row.subject.detail ?? ''}/${g.key}`) ?? 0));
+            expect(row.abstain).toBe(expected.get(`${part.key}/${row.subject.label}/${row.subject.detail ?? ''}/abstain`) ?? 0);
+            expect(row.shares.reduce((a, s) => a + s.tenths, 0) + row.abstainShare.tenths).toBe(1000);
+          }
+        }
+        if (part.kind === 'recommend') for (const c of part.ranking) expect(c.votes, c.name).toBe(expected.get(`${part.key}/${c.name}`) ?? 0);
+      }
+      expect(report.comments.length).toBe(sent.filter((p) => p.E && 'text' in p.E && p.E.text.trim()).length);
+
+      // The paragraph says the same numbers.
+      const tt = r.turnout;
+      expect(report.paragraph).toContain(`本次会议应到${tt.expected}人，实到${tt.present}人，发出测评票${tt.issued}张，收回${tt.returned}张`);
+      const a = r.parts.find((p) => p.key === 'A')!;
+      if (a.kind === 'rating') {
+        const overall = a.rows.find((x) => x.subject.label === '总体评价')!;
+        expect(report.paragraph).toContain(`总体评价${a.grades[0]!.label}${overall.counts[0]}票（${overall.shares[0]!.text}）`);
+        expect(report.paragraph).toContain(`好评率${overall.rates!.good!.text}`);
+      }
+
+      // The spreadsheet: numbers as numbers, percentages as fractions with one decimal shown.
+      const xlsx = await t.app.inject({ method: 'GET', url: `/api/meetings/${m.meetingId}/report.xlsx`, headers: m.session.headers });
+      expect(xlsx.headers['content-type']).toContain('spreadsheetml');
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
+      const csv = await t.app.inject({ method: 'GET', url: `/api/meetings/${m.meetingId}/report.csv`, headers: m.session.headers });
+      expect(csv.rawPayload.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(true);
+      const csvRows = Papa.parse<string[]>(csv.body.replace(/^\ufeff/, ''), { skipEmptyLines: true }).data;
+
+      for (const part of r.parts) {
+        if (part.kind !== 'rating') continue;
+        const ws = wb.getWorksheet(part.title)!;
+        expect(ws, part.title).toBeTruthy();
+        const csvStart = csvRows.findIndex((row) => row[0] === part.title);
+        part.rows.forEach((row, i) => {
+          const x = ws.getRow(i + 2);
+          expect(x.getCell(1).value).toBe(row.subject.label);
+          part.grades.forEach((_g, gi) => {
+            expect(x.getCell(3 + gi * 2).value).toBe(row.counts[gi]);
+            expect(typeof x.getCell(4 + gi * 2).value).toBe('number');
+            expect(pctText(x.getCell(4 + gi * 2).value)).toBe(row.shares[gi]!.text);
+          });
+          const c = csvRows[csvStart + 2 + i]!;
+          expect(c[0]).toBe(row.subject.label);
+          part.grades.forEach((_g, gi) => {
+            expect(c[2 + gi * 2]).toBe(String(row.counts[gi]));
+            expect(c[3 + gi * 2]).toBe(row.shares[gi]!.text);
+          });
+        });
+      }
+    });
+  }
+
+  it('summarises the year, one row per unit, with the headline rates from the same computation', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6 });
+    const rng = seededRng(9);
+    for (const token of m.tokens) {
+      await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: token, nonce: nonce(), package: randomValidPackage(m.form!, rng) } });
+    }
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    const summary = await call<{ rows: { unitName: string; turnout: { returned: number }; politicalGood: { text: string } | null }[] }>(t, m.session, 'GET', `/api/campaigns/${m.campaignId}/summary`);
+    const report = await call<{ results: Results }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/report`);
+    const a = report.results.parts.find((p) => p.key === 'A');
+    expect(summary.rows).toHaveLength(1);
+    expect(summary.rows[0]!.turnout.returned).toBe(6);
+    if (a?.kind === 'rating') expect(summary.rows[0]!.politicalGood?.text).toBe(a.rows.find((x) => x.subject.label === '总体评价')!.rates!.good!.text);
+    const xlsx = await t.app.inject({ method: 'GET', url: `/api/campaigns/${m.campaignId}/summary.xlsx`, headers: m.session.headers });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
+    expect(wb.getWorksheet('年度汇总')!.getRow(2).getCell(7).value).toBe(6);
+  });
+
+  it('writes a cell that Excel would run as a formula as plain text in the CSV', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 1, signIn: 1 });
+    const pkg = randomValidPackage(m.form!, seededRng(3));
+    pkg.D = { picks: [], writeIns: ['=HYPERLINK("x")'] };
+    pkg.E = { text: '+1 建议' };
+    expect((await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: m.tokens[0], nonce: nonce(), package: pkg } })).statusCode).toBe(200);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    const csv = (await t.app.inject({ method: 'GET', url: `/api/meetings/${m.meetingId}/report.csv`, headers: m.session.headers })).body;
+    expect(csv).toContain(`'=HYPERLINK`);
+    expect(csv).toContain(`'+1 建议`);
+  });
+});
