@@ -1,0 +1,318 @@
+/**
+ * The voter's page in real headless Chromium against the real server, as a WeChat user on a small
+ * Android phone: wait for voting to open, fill every part, lose the reply and the network on submit,
+ * end on the receipt, then scan again and see "already voted". Screenshots of every step are saved
+ * to tests/artifacts/voter/ so anyone can look at what a voter sees.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { makeTestApp, type TestApp } from '../helpers/harness.ts';
+import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
+import { buildVoterPage, repoRoot } from './voter-build.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`voter browser test SKIPPED: ${CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)`);
+
+const WECHAT_ANDROID_UA =
+  'Mozilla/5.0 (Linux; Android 10; V2001A Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) ' +
+  'Version/4.0 Chrome/86.0.4240.99 XWEB/4317 MMWEBSDK/20220903 Mobile Safari/537.36 MMWEBID/6170 ' +
+  'MicroMessenger/8.0.28.2240(0x28001C57) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64';
+const ARTIFACTS = path.join(repoRoot, 'tests/artifacts/voter');
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface Watch {
+  requests: string[];
+  console: string[];
+  errors: string[];
+}
+
+describe.skipIf(!hasChromium)(`voter page in Chromium${hasChromium ? '' : ` (skipped: no ${CHROMIUM})`}`, () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // The server serves dist/voter at /v/ when it exists at start-up, so build before the app.
+    await buildVoterPage();
+    rmSync(ARTIFACTS, { recursive: true, force: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    t = await makeTestApp();
+    base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  /**
+   * A phone; `oldWebView` takes away the functions an old WebView (Chrome 64, iOS 12) lacks, so the
+   * page must run on its polyfills and feature tests.
+   */
+  async function phone(oldWebView = false): Promise<{ context: BrowserContext; page: Page; watch: Watch }> {
+    const context = await browser.newContext({
+      viewport: { width: 360, height: 640 },
+      userAgent: WECHAT_ANDROID_UA,
+      isMobile: true,
+      hasTouch: true,
+      locale: 'zh-CN',
+    });
+    if (oldWebView) {
+      await context.addInitScript(() => {
+        const w = window as unknown as Record<string, unknown>;
+        for (const name of ['queueMicrotask', 'structuredClone', 'AbortController', 'requestIdleCallback']) delete w[name];
+        const strip = (o: object, names: string[]) => {
+          for (const n of names) delete (o as Record<string, unknown>)[n];
+        };
+        strip(String.prototype, ['replaceAll', 'matchAll', 'at']);
+        strip(Array.prototype, ['flat', 'flatMap', 'at', 'findLast', 'findLastIndex']);
+        strip(Object, ['fromEntries', 'hasOwn']);
+        strip(Promise, ['allSettled', 'any']);
+        delete w.globalThis;
+      });
+    }
+    const watch: Watch = { requests: [], console: [], errors: [] };
+    context.on('request', (r) => watch.requests.push(r.url()));
+    const page = await context.newPage();
+    page.on('console', (m) => watch.console.push(m.text()));
+    page.on('pageerror', (e) => watch.errors.push(e.message));
+    return { context, page, watch };
+  }
+
+  let shot = 0;
+  async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
+    shot += 1;
+    await page.screenshot({ path: path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage });
+  }
+
+  async function expectAccessible(page: Page, where: string): Promise<void> {
+    // Evaluated through the DevTools protocol: the server's CSP (script-src 'self') rightly blocks an
+    // injected <script>, and the test keeps that CSP on.
+    if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      const r = await axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
+    });
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(bad, `axe on ${where}`).toEqual([]);
+  }
+
+  function expectNoLeaks(watch: Watch, secrets: string[]): void {
+    const origin = new URL(base).origin;
+    expect(watch.requests.length).toBeGreaterThan(0);
+    for (const url of watch.requests) {
+      expect(url.startsWith('data:') || new URL(url).origin === origin, `request to another origin: ${url}`).toBe(true);
+      for (const s of secrets) expect(url.toUpperCase()).not.toContain(s.toUpperCase());
+    }
+    // The page writes nothing to the console; only the browser's own word about a dropped request appears.
+    expect(watch.console.filter((line) => !line.startsWith('Failed to load resource:'))).toEqual([]);
+    for (const line of watch.console) for (const s of secrets) expect(line).not.toContain(s);
+    expect(watch.errors).toEqual([]);
+  }
+
+  const heading = (page: Page) => page.locator('main h1');
+  /** Wait for the page to show something; generous, as CI has two cores. */
+  const poll = <T>(fn: () => T | Promise<T>, timeout = 5_000) => expect.poll(fn, { timeout, interval: 50 });
+
+  async function gradeEverySubject(page: Page, label: string): Promise<void> {
+    const cards = page.locator('main [role=group][id^="subject-"]');
+    const n = await cards.count();
+    for (let i = 0; i < n; i++) await cards.nth(i).getByRole('button', { name: label, exact: true }).click();
+  }
+
+  it('goes from the waiting screen through every part to the receipt, through a lost reply', async () => {
+    const m: TestMeeting = await makeMeeting(t, { roster: 72, signIn: 72, members: 4, candidates: 3, open: false });
+    const token = m.tokens[0]!;
+    const { context, page, watch } = await phone();
+
+    // 1. Scanned before the host opens voting: a calm waiting screen, and the secret gone from the address bar.
+    await page.goto(`${base}/v/#${token}`);
+    await poll(() => heading(page).textContent()).toBe('请等待主持人宣布开始测评');
+    expect(page.url()).toBe(`${base}/v/`);
+    await screenshot(page, 'waiting');
+    await expectAccessible(page, 'the waiting screen');
+
+    // 2. The host opens voting; the ballot appears by itself.
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, { overrideReason: null });
+    await poll(() => heading(page).textContent(), 10_000).toBe('党组织政治建设民主测评表');
+    await screenshot(page, 'part-A');
+    await expectAccessible(page, 'part A');
+
+    // Going on with nothing chosen points at the first subject.
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+    await poll(() => page.locator('#subject-A-s1 [role=alert]').textContent()).toBe('「把握政治方向」还没有选择');
+    await screenshot(page, 'part-A-missing');
+
+    await gradeEverySubject(page, '好');
+    await page.locator('#subject-A-s6').getByRole('button', { name: '不了解' }).click();
+    await screenshot(page, 'part-A-filled');
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+
+    // 3. Part B: 4 members, at most 30 % 优秀 → 1; a second 优秀 is refused on the spot.
+    await poll(() => heading(page).textContent()).toBe('班子集体和成员年度考核民主测评表');
+    await poll(() => page.locator('.quota').first().textContent()).toBe('「优秀」最多可选 1 人，已选 0 人');
+    await gradeEverySubject(page, '称职');
+    const members = page.locator('main [role=group][id^="subject-B-m"]');
+    await members.nth(0).getByRole('button', { name: '优秀' }).click();
+    await members.nth(1).getByRole('button', { name: '优秀' }).click();
+    await poll(() => members.nth(1).getByRole('alert').textContent()).toContain('「优秀」最多可选 1 人，已经选满');
+    await members.nth(1).scrollIntoViewIfNeeded();
+    await screenshot(page, 'part-B-quota');
+    await expectAccessible(page, 'part B');
+    // The phone's back button goes back a part, with the choices kept, rather than leaving the page.
+    await page.goBack();
+    await poll(() => heading(page).textContent()).toBe('党组织政治建设民主测评表');
+    expect(await page.locator('#subject-A-s6').getByRole('button', { name: '不了解' }).getAttribute('aria-pressed')).toBe('true');
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+    await poll(() => heading(page).textContent()).toBe('班子集体和成员年度考核民主测评表');
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+
+    // 4. Part C.
+    await poll(() => heading(page).textContent()).toBe('党组织书记抓基层党建工作述职评议表');
+    await gradeEverySubject(page, '较好');
+    await screenshot(page, 'part-C');
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+
+    // 5. Part D: one from the list, one written in.
+    await poll(() => heading(page).textContent()).toBe('后备干部人选推荐表');
+    await page.getByRole('button', { name: '候选人1' }).click();
+    await page.getByLabel('姓名').fill('田 野');
+    await page.getByRole('button', { name: '添加' }).click();
+    await poll(() => page.locator('.quota').textContent()).toBe('最多推荐 2 人，已推荐 2 人');
+    await screenshot(page, 'part-D');
+    await expectAccessible(page, 'part D');
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+
+    // 6. Part E, with the note on how comments are passed on.
+    await poll(() => heading(page).textContent()).toBe('意见建议');
+    await poll(() => page.getByText('意见建议将以随机顺序提供给考察组，不会显示您的姓名').count()).toBe(1);
+    await page.getByLabel('您的意见建议（可以不填）').fill('希望进一步加强村务公开。');
+    await screenshot(page, 'part-E');
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+
+    // 7. Review.
+    await poll(() => heading(page).textContent()).toBe('请核对您的选择');
+    await poll(() => page.getByText('候选人1、田野').count()).toBe(1);
+    await screenshot(page, 'review');
+    await screenshot(page, 'review-full', true);
+    await expectAccessible(page, 'the review');
+
+    // The choices so far are on the phone, under a hash: never the secret itself.
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+    expect(stored).toContain('田野');
+    expect(stored).not.toContain(token);
+
+    // 8. Submit: the server records the ballot but the reply is lost, and the Wi-Fi drops.
+    let firstReceipt = '';
+    let castRequests = 0;
+    await page.route('**/api/voter/cast', async (route) => {
+      castRequests += 1;
+      if (castRequests === 1) {
+        const reply = await route.fetch();
+        firstReceipt = ((await reply.json()) as { receipt: string }).receipt;
+        await context.setOffline(true);
+        await route.abort('internetdisconnected');
+        return;
+      }
+      await route.continue();
+    });
+    await page.getByRole('button', { name: '确认提交' }).click();
+    await poll(() => page.getByText('网络不稳定，正在重试…').count(), 15_000).toBe(1);
+    expect(await heading(page).textContent()).toBe('正在提交…');
+    await screenshot(page, 'submitting-offline');
+    await expectAccessible(page, 'the submitting screen');
+
+    // 9. The network comes back: the same nonce and package get the same receipt, not an error.
+    await context.setOffline(false);
+    await poll(() => heading(page).textContent(), 20_000).toBe('提交成功');
+    const receipt = await page.locator('#receipt').textContent();
+    expect(receipt).toMatch(/^[2-9A-Z]{5}-[2-9A-Z]{5}$/);
+    expect(receipt).toBe(firstReceipt);
+    await poll(() => page.getByText(/刚才网络中断，但提交已被记录/).count()).toBe(1);
+    await poll(() => page.getByText(/可在会议结束后凭此码查询您的测评票是否已计入，此码不能显示您的选择/).count()).toBe(1);
+    await screenshot(page, 'done');
+    await expectAccessible(page, 'the receipt');
+    expect(castRequests).toBeGreaterThanOrEqual(2);
+
+    // Nothing of the choices is left on the phone.
+    const left = await page.evaluate(() => ({ local: JSON.stringify({ ...localStorage }), session: JSON.stringify({ ...sessionStorage }) }));
+    expect(left.local).not.toMatch(/田野|村务公开|excellent|competent|draft/);
+    expect(left.local).not.toContain(token);
+    expect(left.session).not.toContain(token);
+
+    // 10. Scanning the same QR again: already voted, with the receipt.
+    await page.unroute('**/api/voter/cast');
+    await page.goto(`${base}/v/#${token}`);
+    await poll(() => heading(page).textContent()).toBe('您已完成测评');
+    await poll(() => page.locator('main .receipt').textContent()).toBe(receipt);
+    await screenshot(page, 'already-voted');
+
+    // One ballot in the box, counted once.
+    const live = await call<{ turnout: { returned: number } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/live`);
+    expect(live.turnout.returned).toBe(1);
+
+    expectNoLeaks(watch, [token]);
+    expect(t.logs.join('\n')).not.toContain(token);
+    await context.close();
+  }, 180_000);
+
+  it('takes a typed short code, works with very large text, and runs without the newer browser functions', async () => {
+    const m = await makeMeeting(t, { roster: 72, signIn: 72, members: 6, candidates: 2 });
+    const code = m.shortCodes[5]!;
+    const { context, page, watch } = await phone(true);
+    await page.goto(`${base}/v/`);
+    expect(await page.evaluate(() => typeof ([] as unknown as { flatMap?: unknown }).flatMap)).toBe('undefined');
+
+    await page.goto(`${base}/v/`);
+    await poll(() => heading(page).textContent()).toBe('民主测评');
+    await page.getByLabel('测评码').fill('ABC');
+    await page.getByRole('button', { name: '开始测评' }).click();
+    await poll(() => page.getByRole('alert').textContent()).toContain('共 8 位');
+    await screenshot(page, 'code-entry');
+    await expectAccessible(page, 'the code entry');
+
+    await page.getByLabel('测评码').fill(` ${code.toLowerCase().replace('-', ' ')} `);
+    await page.getByRole('button', { name: '开始测评' }).click();
+    await poll(() => heading(page).textContent()).toBe('党组织政治建设民主测评表');
+
+    // The phone's font size set to "large" and more: everything grows, nothing runs off the side.
+    await page.addStyleTag({ content: 'html { font-size: 175% !important; }' });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const buttonHeight = await page.locator('#subject-A-s1 .choice').first().evaluate((b) => b.getBoundingClientRect().height);
+    expect(buttonHeight).toBeGreaterThanOrEqual(80);
+    await screenshot(page, 'large-text');
+
+    // A reload keeps the choices (the tab remembers the code; the address bar does not show it).
+    await page.addStyleTag({ content: 'html { font-size: 112.5% !important; }' });
+    await page.locator('#subject-A-s1').getByRole('button', { name: '较好' }).click();
+    await page.reload();
+    await poll(() => heading(page).textContent()).toBe('党组织政治建设民主测评表');
+    await poll(() => page.locator('#subject-A-s1').getByRole('button', { name: '较好' }).getAttribute('aria-pressed')).toBe('true');
+
+    // And on to the receipt, on the old functions only.
+    await page.reload();
+    await poll(() => heading(page).textContent()).toBe('党组织政治建设民主测评表');
+    for (let part = 0; part < 3; part++) {
+      await gradeEverySubject(page, part === 1 ? '称职' : '一般');
+      await page.getByRole('button', { name: '下一步', exact: true }).click();
+    }
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await page.getByRole('button', { name: '确认提交' }).click();
+    await poll(() => heading(page).textContent()).toBe('提交成功');
+
+    expectNoLeaks(watch, [code, code.replace('-', '')]);
+    expect(readdirSync(ARTIFACTS).length).toBeGreaterThan(10);
+    await context.close();
+  }, 120_000);
+});

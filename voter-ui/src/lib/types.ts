@@ -1,0 +1,27 @@
+/**
+ * The server's request and response types, imported as types only: a changed API breaks this build,
+ * and no server code or zod reaches the phone. (tests/voter/bundle.test.ts checks the bundle for zod.)
+ */
+import type { z } from 'zod';
+import type { ABSTAIN as ServerAbstain } from '../../../server/forms/form.schemas.ts';
+import type { ErrorResponse, StatusRequest as StatusRequestSchema } from '../../../server/ballots/voter.schemas.ts';
+
+export type {
+  BallotPackage,
+  CommentPart,
+  Form,
+  FormPart,
+  PartKey,
+  Quota,
+  RatingPart,
+  RecommendPart,
+  Subject,
+} from '../../../server/forms/form.schemas.ts';
+export type { CastRequest, CastResponse, StatusResponse, VoterState } from '../../../server/ballots/voter.schemas.ts';
+export type StatusRequest = z.infer<typeof StatusRequestSchema>;
+
+/** The value of a subject the voter abstained on. Typed by the server's constant, so the two cannot drift. */
+export const ABSTAIN: typeof ServerAbstain = 'abstain';
+
+/** The body of every refusal. */
+export type ErrorBody = z.infer<typeof ErrorResponse>;
