@@ -1,0 +1,106 @@
+/**
+ * The race (issue 2): 200 credentials, 20 concurrent casts each, all in flight at once. Exactly one cast
+ * per credential is accepted; ballots == burnt credentials == sign-ins; the write queue grouped commits.
+ */
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTestApp, type TestApp } from '../helpers/harness.ts';
+import { call, makeMeeting } from '../helpers/meeting.ts';
+import { fullPackage, nonce } from '../helpers/packages.ts';
+import { seeded, shuffle } from '../helpers/stats.ts';
+
+const PEOPLE = 200;
+const TRIES = 20;
+
+describe('concurrent casts on the same credentials', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await makeTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  /**
+   * all-at-once: every request is fired in the same turn (they tend to land in one shared transaction).
+   * staggered: each request waits 0–300 ms first, so tries of one credential fall into different batches
+   * and many find it unused when they look it up, then burnt inside the queue.
+   */
+  it.each([
+    { mode: 'all at once', stagger: 0 },
+    { mode: 'staggered over many batches', stagger: 300 },
+  ])(`${PEOPLE} credentials × ${TRIES} concurrent casts ($mode): exactly one accepted each, ballots == burnt == sign-ins`, async ({ stagger }) => {
+    const m = await makeMeeting(t, { kind: 'village', roster: PEOPLE, signIn: PEOPLE });
+    const form = m.form!;
+    const commitsBefore = t.app.services.ballots.commits;
+
+    // Every request has its own nonce; packages differ between tries (grades 1–3), so no request is a retry of another.
+    const jobs = shuffle(
+      Array.from({ length: PEOPLE * TRIES }, (_, j) => ({ person: j % PEOPLE, attempt: Math.floor(j / PEOPLE) })),
+      seeded(4000),
+    );
+    const started = Date.now();
+    const answers = await Promise.all(
+      jobs.map(async ({ person, attempt }, j) => {
+        if (stagger > 0) await new Promise((r) => setTimeout(r, (j * 7919) % stagger));
+        // Some tries use the typed short code: the same credential by another spelling.
+        const credential = attempt % 5 === 4 ? m.shortCodes[person]! : m.tokens[person]!;
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/voter/cast',
+          payload: { credential, nonce: nonce(), package: fullPackage(form, 1 + (attempt % 3)) },
+        });
+        return { person, status: res.statusCode, body: res.json() as { alreadyRecorded?: boolean; error?: { code: string } } };
+      }),
+    );
+    const elapsed = Date.now() - started;
+
+    const accepted = new Map<number, number>();
+    const others = new Map<string, number>();
+    for (const a of answers) {
+      if (a.status === 200) {
+        expect(a.body.alreadyRecorded).toBe(false);
+        accepted.set(a.person, (accepted.get(a.person) ?? 0) + 1);
+      } else {
+        const key = `${a.status} ${a.body.error?.code}`;
+        others.set(key, (others.get(key) ?? 0) + 1);
+      }
+    }
+    // Exactly one success per credential, every other answer a clean TOKEN_USED.
+    expect(accepted.size).toBe(PEOPLE);
+    expect([...accepted.values()].every((n) => n === 1)).toBe(true);
+    expect(Object.fromEntries(others)).toEqual({ '409 TOKEN_USED': PEOPLE * (TRIES - 1) });
+
+    // The database file agrees, read through a connection of its own.
+    const ro = new Database(t.file, { readonly: true, fileMustExist: true });
+    try {
+      const one = (sql: string, ...args: unknown[]) => (ro.prepare(sql).get(...args) as { n: number }).n;
+      const ballots = one('select count(*) as n from ballots where meeting_id = ?', m.meetingId);
+      const burnt = one('select count(*) as n from credentials where meeting_id = ? and used = 1', m.meetingId);
+      const signedIn = one('select count(*) as n from roster_entries where meeting_id = ? and signed_in = 1', m.meetingId);
+      const meeting = ro.prepare('select cast_count, issued_count from meetings where id = ?').get(m.meetingId) as { cast_count: number; issued_count: number };
+      expect(ballots).toBe(PEOPLE);
+      expect(burnt).toBe(ballots);
+      expect(ballots).toBeLessThanOrEqual(signedIn);
+      expect(meeting).toEqual({ cast_count: PEOPLE, issued_count: PEOPLE });
+      expect(one('select count(*) as n from receipts where meeting_id = ?', m.meetingId)).toBe(PEOPLE);
+      // The counters moved once per ballot: part A counted 200 valid ballots, not 4000.
+      expect(one("select n from tally where meeting_id = ? and part = 'A' and subject = '#' and grade = 'valid'", m.meetingId)).toBe(PEOPLE);
+    } finally {
+      ro.close();
+    }
+
+    // Group commit: the 4000 casts shared far fewer transactions than there were ballots.
+    const commits = t.app.services.ballots.commits - commitsBefore;
+    expect(commits).toBeGreaterThan(0);
+    expect(commits, `${commits} commits for ${PEOPLE} ballots`).toBeLessThan(PEOPLE);
+    if (stagger > 0) expect(commits, 'staggered casts should span several batches').toBeGreaterThan(1);
+
+    const live = await call<{ turnout: { returned: number; issued: number; present: number } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/live`);
+    expect(live.turnout).toMatchObject({ returned: PEOPLE, issued: PEOPLE, present: PEOPLE });
+    // A late try after the storm is still refused.
+    const late = await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: m.tokens[0], nonce: nonce(), package: fullPackage(form) } });
+    expect(late.json().error.code).toBe('TOKEN_USED');
+    console.info(`race (stagger ${stagger} ms): ${PEOPLE * TRIES} casts in ${elapsed} ms, ${commits} commits`);
+  }, 60_000);
+});
