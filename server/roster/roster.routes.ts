@@ -7,6 +7,7 @@ import {
   EntryParams, ImportBody, ImportResponse, IssuedCredential, MeetingParams, RosterEntry, RosterEntryInput, SignInBody, SignInResponse, SlipsBody, SlipsResponse,
 } from './roster.schemas.ts';
 import { rosterTemplateCsv, rosterTemplateXlsx } from './roster.import.ts';
+import { printSlips } from '../slips/slips.service.ts';
 
 export async function rosterRoutes(app: App): Promise<void> {
   const roster = app.services.roster;
@@ -51,6 +52,15 @@ export async function rosterRoutes(app: App): Promise<void> {
   app.post('/api/meetings/:id/slips', { ...onMeeting, onRequest: noStore, schema: { params: MeetingParams, body: SlipsBody, response: { 200: SlipsResponse } } }, async (req) => ({
     slips: await roster.issueSlips(req.admin!.id, req.params.id, req.body.count),
   }));
+
+  app.post('/api/meetings/:id/slips.pdf', { ...onMeeting, onRequest: noStore, schema: { params: MeetingParams, body: SlipsBody } }, async (req, reply) => {
+    const { pdf, filename } = await printSlips(roster, req.admin!.id, req.params.id, req.body.count);
+    return reply
+      .header('content-type', 'application/pdf')
+      .header('content-length', pdf.length)
+      .header('content-disposition', `attachment; filename="slips.pdf"; filename*=UTF-8''${encodeURIComponent(filename)}`)
+      .send(pdf);
+  });
 
   app.post('/api/meetings/:id/rehearsal', { ...onMeeting, onRequest: noStore, schema: { params: MeetingParams, response: { 200: IssuedCredential } } }, async (req) =>
     roster.issueRehearsal(req.admin!.id, req.params.id),
