@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
@@ -18,6 +18,7 @@ import type { RandomSource } from './credentials/secrets.ts';
 import { buildServices, type Services } from './services.ts';
 import { registerRoutes } from './routes.ts';
 import { loggerOptions } from './logging.ts';
+import { newSigningKey } from './archive/signing.ts';
 
 export interface AppDeps {
   config: Config;
@@ -25,6 +26,8 @@ export interface AppDeps {
   sqlite: Database.Database;
   /** Key for the keyed hashes of tokens, codes and receipts; kept in the data folder, outside the database. */
   pepper: Buffer;
+  /** Ed25519 key that signs sealed archives (DATA_DIR/signing.key); without one, a key for this process only. */
+  signingKey?: KeyObject;
   now?: () => Date;
   random?: RandomSource;
   /** Where log lines go (tests capture them); defaults to stdout. */
@@ -52,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...deps,
     now: deps.now ?? (() => new Date()),
     random: deps.random ?? randomBytes,
+    signingKey: deps.signingKey ?? newSigningKey(),
     log: app.log,
   });
   app.decorate('services', services);

@@ -42,6 +42,9 @@ export const ERRORS = {
   BALLOT_INVALID: [400, '测评表填写不完整或不符合要求'],
   PAPER_SAME_PERSON: [409, '纸质票须由另一名考察组成员复核确认，录入人不能自己确认'],
   PAPER_PENDING: [409, '还有纸质票未复核确认，请先确认或删除后再结束测评'],
+  // sealed archive
+  ARCHIVE_NOT_READY: [409, '会议封存后才生成测评档案'],
+  ARCHIVE_INVALID: [400, '这不是 Ceping 测评档案文件，无法导入'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -9,6 +9,8 @@ import { migrateToLatest } from './db/migrate.ts';
 import { lanAddresses, publicBaseUrl } from './net.ts';
 import { CODE_ALPHABET } from './credentials/secrets.ts';
 import { seedDemo } from './demo/demo.ts';
+import { loadOrCreateSigningKey, publicKeyInfo } from './archive/signing.ts';
+import { removePidFile, writePidFile } from './archive/backup.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -35,10 +37,11 @@ async function main(): Promise<void> {
   const { db, sqlite } = openDatabase(file);
   await migrateToLatest(db);
   const pepper = loadOrCreatePepper(config.DATA_DIR);
+  const signingKey = loadOrCreateSigningKey(config.DATA_DIR);
 
   const hasAdmin = (await db.selectFrom('admins').select('id').limit(1).execute()).length > 0;
   const setupCode = hasAdmin ? null : newSetupCode();
-  const app = await buildApp({ config, db, sqlite, pepper, setupCode, version });
+  const app = await buildApp({ config, db, sqlite, pepper, signingKey, setupCode, version });
 
   let demoLogin: string | null = null;
   if (demo) {
@@ -55,12 +58,15 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down');
     await app.close();
     await db.destroy();
+    removePidFile(config.DATA_DIR);
     process.exit(0);
   };
   process.once('SIGINT', () => void close('SIGINT'));
   process.once('SIGTERM', () => void close('SIGTERM'));
 
   await app.listen({ host: config.HOST, port: config.PORT });
+  // `ceping restore` looks for this file and refuses while the server runs.
+  writePidFile(config.DATA_DIR);
   const base = publicBaseUrl(config.PUBLIC_URL, config.PORT);
   const lines = [
     '',
@@ -69,6 +75,7 @@ async function main(): Promise<void> {
     ...lanAddresses().map((a) => `  局域网地址 (LAN):     http://${a}:${config.PORT}/`),
     `  二维码中的地址 (QR):   ${base}/v/`,
     `  数据文件 (data):       ${path.resolve(file)}`,
+    `  档案签名公钥指纹 (archive key): ${publicKeyInfo(signingKey).fingerprint}`,
   ];
   if (setupCode && !demoLogin) lines.push(`  首次设置码 (one-time setup code for the first admin): ${setupCode}`);
   if (demoLogin) lines.push(`  ${demoLogin}`);

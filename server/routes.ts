@@ -13,6 +13,7 @@ import { rosterRoutes } from './roster/roster.routes.ts';
 import { voterRoutes } from './ballots/voter.routes.ts';
 import { liveRoutes } from './live/live.routes.ts';
 import { reportRoutes } from './reports/reports.routes.ts';
+import { archiveRoutes } from './archive/archive.routes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -49,6 +50,7 @@ export async function registerRoutes(app: App, _services: Services, deps: AppDep
   await voterRoutes(app);
   await liveRoutes(app);
   await reportRoutes(app);
+  await archiveRoutes(app);
 
   await serveBuiltPages(app);
 }

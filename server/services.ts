@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
@@ -9,6 +10,7 @@ import { MeetingService } from './meetings/meetings.service.ts';
 import { RosterService } from './roster/roster.service.ts';
 import { BallotService } from './ballots/ballots.service.ts';
 import { LiveHub } from './live/live.hub.ts';
+import { ArchiveService } from './archive/archive.service.ts';
 import { ReportService } from './reports/reports.service.ts';
 
 export interface ServiceDeps {
@@ -16,6 +18,8 @@ export interface ServiceDeps {
   db: Db;
   sqlite: Database.Database;
   pepper: Buffer;
+  /** Ed25519 key that signs the sealed archives. */
+  signingKey: KeyObject;
   now: () => Date;
   random: RandomSource;
   log: FastifyBaseLogger;
@@ -29,6 +33,7 @@ export interface Services {
   roster: RosterService;
   ballots: BallotService;
   live: LiveHub;
+  archive: ArchiveService;
   reports: ReportService;
   close(): Promise<void>;
 }
@@ -41,6 +46,7 @@ export function buildServices(deps: ServiceDeps): Services {
   const ballots = new BallotService(deps, live);
   const meetings = new MeetingService(deps, live, ballots);
   const roster = new RosterService(deps, live, ballots);
+  const archive = new ArchiveService(deps);
   const reports = new ReportService(deps, meetings);
   return {
     auth,
@@ -49,6 +55,7 @@ export function buildServices(deps: ServiceDeps): Services {
     roster,
     ballots,
     live,
+    archive,
     reports,
     async close() {
       await ballots.flush();

@@ -31,6 +31,9 @@ export const AuditEvent = {
   PAPER_BALLOT_DISCARDED: 'ballot.paper_discarded',
   VOTING_CLOSED: 'meeting.voting_closed',
   MEETING_SEALED: 'meeting.sealed',
+  ARCHIVE_YEAR_EXPORTED: 'archive.year_exported',
+  ARCHIVE_IMPORTED: 'archive.imported',
+  BACKUP_DOWNLOADED: 'backup.downloaded',
 } as const;
 
 export type AuditEvent = (typeof AuditEvent)[keyof typeof AuditEvent];

@@ -8,6 +8,7 @@ import * as setupRepo from '../setup/setup.repository.ts';
 import { readTally } from '../counting/tally.repository.ts';
 import { computeResults, CountingError, sumRows, tallyIncrements, type Results } from '../counting/tally.ts';
 import { listBallots } from '../ballots/ballots.repository.ts';
+import { writeMeetingArchive } from '../archive/archive.service.ts';
 import type { BallotService } from '../ballots/ballots.service.ts';
 import type { NormalizedPackage } from '../ballots/validate-package.ts';
 import type { LiveHub } from '../live/live.hub.ts';
@@ -178,6 +179,8 @@ export class MeetingService {
       const r = await repo.transitionMeeting(trx, id, 'closed', { state: 'sealed', sealed_at: this.#d.now().toISOString() });
       if (r.numUpdatedRows !== 1n) throw new DomainError('BAD_STATE');
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: id, event: AuditEvent.MEETING_SEALED, detail: { returned: m.cast_count } });
+      // The signed archive is part of the seal: no archive, no seal.
+      await writeMeetingArchive(trx, this.#d, id);
     });
     await this.#ballots.publishTurnout(id);
     return this.get(id);

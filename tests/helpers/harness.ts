@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { buildApp, type App } from '../../server/app.ts';
 import { loadConfig, type Config } from '../../server/config.ts';
 import { openDatabase, type Db } from '../../server/db/database.ts';
@@ -17,6 +17,8 @@ export interface TestApp {
   file: string;
   dir: string;
   pepper: Buffer;
+  /** The app's archive signing key (Ed25519), one per test app. */
+  signingKey: KeyObject;
   setupCode: string;
   /** Every log line the app wrote, raw. */
   logs: string[];
@@ -27,6 +29,8 @@ export interface TestApp {
 export interface TestAppOptions {
   env?: Record<string, string>;
   now?: () => Date;
+  /** Pin the random source (a seed) so an assertion on random orderings cannot flake. */
+  seed?: number;
 }
 
 /** A fresh, migrated database file and a built app per call; never a shared database. */
@@ -44,15 +48,32 @@ export async function makeTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   });
   const config = loadConfig({ DATA_DIR: dir, SCRYPT_LOG_N: '12', LOG_LEVEL: 'info', PUBLIC_URL: 'http://192.0.2.10:8080', ...opts.env });
   const pepper = randomBytes(32);
+  const signingKey = generateKeyPairSync('ed25519').privateKey;
   const setupCode = 'TESTSETUP1';
-  const app = await buildApp({ config, db, sqlite, pepper, logStream, setupCode, now: opts.now, version: 'test' });
+  const random = opts.seed === undefined ? undefined : seededRandomBytes(opts.seed);
+  const app = await buildApp({ config, db, sqlite, pepper, signingKey, logStream, setupCode, now: opts.now, random, version: 'test' });
   await app.ready();
   return {
-    app, db, sqlite, file, dir, pepper, setupCode, logs, config,
+    app, db, sqlite, file, dir, pepper, signingKey, setupCode, logs, config,
     async close() {
       await app.close();
       await db.destroy();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** Deterministic bytes: SHA-256 in counter mode over a seed. Good enough to pin test orderings; never for production. */
+export function seededRandomBytes(seed: number): (n: number) => Buffer {
+  let counter = 0;
+  return (n: number) => {
+    const chunks: Buffer[] = [];
+    let have = 0;
+    while (have < n) {
+      const block = createHash('sha256').update(`${seed}:${counter++}`).digest();
+      chunks.push(block);
+      have += block.length;
+    }
+    return Buffer.concat(chunks).subarray(0, n);
   };
 }

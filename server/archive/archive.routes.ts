@@ -1,0 +1,82 @@
+import { createReadStream } from 'node:fs';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { App } from '../app.ts';
+import { requireAdmin } from '../auth/auth.guard.ts';
+import { requireMeetingAccess } from '../meetings/meetings.routes.ts';
+import { MeetingParams } from '../meetings/meetings.schemas.ts';
+import type { DownloadFile } from './archive.service.ts';
+import { ImportedArchive, ImportResponse, PublicKeyResponse, ReceiptCheckRequest, ReceiptCheckResponse } from './archive.schemas.ts';
+
+const IdParams = z.object({ id: z.coerce.number().int().positive() });
+
+/** A Chinese file name survives in every browser through filename* (RFC 6266); the plain one is an ASCII fallback. */
+function attachment(reply: FastifyReply, filename: string, fallback: string): void {
+  reply.header('content-disposition', `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(filename)}`);
+  reply.header('cache-control', 'no-store');
+}
+
+/** Archive files go out as their exact bytes: re-serialising them would be a second spelling of a signed file. */
+function sendFile(reply: FastifyReply, file: DownloadFile, fallback: string) {
+  attachment(reply, file.filename, fallback);
+  return reply.type('application/json; charset=utf-8').send(file.text);
+}
+
+export async function archiveRoutes(app: App): Promise<void> {
+  const archive = app.services.archive;
+  const township = { preHandler: requireAdmin('township') };
+
+  // Public: a public key is meant to be compared by anyone holding a printed report.
+  app.get('/api/archive/public-key', { schema: { response: { 200: PublicKeyResponse } } }, async () => archive.publicKey());
+
+  app.get('/api/meetings/:id/archive', { preHandler: [requireAdmin(), requireMeetingAccess], schema: { params: MeetingParams } }, async (req, reply) =>
+    sendFile(reply, await archive.meetingArchive(req.params.id), `ceping-archive-meeting-${req.params.id}.json`),
+  );
+
+  app.get('/api/campaigns/:id/archive', { ...township, schema: { params: IdParams } }, async (req, reply) =>
+    sendFile(reply, await archive.yearArchive(req.admin!.id, req.params.id), `ceping-archive-campaign-${req.params.id}.json`),
+  );
+
+  // A whole year's file is larger than an ordinary request: a township of 40 units is a few megabytes.
+  app.post(
+    '/api/archives/import',
+    { ...township, bodyLimit: 64 * 1024 * 1024, schema: { querystring: z.object({ label: z.string().max(200).optional() }), body: z.record(z.string(), z.unknown()), response: { 200: ImportResponse } } },
+    async (req) => archive.importArchives(req.admin!.id, req.body, req.query.label ?? ''),
+  );
+
+  app.get('/api/imported-archives', { ...township, schema: { response: { 200: z.object({ archives: z.array(ImportedArchive) }) } } }, async () => ({
+    archives: await archive.listImported(),
+  }));
+
+  app.get('/api/imported-archives/:id', { ...township, schema: { params: IdParams, response: { 200: z.object({ archive: ImportedArchive, file: z.unknown() }) } } }, async (req) => {
+    const { archive: summary, file } = await archive.importedArchive(req.params.id);
+    return { archive: summary, file: JSON.parse(file.text) as unknown };
+  });
+
+  app.get('/api/imported-archives/:id/file', { ...township, schema: { params: IdParams } }, async (req, reply) => {
+    const { file } = await archive.importedArchive(req.params.id);
+    return sendFile(reply, file, `ceping-imported-archive-${req.params.id}.json`);
+  });
+
+  // Public: receipts are typed on a phone after the meeting. One bucket for everyone, keyed on nothing
+  // about the asker; a receipt is 10 symbols of 31, far beyond guessing at this rate.
+  app.post(
+    '/api/receipts/check',
+    {
+      config: { rateLimit: { max: 300, timeWindow: '1 minute', keyGenerator: () => 'receipt-check', hook: 'preHandler' as const } },
+      schema: { body: ReceiptCheckRequest, response: { 200: ReceiptCheckResponse } },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return archive.checkReceipt(req.body.receipt);
+    },
+  );
+
+  app.post('/api/admin/backup', township, async (req, reply) => {
+    const backup = await archive.databaseBackup(req.admin!.id);
+    const stream = createReadStream(backup.file);
+    stream.on('close', backup.cleanup);
+    attachment(reply, backup.filename, backup.filename);
+    return reply.type('application/vnd.sqlite3').send(stream);
+  });
+}

@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.ts';
+import { verifyArchiveText, type MeetingVerification, type Verification } from '../archive/archive.verify.ts';
+import type { Check } from '../archive/archive.schemas.ts';
+import { backupDataDir, BackupError, defaultBackupDir, restoreDataDir, type DatabaseCounts } from '../archive/backup.ts';
+
+/**
+ * `ceping` commands. Exit codes: 0 all good; 1 a check failed or the operation was refused;
+ * 2 the command line or a file could not be read.
+ */
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  now: () => Date;
+}
+
+export const USAGE = `用法 / usage:
+  ceping verify FILE [--fingerprint "XXXX XXXX XXXX XXXX"]
+      校验会议档案或年度档案：签名、SHA-256、逐张重新计票、收回 = 选票数、收回 ≤ 发出 ≤ 实到。
+      Verify a meeting or whole-year archive: signature, hash, a recount of every ballot, turnout rules.
+      --fingerprint  报告上印的公钥指纹；由其他密钥签名的档案判为不通过。
+                     The key fingerprint printed on the reports; a file signed by any other key fails.
+  ceping backup [--data DIR] [--out DIR]
+      在服务器运行时在线备份：生成一个目录，内含 ceping.db、secret.key、signing.key、backup.json。
+      Online backup while the server runs: a folder with ceping.db, secret.key, signing.key, backup.json.
+  ceping restore BACKUP [--data DIR] [--force]
+      从备份目录（或单独的 .db 文件）恢复。服务器须先停止；覆盖已有数据须加 --force，原文件移到 before-restore-* 目录保留。
+      Restore a backup folder (or a lone .db). Stop the server first; replacing data needs --force, old files are moved aside.
+
+  DIR 默认为 DATA_DIR 环境变量或 ./data / defaults to $DATA_DIR or ./data
+`;
+
+const KIND_LABEL: Record<string, string> = { village: '村', community: '社区', station: '部门站所' };
+
+function mark(c: Check): string {
+  if (c.ok) return '  ✓ 通过 PASS ';
+  return c.warning ? '  ! 注意 NOTE ' : '  ✗ 失败 FAIL ';
+}
+
+function checkLines(checks: Check[]): string[] {
+  return checks.map((c) => `${mark(c)} ${c.zh}\n${' '.repeat(15)}${c.en}`);
+}
+
+function meetingHeader(v: MeetingVerification): string[] {
+  if (!v.summary) return ['  （无法读取会议信息 / meeting details unreadable）'];
+  const s = v.summary;
+  const t = s.turnout;
+  return [
+    `  ${s.township} ${s.year}年 ${s.unitName}（${KIND_LABEL[s.unitKind] ?? s.unitKind}） 封存 sealed ${s.sealedAt}`,
+    `  应到 expected ${t.expected} · 实到 present ${t.present} · 发出 issued ${t.issued} · 收回 returned ${t.returned}（纸质 paper ${t.paper}） · 档案内选票 ballots in file ${s.ballots}`,
+  ];
+}
+
+export function formatVerification(file: string, v: Verification): string {
+  const lines = ['Ceping 测评档案校验 / archive verification', `文件 file: ${file}`];
+  const failed = (checks: Check[]) => checks.filter((c) => !c.ok && !c.warning).length;
+  let failures: number;
+  if (v.kind === 'meeting') {
+    lines.push('类型 kind: 会议档案 / meeting archive', ...meetingHeader(v));
+    if (v.fingerprint) lines.push(`  签名公钥指纹 key fingerprint: ${v.fingerprint}（请与报告上印的指纹核对 / compare with the one printed on the reports）`);
+    lines.push(...checkLines(v.checks));
+    failures = failed(v.checks);
+  } else {
+    lines.push('类型 kind: 年度档案 / whole-year archive');
+    if (v.summary) lines.push(`  ${v.summary.township} ${v.summary.year}年「${v.summary.campaign}」 导出 exported ${v.summary.exportedAt} · ${v.summary.meetings} 个会议 meetings`);
+    if (v.fingerprint) lines.push(`  签名公钥指纹 key fingerprint: ${v.fingerprint}（请与报告上印的指纹核对 / compare with the one printed on the reports）`);
+    lines.push(...checkLines(v.checks));
+    failures = failed(v.checks);
+    for (const m of v.meetings) {
+      lines.push('', ...meetingHeader(m));
+      const bad = m.checks.filter((c) => !c.ok);
+      if (bad.length === 0) lines.push(`  ✓ 通过 PASS  全部 ${m.checks.length} 项通过 / all ${m.checks.length} checks passed`);
+      else lines.push(...checkLines(bad));
+      failures += failed(m.checks);
+    }
+  }
+  lines.push('');
+  lines.push(v.ok ? '结论 result: 全部通过 / ALL CHECKS PASSED' : `结论 result: 校验失败，${failures} 项不通过 / VERIFICATION FAILED: ${failures} check(s) failed`);
+  return `${lines.join('\n')}\n`;
+}
+
+function countsText(c: DatabaseCounts): string {
+  return `年度 campaigns ${c.campaigns} · 会议 meetings ${c.meetings}（已封存 sealed ${c.sealed}） · 选票 ballots ${c.ballots} · 档案 archives ${c.archives} · 日志 audit entries ${c.auditEntries}`;
+}
+
+async function verify(args: string[], io: CliIo): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { fingerprint: { type: 'string' } } });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) {
+    io.err(USAGE);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    io.err(`无法读取文件 / cannot read ${file}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const v = verifyArchiveText(text, { expectedFingerprint: values.fingerprint });
+  io.out(formatVerification(file, v));
+  return v.ok ? 0 : 1;
+}
+
+function dataDirOf(values: { data?: string | undefined }, io: CliIo): string {
+  return path.resolve(values.data ?? loadConfig(io.env).DATA_DIR);
+}
+
+async function backup(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { data: { type: 'string' }, out: { type: 'string' } } });
+  if (positionals.length > 0) {
+    io.err(USAGE);
+    return 2;
+  }
+  const now = io.now();
+  const r = await backupDataDir({ dataDir: dataDirOf(values, io), outDir: path.resolve(values.out ?? defaultBackupDir(now)), now });
+  io.out([
+    `备份完成 / backup written: ${r.dir}`,
+    ...Object.entries(r.files).map(([f, sum]) => `  ${f}  sha256 ${sum}`),
+    `  ${countsText(r.counts)}`,
+    ...r.missingKeys.map((k) => `  注意 NOTE: 数据目录中没有 ${k}，备份中也没有 / ${k} is not in the data folder, so not in the backup`),
+    '  此目录含选票数据和密钥，请妥善保管 / this folder holds the ballots and the keys: keep it safe',
+    `  恢复 restore: npx ceping restore ${r.dir} --data DIR`,
+    '',
+  ].join('\n'));
+  return 0;
+}
+
+async function restore(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { data: { type: 'string' }, force: { type: 'boolean', default: false } } });
+  const from = positionals[0];
+  if (!from || positionals.length > 1) {
+    io.err(USAGE);
+    return 2;
+  }
+  const r = restoreDataDir({ from: path.resolve(from), dataDir: dataDirOf(values, io), force: values.force, now: io.now() });
+  io.out([
+    `恢复完成 / restored into ${r.dataDir}: ${r.restored.join(', ')}`,
+    ...(r.keptKeys.length ? [`  保留数据目录原有的 / kept the data folder's own: ${r.keptKeys.join(', ')}`] : []),
+    ...(r.movedAsideTo ? [`  原有文件已移到 / previous files moved to: ${r.movedAsideTo}`] : []),
+    `  ${countsText(r.counts)}`,
+    '  现在可以启动服务器 / the server can be started now',
+    '',
+  ].join('\n'));
+  return 0;
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'verify':
+        return await verify(rest, io);
+      case 'backup':
+        return await backup(rest, io);
+      case 'restore':
+        return await restore(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err(`未知命令 / unknown command: ${command}\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof BackupError) {
+      io.err(`${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}
