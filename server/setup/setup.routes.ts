@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import type { App } from '../app.ts';
+import { ImportBody } from '../roster/roster.schemas.ts';
+import { teamTemplateCsv, teamTemplateXlsx } from '../roster/roster.import.ts';
 import { requireAdmin } from '../auth/auth.guard.ts';
 import {
-  Campaign, CampaignDetail, CampaignInput, FormPreview, IdParams, TeamInput, TemplateBody, Unit, UnitInput, UnitPatch,
+  Campaign, CampaignDetail, CampaignInput, FormPreview, IdParams, TeamImportResponse, TeamInput, TemplateBody, Unit, UnitInput, UnitPatch,
 } from './setup.schemas.ts';
 
 export async function setupRoutes(app: App): Promise<void> {
@@ -43,6 +45,20 @@ export async function setupRoutes(app: App): Promise<void> {
 
   app.put('/api/units/:id/team', { ...township, schema: { params: IdParams, body: TeamInput, response: { 200: Unit } } }, async (req) =>
     setup.replaceTeam(req.admin!.id, req.params.id, req.body.members),
+  );
+
+  app.post('/api/units/:id/team/import', { ...township, bodyLimit: 16 * 1024 * 1024, schema: { params: IdParams, body: ImportBody, response: { 200: TeamImportResponse } } }, async (req) =>
+    setup.importTeam(req.admin!.id, req.params.id, { filename: req.body.filename, data: Buffer.from(req.body.dataBase64, 'base64'), commit: req.body.commit }),
+  );
+
+  app.get('/api/team-template.csv', anyAdmin, async (_req, reply) =>
+    reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent('班子成员模板.csv')}`).send(teamTemplateCsv()),
+  );
+  app.get('/api/team-template.xlsx', anyAdmin, async (_req, reply) =>
+    reply
+      .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent('班子成员模板.xlsx')}`)
+      .send(await teamTemplateXlsx()),
   );
 
   app.get('/api/units/:id/form-preview', { ...anyAdmin, schema: { params: IdParams, response: { 200: FormPreview } } }, async (req) => ({

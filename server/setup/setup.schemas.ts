@@ -46,3 +46,9 @@ export const TeamInput = z.object({
 export const CampaignDetail = Campaign.extend({ units: z.array(Unit) });
 export const TemplateBody = z.object({ template: Template });
 export const FormPreview = z.object({ form: Form });
+
+export const TeamImportResponse = z.object({
+  rows: z.array(TeamMemberInput),
+  errors: z.array(z.object({ row: z.number(), message: z.string() })),
+  committed: z.boolean(),
+});

@@ -202,4 +202,15 @@ describe('casting a ballot', () => {
       }
     }
   });
+  it('rate-limits a voter route per credential, not per address (a hall shares one NAT address)', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2 });
+    const status = (credential: string) => t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential }, remoteAddress: '10.0.0.7' });
+    let limited = 0;
+    for (let i = 0; i < 125; i++) if ((await status(m.tokens[0]!)).statusCode === 429) limited++;
+    expect(limited).toBeGreaterThan(0);
+    const res = await status(m.tokens[0]!);
+    expect(res.json().error).toEqual({ code: 'RATE_LIMITED', message: '操作太频繁，请稍等片刻再试' });
+    // Another phone behind the same address is unaffected.
+    expect((await status(m.tokens[1]!)).statusCode).toBe(200);
+  });
 });

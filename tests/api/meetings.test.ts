@@ -145,4 +145,22 @@ describe('meeting lifecycle', () => {
     const unknown = await t.app.inject({ method: 'GET', url: '/api/nothing-here' });
     expect(unknown.json()).toEqual({ error: { code: 'NOT_FOUND', message: '未找到该记录' } });
   });
+  it('imports a team from a spreadsheet and marks the secretary', async () => {
+    const session = await loginAs(t);
+    const c = await call<{ id: number }>(t, session, 'POST', '/api/campaigns', { year: 2020, township: '插旗镇' });
+    const u = await call<{ id: number }>(t, session, 'POST', `/api/campaigns/${c.id}/units`, { name: '红旗村', kind: 'village' });
+    const csv = '\ufeff姓名,职务,是否书记\n王建国,党支部书记、村委会主任,是\n李秀英,村委会副主任,否\n';
+    const res = await call<{ committed: boolean; errors: unknown[] }>(t, session, 'POST', `/api/units/${u.id}/team/import`, {
+      filename: '班子成员.csv', dataBase64: Buffer.from(csv).toString('base64'), commit: true,
+    });
+    expect(res).toMatchObject({ committed: true, errors: [] });
+    const unit = await call<{ members: { name: string; isSecretary: boolean }[] }>(t, session, 'GET', `/api/units/${u.id}`);
+    expect(unit.members).toEqual([
+      expect.objectContaining({ name: '王建国', isSecretary: true }),
+      expect.objectContaining({ name: '李秀英', isSecretary: false }),
+    ]);
+    const template = await t.app.inject({ method: 'GET', url: '/api/team-template.xlsx', headers: session.headers });
+    expect(template.statusCode).toBe(200);
+    expect(template.rawPayload.subarray(0, 2).toString()).toBe('PK');
+  });
 });
