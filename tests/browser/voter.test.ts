@@ -1,8 +1,9 @@
 /**
  * The voter's page in real headless Chromium against the real server, as a WeChat user on a small
  * Android phone: wait for voting to open, fill every part, lose the reply and the network on submit,
- * end on the receipt, then scan again and see "already voted". Screenshots of every step are saved
- * to tests/artifacts/voter/ so anyone can look at what a voter sees.
+ * end on the receipt, then scan again and see "already voted"; after the seal, check a receipt at
+ * /v/#check. Screenshots of every step are saved to tests/artifacts/voter/ so anyone can look at what
+ * a voter sees.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -315,4 +316,125 @@ describe.skipIf(!hasChromium)(`voter page in Chromium${hasChromium ? '' : ` (ski
     expect(readdirSync(ARTIFACTS).length).toBeGreaterThan(10);
     await context.close();
   }, 120_000);
+
+  /** From the first part of an open ballot to the done screen; returns the receipt shown there. */
+  async function voteToReceipt(page: Page): Promise<string> {
+    await poll(() => heading(page).textContent(), 10_000).toBe('党组织政治建设民主测评表');
+    for (let part = 0; part < 3; part++) {
+      await gradeEverySubject(page, part === 1 ? '称职' : '较好');
+      await page.getByRole('button', { name: '下一步', exact: true }).click();
+    }
+    await poll(() => heading(page).textContent()).toBe('后备干部人选推荐表');
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await page.getByRole('button', { name: '确认提交' }).click();
+    await poll(() => heading(page).textContent(), 15_000).toBe('提交成功');
+    const receipt = (await page.locator('#receipt').textContent())!;
+    expect(receipt).toMatch(/^[2-9A-Z]{5}-[2-9A-Z]{5}$/);
+    return receipt;
+  }
+
+  it('checks a receipt after the seal at /v/#check: 已计入 for the one from the done screen, 未找到 for a made-up one', async () => {
+    const a = await makeMeeting(t, { roster: 72, signIn: 72, members: 3, candidates: 2 });
+    const { context, page, watch } = await phone();
+    const checks: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/receipts/check')) checks.push(r.postData() ?? '');
+    });
+    await page.goto(`${base}/v/#${a.tokens[0]!}`);
+    const receipt = await voteToReceipt(page);
+
+    // The meeting ends: voting closed, results sealed.
+    await call(t, a.session, 'POST', `/api/meetings/${a.meetingId}/close-voting`);
+    await call(t, a.session, 'POST', `/api/meetings/${a.meetingId}/seal`);
+
+    // Later, on the same phone: from the code entry's link to the check.
+    await page.goto(`${base}/v/`);
+    await poll(() => heading(page).textContent()).toBe('民主测评');
+    await page.getByRole('link', { name: '查询回执' }).click();
+    await poll(() => heading(page).textContent()).toBe('查询回执');
+    expect(page.url()).toBe(`${base}/v/#check`);
+    await poll(() => page.getByText('回执码只能证明测评票已计入，任何人都无法凭它看到您的选择。').count()).toBe(1);
+
+    // The receipt as copied from the done screen, typed the way a voter might.
+    await page.getByLabel('回执码').fill(receipt.toLowerCase().replace('-', ' '));
+    await page.getByRole('button', { name: '查询', exact: true }).click();
+    await poll(() => page.locator('#check-result').textContent()).toBe('已计入');
+    const found = page.locator('.result.included');
+    await poll(() => found.textContent()).toContain('红旗村');
+    expect(await found.locator('.receipt').textContent()).toBe(receipt);
+    // Counted, and nothing of how: no grade, no candidate, no time.
+    const shown = (await page.locator('main').textContent())!;
+    for (const word of ['较好', '称职', '候选人', '优秀', ':']) expect(shown).not.toContain(word);
+    expect(await page.evaluate(() => document.activeElement && document.activeElement.id)).toBe('check-result');
+    await screenshot(page, 'receipt-found');
+    await expectAccessible(page, 'the receipt check, found');
+
+    // A made-up code: 未找到, with what to do.
+    const madeUp = receipt === 'DV334-JH9HB' ? 'DV334-JH9HC' : 'DV334-JH9HB';
+    await page.getByLabel('回执码').fill(madeUp);
+    await page.getByRole('button', { name: '查询', exact: true }).click();
+    await poll(() => page.locator('#check-result').textContent()).toBe('未找到');
+    await poll(() => page.locator('.result.not-found').textContent()).toContain('请向考察组反映');
+    expect(await page.locator('.result.included').count()).toBe(0);
+    await screenshot(page, 'receipt-not-found');
+    await expectAccessible(page, 'the receipt check, not found');
+
+    // A mistyped one is pointed at on the phone, and not sent.
+    const sent = checks.length;
+    await page.getByLabel('回执码').fill('DV334-JH9H');
+    await page.getByRole('button', { name: '查询', exact: true }).click();
+    await poll(() => page.locator('#receipt-problem').textContent()).toBe('回执码共 10 位，您输入了 9 位，请核对');
+    expect(checks.length).toBe(sent);
+    expect(checks.map((b) => JSON.parse(b) as unknown)).toEqual([{ receipt }, { receipt: madeUp }]);
+
+    // The whole township checking at once: the server's limit, said plainly.
+    await page.route('**/api/receipts/check', (route) =>
+      route.fulfill({ status: 429, contentType: 'application/json', body: JSON.stringify({ error: { code: 'RATE_LIMITED', message: '操作太频繁，请稍等片刻再试' } }) }),
+    );
+    await page.getByLabel('回执码').fill(receipt);
+    await page.getByRole('button', { name: '查询', exact: true }).click();
+    await poll(() => page.locator('#check-result').textContent()).toBe('查询太频繁，请稍后再试');
+    await screenshot(page, 'receipt-too-many');
+    await page.unroute('**/api/receipts/check');
+
+    // 返回 is a step back to the code entry; the address is the page's own again.
+    await page.getByRole('button', { name: '返回' }).click();
+    await poll(() => heading(page).textContent()).toBe('民主测评');
+    expect(page.url()).toBe(`${base}/v/`);
+
+    // Opened straight from the address (a bookmark, a link in a notice): the check, never "incomplete QR".
+    await page.goto(`${base}/v/#check`);
+    await poll(() => heading(page).textContent()).toBe('查询回执');
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.reload();
+    await poll(() => heading(page).textContent()).toBe('查询回执');
+    await page.getByRole('button', { name: '返回' }).click();
+    await poll(() => heading(page).textContent()).toBe('民主测评');
+    expect(page.url()).toBe(`${base}/v/`);
+
+    expectNoLeaks(watch, [a.tokens[0]!, receipt, receipt.replace('-', '')]);
+    expect(t.logs.join('\n')).not.toContain(receipt);
+    await context.close();
+
+    // Another meeting, still open, on an old WebView: the done screen's link, tapped at once, says calmly
+    // that checking opens after the seal; back shows the receipt again.
+    const b = await makeMeeting(t, { roster: 72, signIn: 72, members: 3, candidates: 2 });
+    const old = await phone(true);
+    await old.page.goto(`${base}/v/#${b.tokens[0]!}`);
+    const receiptB = await voteToReceipt(old.page);
+    await old.page.getByRole('link', { name: '会议结束后可在此查询' }).click();
+    await poll(() => heading(old.page).textContent()).toBe('查询回执');
+    expect(await old.page.getByLabel('回执码').inputValue()).toBe(receiptB);
+    await old.page.getByRole('button', { name: '查询', exact: true }).click();
+    await poll(() => old.page.locator('#check-result').textContent()).toBe('会议结果封存后才能查询');
+    expect(await old.page.getByRole('alert').count()).toBe(0);
+    await screenshot(old.page, 'receipt-not-sealed');
+    await expectAccessible(old.page, 'the receipt check, not sealed yet');
+    await old.page.goBack();
+    await poll(() => heading(old.page).textContent()).toBe('提交成功');
+    expect(await old.page.locator('#receipt').textContent()).toBe(receiptB);
+    expectNoLeaks(old.watch, [b.tokens[0]!, receiptB]);
+    await old.context.close();
+  }, 180_000);
 });

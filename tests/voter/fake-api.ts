@@ -1,6 +1,6 @@
 /** A scripted stand-in for the voter API, for state and component tests (the browser test uses the real server). */
 import type { ApiResult, VoterApi } from '../../voter-ui/src/lib/api.ts';
-import type { CastRequest, CastResponse, StatusResponse } from '../../voter-ui/src/lib/types.ts';
+import type { CastRequest, CastResponse, ReceiptCheckResponse, StatusResponse } from '../../voter-ui/src/lib/types.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 import { ERRORS, type ErrorCode } from '../../server/errors.ts';
 
@@ -21,6 +21,15 @@ export class FakeApi implements VoterApi {
   statusCalls: string[] = [];
   castCalls: CastRequest[] = [];
   recorded: CastRequest | null = null;
+  receiptCalls: string[] = [];
+  /**
+   * The receipt check, like the server's: counted in 红旗村 once `sealed`, 未找到 for any other receipt.
+   * A scripted answer (one per call) comes first; `receiptGate` holds every answer until it resolves.
+   */
+  receipts = new Set<string>();
+  sealed = false;
+  receiptScript: ApiResult<ReceiptCheckResponse>[] = [];
+  receiptGate: Promise<void> | null = null;
   constructor(
     public statusScript: ApiResult<StatusResponse>[],
     public castScript: (ApiResult<CastResponse> | 'server' | 'lost')[] = ['server'],
@@ -33,6 +42,16 @@ export class FakeApi implements VoterApi {
     return r;
   }
 
+  async checkReceipt(body: { receipt: string }): Promise<ApiResult<ReceiptCheckResponse>> {
+    this.receiptCalls.push(body.receipt);
+    if (this.receiptGate) await this.receiptGate;
+    const scripted = this.receiptScript.shift();
+    if (scripted) return scripted;
+    if (!this.receipts.has(body.receipt)) return { ok: true, data: { found: false, status: 'not_found', message: '未找到' } };
+    if (!this.sealed) return { ok: true, data: { found: false, status: 'not_sealed', message: '会议结果封存后才能查询' } };
+    return { ok: true, data: { found: true, status: 'included', message: '已计入', unitName: '红旗村' } };
+  }
+
   async cast(body: CastRequest): Promise<ApiResult<CastResponse>> {
     this.castCalls.push(structuredClone(body));
     const step = this.castScript.length > 1 ? this.castScript.shift()! : this.castScript[0]!;
@@ -41,6 +60,7 @@ export class FakeApi implements VoterApi {
     if (!this.recorded) {
       this.recorded = structuredClone(body);
       result = { ok: true, data: { receipt: `R${body.nonce.slice(0, 4).toUpperCase()}-00000`, alreadyRecorded: false, rehearsal: false } };
+      this.receipts.add(result.data.receipt);
     } else if (this.recorded.nonce === body.nonce && JSON.stringify(this.recorded.package) === JSON.stringify(body.package)) {
       result = { ok: true, data: { receipt: `R${body.nonce.slice(0, 4).toUpperCase()}-00000`, alreadyRecorded: true, rehearsal: false } };
     } else {

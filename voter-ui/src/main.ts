@@ -4,6 +4,7 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import { httpApi } from './lib/api.ts';
 import { browserStorage, DraftStore, newNonce } from './lib/draft-store.ts';
+import { isCheckHash } from './lib/receipt.ts';
 import { VoterSession } from './lib/session.svelte.ts';
 
 const drafts = new DraftStore(browserStorage('localStorage'));
@@ -15,16 +16,22 @@ const session = new VoterSession({
   newNonce: () => newNonce(),
 });
 
-/** Read the credential from the fragment, then take it out of the address bar (screenshots, shared links). */
-function startFromAddress(): void {
+/**
+ * Read the credential from the fragment, then take it out of the address bar (screenshots, shared links).
+ * "#check" (the receipt check) is no secret and stays, so a reload or a bookmark keeps it.
+ */
+function startFromAddress(fromLink: boolean): void {
   const hash = location.hash;
+  if (isCheckHash(hash)) return session.openCheck(fromLink);
   if (hash && history.replaceState) history.replaceState(null, '', location.pathname + location.search);
   session.start(hash);
 }
 
-startFromAddress();
+startFromAddress(false);
 window.addEventListener('hashchange', () => {
-  if (location.hash.length > 1) startFromAddress();
+  if (location.hash.length > 1) startFromAddress(true);
+  // Back from "#check" (the phone's back button, or the page's 返回).
+  else if (session.screen.name === 'check') session.closeCheck();
 });
 window.addEventListener('online', () => session.wake());
 document.addEventListener('visibilitychange', () => {

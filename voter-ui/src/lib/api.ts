@@ -1,8 +1,8 @@
 /**
- * The two voter requests. The credential travels only in a POST body to this page's own server,
- * never in a URL; nothing here logs.
+ * The voter's requests: status, cast, and the receipt check after the meeting. The credential and the
+ * receipt travel only in a POST body to this page's own server, never in a URL; nothing here logs.
  */
-import type { CastRequest, CastResponse, ErrorBody, StatusRequest, StatusResponse } from './types.ts';
+import type { CastRequest, CastResponse, ErrorBody, ReceiptCheckRequest, ReceiptCheckResponse, StatusRequest, StatusResponse } from './types.ts';
 
 export type ApiResult<T> =
   | { ok: true; data: T }
@@ -14,6 +14,7 @@ export type ApiResult<T> =
 export interface VoterApi {
   status(body: StatusRequest): Promise<ApiResult<StatusResponse>>;
   cast(body: CastRequest): Promise<ApiResult<CastResponse>>;
+  checkReceipt(body: ReceiptCheckRequest): Promise<ApiResult<ReceiptCheckResponse>>;
 }
 
 const GENERIC_REFUSAL = '提交未成功，请向工作人员求助';
@@ -70,4 +71,5 @@ async function post<T>(path: string, body: unknown, timeoutMs: number): Promise<
 export const httpApi: VoterApi = {
   status: (body) => post<StatusResponse>('/api/voter/status', body, 10000),
   cast: (body) => post<CastResponse>('/api/voter/cast', body, 20000),
+  checkReceipt: (body) => post<ReceiptCheckResponse>('/api/receipts/check', body, 10000),
 };

@@ -7,6 +7,8 @@ import { Ballot } from './ballot.svelte.ts';
 import type { Problem } from './ballot-rules.ts';
 import { checkTypedCode, credentialFromHash } from './credential.ts';
 import type { Draft, DraftStore, KeyValueStorage } from './draft-store.ts';
+import { isCheckHash } from './receipt.ts';
+import { ReceiptChecker } from './receipt-check.svelte.ts';
 import type { CastResponse, PartKey, StatusResponse } from './types.ts';
 
 export type Screen =
@@ -19,7 +21,9 @@ export type Screen =
   | { name: 'done'; receipt: string; alreadyRecorded: boolean }
   | { name: 'used'; receipt: string | null }
   | { name: 'closed' }
-  | { name: 'refused'; title: string; message: string; action: 'retype' | 'review' | null };
+  | { name: 'refused'; title: string; message: string; action: 'retype' | 'review' | null }
+  /** Checking a receipt after the meeting (#check); the state of the check is in `receipts`. */
+  | { name: 'check' };
 
 export interface SessionDeps {
   api: VoterApi;
@@ -46,6 +50,7 @@ export class VoterSession {
   ballot: Ballot | null = $state.raw(null);
   unitName = $state('');
   rehearsal = $state(false);
+  readonly receipts: ReceiptChecker;
 
   readonly #deps: SessionDeps;
   #credential: string | null = null;
@@ -54,13 +59,21 @@ export class VoterSession {
   #generation = 0;
   #seq = 0;
   readonly #wakers = new Set<() => void>();
+  /** The screen the receipt check was opened from, to go back to (a receipt on it stays in view). */
+  #beforeCheck: Screen | null = null;
+  #checkFromLink = false;
 
   constructor(deps: SessionDeps) {
     this.#deps = deps;
+    this.receipts = new ReceiptChecker(deps.api);
   }
 
-  /** Start from the page's address: the fragment if it carries a credential, else this tab's last one. */
+  /**
+   * Start from the page's address: "#check" opens the receipt check, a fragment with a credential opens
+   * that ballot, else this tab's last credential.
+   */
   start(hash: string): void {
+    if (isCheckHash(hash)) return this.openCheck();
     const fromHash = hash.replace(/^#/, '') === '' ? null : credentialFromHash(hash);
     if (fromHash) return this.#begin(fromHash);
     let remembered: string | null = null;
@@ -94,6 +107,40 @@ export class VoterSession {
     if (this.ballot) this.toReview();
     else if (this.#credential) this.#begin(this.#credential);
     else this.retype();
+  }
+
+  // ---------------------------------------------------------------- the receipt check
+
+  /**
+   * Show the receipt check. `fromLink`: the page's own link put "#check" in the history, so going back
+   * there returns to the screen before. A receipt on that screen is filled in, unless it is a rehearsal's.
+   */
+  openCheck(fromLink = false): void {
+    const s = this.screen;
+    if (s.name === 'check') return;
+    const receipt = (s.name === 'done' || s.name === 'used') && s.receipt && !this.rehearsal ? s.receipt : '';
+    // Only an end screen is kept (it may show a receipt that is nowhere else); any other is picked up
+    // again from the tab's credential, or is the code entry.
+    this.#beforeCheck = s.name === 'done' || s.name === 'used' || s.name === 'closed' ? s : null;
+    this.#checkFromLink = fromLink;
+    this.#generation++;
+    this.receipts.reset(receipt);
+    this.screen = { name: 'check' };
+  }
+
+  /** Whether leaving the check should go back in the browser's history (the page's link opened it). */
+  get checkFromLink(): boolean {
+    return this.screen.name === 'check' && this.#checkFromLink;
+  }
+
+  closeCheck(): void {
+    if (this.screen.name !== 'check') return;
+    const before = this.#beforeCheck;
+    this.#beforeCheck = null;
+    this.#checkFromLink = false;
+    this.receipts.reset();
+    if (before) this.screen = before;
+    else this.start('');
   }
 
   /** Cut short any wait (the network came back, the phone woke up). */

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { ABSTAIN as ServerAbstain } from '../../../server/forms/form.schemas.ts';
 import type { ErrorResponse, StatusRequest as StatusRequestSchema } from '../../../server/ballots/voter.schemas.ts';
+import type { ReceiptCheckRequest as ReceiptCheckRequestSchema } from '../../../server/archive/archive.schemas.ts';
 
 export type {
   BallotPackage,
@@ -19,6 +20,8 @@ export type {
 } from '../../../server/forms/form.schemas.ts';
 export type { CastRequest, CastResponse, StatusResponse, VoterState } from '../../../server/ballots/voter.schemas.ts';
 export type StatusRequest = z.infer<typeof StatusRequestSchema>;
+export type { ReceiptCheckResponse } from '../../../server/archive/archive.schemas.ts';
+export type ReceiptCheckRequest = z.infer<typeof ReceiptCheckRequestSchema>;
 
 /** The value of a subject the voter abstained on. Typed by the server's constant, so the two cannot drift. */
 export const ABSTAIN: typeof ServerAbstain = 'abstain';
