@@ -44,8 +44,8 @@ export function buildServices(deps: ServiceDeps): Services {
   const auth = new AuthService(deps);
   const setup = new SetupService(deps);
   const ballots = new BallotService(deps, live);
-  const meetings = new MeetingService(deps, live, ballots);
-  const roster = new RosterService(deps, live, ballots);
+  const meetings = new MeetingService(deps, ballots);
+  const roster = new RosterService(deps, ballots);
   const archive = new ArchiveService(deps);
   const reports = new ReportService(deps, meetings);
   return {

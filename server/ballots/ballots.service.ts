@@ -11,7 +11,7 @@ import { burnCredential, wipeRetryChecks, type CredentialRow } from '../credenti
 import { hashSecret, newRowId, receiptFromNonce, safeEqual } from '../credentials/secrets.ts';
 import { addToTally, readTally } from '../counting/tally.repository.ts';
 import { computeResults, tallyIncrements } from '../counting/tally.ts';
-import { canCloseVoting, canEnterPaper } from '../meetings/lifecycle.ts';
+import { assertGuard, canCloseVoting, canEnterPaper } from '../meetings/lifecycle.ts';
 import { findMeeting, transitionMeeting, updateMeeting, type MeetingRow } from '../meetings/meetings.repository.ts';
 import { formOf, snapshotOf, turnoutOf } from '../meetings/meeting.view.ts';
 import { shouldPublishSnapshot } from '../live/gate.ts';
@@ -126,8 +126,7 @@ export class BallotService {
   async enterPaper(actorId: number, meetingId: number, input: BallotPackage): Promise<{ pendingId: string }> {
     const meeting = await findMeeting(this.#d.db, meetingId);
     if (!meeting) throw new DomainError('NOT_FOUND');
-    const guard = canEnterPaper(meeting.state);
-    if (!guard.ok) throw new DomainError(guard.reason, guard.message);
+    assertGuard(canEnterPaper(meeting.state));
     const pkg = this.#validate(formOf(meeting)!, input, 'paper');
     const pendingId = newRowId(this.#d.random);
     await this.#d.db.transaction().execute(async (trx) => {
@@ -177,8 +176,7 @@ export class BallotService {
     await this.#queue.run(async (trx) => {
       const m = await findMeeting(trx, meetingId);
       if (!m) throw new DomainError('NOT_FOUND');
-      const guard = canCloseVoting(m.state);
-      if (!guard.ok) throw new DomainError(guard.reason, guard.message);
+      assertGuard(canCloseVoting(m.state));
       const { n: pending } = await repo.countPendingPaper(trx, meetingId);
       if (Number(pending) > 0) throw new DomainError('PAPER_PENDING', `还有 ${pending} 张纸质票未复核确认，请先确认或删除后再结束测评`);
       await transitionMeeting(trx, meetingId, 'voting', { state: 'closed', voting_closed_at: this.#d.now().toISOString() });

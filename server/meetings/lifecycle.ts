@@ -1,5 +1,5 @@
 import type { MeetingState, UnitKind } from '../db/schema.ts';
-import type { ErrorCode } from '../errors.ts';
+import { DomainError, type ErrorCode } from '../errors.ts';
 
 /** Guards return reasons, not booleans: the page shows why an action is refused. */
 export type Guard = { ok: true } | { ok: false; reason: ErrorCode; message?: string; needed?: number; present?: number };
@@ -72,4 +72,9 @@ export function canOpenVoting(m: OpenVotingInput): Guard {
     needed,
     present: m.signedIn,
   };
+}
+
+/** Turn a refused guard into the error the user reads (with needed/present when the quorum is the reason). */
+export function assertGuard(g: Guard): void {
+  if (!g.ok) throw new DomainError(g.reason, g.message, g.needed !== undefined ? { needed: g.needed, present: g.present } : undefined);
 }

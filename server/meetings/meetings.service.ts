@@ -11,15 +11,10 @@ import { listBallots } from '../ballots/ballots.repository.ts';
 import { writeMeetingArchive } from '../archive/archive.service.ts';
 import type { BallotService } from '../ballots/ballots.service.ts';
 import type { NormalizedPackage } from '../ballots/validate-package.ts';
-import type { LiveHub } from '../live/live.hub.ts';
-import { canEditSetup, canOpenVoting, canSeal, canStartSignIn, type Guard } from './lifecycle.ts';
+import { assertGuard, canEditSetup, canOpenVoting, canSeal, canStartSignIn, type Guard } from './lifecycle.ts';
 import * as repo from './meetings.repository.ts';
 import { formOf, toMeetingView, turnoutOf, type MeetingView } from './meeting.view.ts';
 import type { AdminPrincipal } from '../auth/auth.guard.ts';
-
-function must(g: Guard): void {
-  if (!g.ok) throw new DomainError(g.reason, g.message, g.needed !== undefined ? { needed: g.needed, present: g.present } : undefined);
-}
 
 export interface MeetingInput {
   plannedAt?: string | null | undefined;
@@ -34,7 +29,7 @@ export class MeetingService {
   readonly #d: ServiceDeps;
   readonly #ballots: BallotService;
 
-  constructor(deps: ServiceDeps, _live: LiveHub, ballots: BallotService) {
+  constructor(deps: ServiceDeps, ballots: BallotService) {
     this.#d = deps;
     this.#ballots = ballots;
   }
@@ -80,8 +75,8 @@ export class MeetingService {
     // k and the projector setting may change until voting opens; the rest only while in draft.
     const late = input.liveK !== undefined || input.projectorShowsDistributions !== undefined;
     const early = input.plannedAt !== undefined || input.location !== undefined || input.inspectionTeam !== undefined;
-    if (early) must(canEditSetup(m.state));
-    if (late && !['draft', 'signin'].includes(m.state)) must({ ok: false, reason: 'BAD_STATE', message: '测评开始后不能再修改此设置' });
+    if (early) assertGuard(canEditSetup(m.state));
+    if (late && !['draft', 'signin'].includes(m.state)) assertGuard({ ok: false, reason: 'BAD_STATE', message: '测评开始后不能再修改此设置' });
     await this.#d.db.transaction().execute(async (trx) => {
       await repo.updateMeeting(trx, id, {
         ...(input.plannedAt !== undefined ? { planned_at: input.plannedAt } : {}),
@@ -98,7 +93,7 @@ export class MeetingService {
   /** Start sign-in: the form is resolved from the template and the unit's team, and frozen for this meeting. */
   async startSignIn(actorId: number, id: number): Promise<MeetingView> {
     const m = await this.#row(id);
-    must(canStartSignIn(m.state));
+    assertGuard(canStartSignIn(m.state));
     const campaign = await setupRepo.findCampaign(this.#d.db, m.campaign_id);
     const unit = await setupRepo.findUnit(this.#d.db, m.unit_id);
     if (!campaign || !unit) throw new DomainError('NOT_FOUND');
@@ -133,7 +128,7 @@ export class MeetingService {
       const t = turnoutOf(m);
       const plain = canOpenVoting({ state: m.state, unitKind: m.unit_kind, rosterSize: t.expected, signedIn: t.present });
       const guard = plain.ok ? plain : canOpenVoting({ state: m.state, unitKind: m.unit_kind, rosterSize: t.expected, signedIn: t.present, overrideReason: overrideReason ?? null });
-      must(guard);
+      assertGuard(guard);
       const overridden = !plain.ok;
       await repo.transitionMeeting(trx, id, 'signin', {
         state: 'voting',
@@ -173,7 +168,7 @@ export class MeetingService {
   /** Seal after the final checks; afterwards nothing about the meeting can change. */
   async seal(actorId: number, id: number): Promise<MeetingView> {
     const m = await this.#row(id);
-    must(canSeal(m.state));
+    assertGuard(canSeal(m.state));
     await this.results(id);
     await this.#d.db.transaction().execute(async (trx) => {
       const r = await repo.transitionMeeting(trx, id, 'closed', { state: 'sealed', sealed_at: this.#d.now().toISOString() });

@@ -3,18 +3,13 @@ import { DomainError } from '../errors.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
 import { AuditEvent } from '../audit/audit.events.ts';
 import { issueCredential, type IssuedCredential } from '../credentials/credentials.service.ts';
-import { canEditRoster, canIssueSlips, canRehearse, canSignIn, type Guard } from '../meetings/lifecycle.ts';
+import { assertGuard, canEditRoster, canIssueSlips, canRehearse, canSignIn } from '../meetings/lifecycle.ts';
 import { findMeeting } from '../meetings/meetings.repository.ts';
-import type { LiveHub } from '../live/live.hub.ts';
 import { publicBaseUrl } from '../net.ts';
 import { parseRosterFile } from './roster.import.ts';
 import * as repo from './roster.repository.ts';
 import type { Handout, RosterEntry } from './roster.schemas.ts';
 import type { BallotService } from '../ballots/ballots.service.ts';
-
-function must(g: Guard): void {
-  if (!g.ok) throw new DomainError(g.reason, g.message);
-}
 
 function toEntry(r: repo.RosterEntryRow): RosterEntry {
   return { id: r.id, name: r.name, category: r.category, note: r.note, walkIn: r.walk_in === 1, signedIn: r.signed_in === 1 };
@@ -26,7 +21,7 @@ export class RosterService {
   readonly #ballots: BallotService;
   readonly #baseUrl: string;
 
-  constructor(deps: ServiceDeps, _live: LiveHub, ballots: BallotService) {
+  constructor(deps: ServiceDeps, ballots: BallotService) {
     this.#d = deps;
     this.#ballots = ballots;
     this.#baseUrl = publicBaseUrl(deps.config.PUBLIC_URL, deps.config.PORT);
@@ -49,7 +44,7 @@ export class RosterService {
 
   async add(actorId: number, meetingId: number, input: { name: string; category: string; note: string; walkIn: boolean }): Promise<RosterEntry> {
     const m = await this.#meeting(meetingId);
-    must(canEditRoster(m.state));
+    assertGuard(canEditRoster(m.state));
     const [row] = await this.#d.db.transaction().execute(async (trx) => {
       const ids = await repo.insertEntries(trx, meetingId, [input]);
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.ROSTER_ENTRY_ADDED, detail: { entryId: ids[0]!.id, walkIn: input.walkIn } });
@@ -62,7 +57,7 @@ export class RosterService {
   /** Add many entries at once (the demonstration year; imports use importFile). */
   async addMany(actorId: number | null, meetingId: number, rows: { name: string; category: string; note: string; walkIn: boolean }[]): Promise<void> {
     const m = await this.#meeting(meetingId);
-    must(canEditRoster(m.state));
+    assertGuard(canEditRoster(m.state));
     await this.#d.db.transaction().execute(async (trx) => {
       await repo.insertEntries(trx, meetingId, rows);
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.ROSTER_IMPORTED, detail: { rows: rows.length } });
@@ -71,7 +66,7 @@ export class RosterService {
 
   async remove(actorId: number, meetingId: number, entryId: number): Promise<void> {
     const m = await this.#meeting(meetingId);
-    must(canEditRoster(m.state));
+    assertGuard(canEditRoster(m.state));
     await this.#d.db.transaction().execute(async (trx) => {
       const r = await repo.deleteUnsignedEntry(trx, meetingId, entryId);
       if (r.numDeletedRows !== 1n) throw new DomainError('ALREADY_SIGNED_IN', '此人已签到或不存在，不能删除');
@@ -83,7 +78,7 @@ export class RosterService {
   /** Check a roster file; with commit, replace the entries not yet signed in by the file's rows. */
   async importFile(actorId: number, meetingId: number, file: { filename: string; data: Buffer; commit: boolean }) {
     const m = await this.#meeting(meetingId);
-    must(canEditRoster(m.state));
+    assertGuard(canEditRoster(m.state));
     const parsed = await parseRosterFile(file.data, file.filename);
     if (!file.commit || parsed.errors.length > 0) return { ...parsed, committed: false };
     await this.#d.db.transaction().execute(async (trx) => {
@@ -101,7 +96,7 @@ export class RosterService {
    */
   async signIn(actorId: number, meetingId: number, entryId: number, handout: Handout): Promise<{ entry: RosterEntry; credential: IssuedCredential | null }> {
     const m = await this.#meeting(meetingId);
-    must(canSignIn(m.state));
+    assertGuard(canSignIn(m.state));
     const credential = await this.#d.db.transaction().execute(async (trx) => {
       const r = await repo.markSignedIn(trx, meetingId, entryId);
       if (r.numUpdatedRows !== 1n) {
@@ -122,7 +117,7 @@ export class RosterService {
    */
   async issueSlips(actorId: number, meetingId: number, count: number): Promise<IssuedCredential[]> {
     const m = await this.#meeting(meetingId);
-    must(canIssueSlips(m.state));
+    assertGuard(canIssueSlips(m.state));
     return this.#d.db.transaction().execute(async (trx) => {
       const slips: IssuedCredential[] = [];
       for (let i = 0; i < count; i++) slips.push(await issueCredential(trx, this.#credDeps(), meetingId, 'slip'));
@@ -134,7 +129,7 @@ export class RosterService {
   /** A rehearsal credential: usable any number of times before voting opens, counted nowhere. */
   async issueRehearsal(actorId: number, meetingId: number): Promise<IssuedCredential> {
     const m = await this.#meeting(meetingId);
-    must(canRehearse(m.state));
+    assertGuard(canRehearse(m.state));
     return this.#d.db.transaction().execute(async (trx) => {
       const c = await issueCredential(trx, this.#credDeps(), meetingId, 'rehearsal');
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.REHEARSAL_ISSUED });
