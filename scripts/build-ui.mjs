@@ -18,7 +18,8 @@ function newest(dir) {
   return t;
 }
 
-const sharedSources = ['server/forms', 'server/ballots', 'server/live', 'package-lock.json'].map((p) => path.join(root, p));
+// Server code the pages bundle (validation, form resolving, error words); a change there rebuilds them.
+const sharedSources = ['server/forms', 'server/ballots', 'server/live', 'server/errors.ts', 'package-lock.json'].map((p) => path.join(root, p));
 
 for (const [app, out] of [['voter-ui', 'dist/voter'], ['admin-ui', 'dist/admin']]) {
   const config = path.join(root, app, 'vite.config.ts');

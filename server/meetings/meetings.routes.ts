@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { preHandlerHookHandler } from 'fastify';
 import type { App } from '../app.ts';
 import { requireAdmin } from '../auth/auth.guard.ts';
-import { BallotPackage } from '../forms/form.schemas.ts';
+import { BallotPackage, Form } from '../forms/form.schemas.ts';
 import {
   AuditEntry, ConfirmPaperBody, GuardResponse, Meeting, MeetingInput, MeetingParams, OpenVotingBody, PendingPaperList, PendingParams, UnitParams,
 } from './meetings.schemas.ts';
@@ -27,6 +27,10 @@ export async function meetingRoutes(app: App): Promise<void> {
   );
 
   app.get('/api/meetings/:id', { ...onMeeting, schema: { params: MeetingParams, response: { 200: Meeting } } }, async (req) => meetings.get(req.params.id));
+
+  app.get('/api/meetings/:id/form', { ...onMeeting, schema: { params: MeetingParams, response: { 200: z.object({ form: Form }) } } }, async (req) => ({
+    form: await meetings.form(req.params.id),
+  }));
 
   app.patch('/api/meetings/:id', { ...onMeeting, schema: { params: MeetingParams, body: MeetingInput, response: { 200: Meeting } } }, async (req) =>
     meetings.update(req.admin!.id, req.params.id, req.body),

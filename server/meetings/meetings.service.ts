@@ -2,7 +2,7 @@ import type { ServiceDeps } from '../services.ts';
 import { DomainError } from '../errors.ts';
 import { appendAudit, listAudit } from '../audit/audit.repository.ts';
 import { AuditEvent } from '../audit/audit.events.ts';
-import { Template } from '../forms/form.schemas.ts';
+import { Template, type Form } from '../forms/form.schemas.ts';
 import { resolveForm } from '../forms/resolve-form.ts';
 import * as setupRepo from '../setup/setup.repository.ts';
 import { readTally } from '../counting/tally.repository.ts';
@@ -112,6 +112,13 @@ export class MeetingService {
     });
     await this.#ballots.publishTurnout(id);
     return this.get(id);
+  }
+
+  /** The form frozen when sign-in started (paper entry must use exactly this one). */
+  async form(id: number): Promise<Form> {
+    const form = formOf(await this.#row(id));
+    if (!form) throw new DomainError('BAD_STATE', '会议尚未开始签到，测评表还没有确定');
+    return form;
   }
 
   /** Check the opening guard without acting, so the page can show the reason before the click. */

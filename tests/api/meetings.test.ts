@@ -54,6 +54,8 @@ describe('meeting lifecycle', () => {
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     const results = await call<{ turnout: object }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/results`);
     expect(results.turnout).toEqual({ expected: 5, present: 4, issued: 4, returned: 0, paper: 0 });
+    const frozen = await call<{ form: { parts: { key: string }[] } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/form`);
+    expect(frozen.form.parts.map((p) => p.key)).toEqual(['A', 'B', 'C', 'D', 'E']);
     const sealed = await call<{ state: string; sealedAt: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/seal`);
     expect(sealed.state).toBe('sealed');
 

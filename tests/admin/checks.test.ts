@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { finalChecks } from '../../admin-ui/src/lib/checks.ts';
+import { computeResults, sumRows, tallyIncrements } from '../../server/counting/tally.ts';
+import { validatePackage, type NormalizedPackage } from '../../server/ballots/validate-package.ts';
+import { makeForm } from '../factories/forms.ts';
+import { fullPackage } from '../helpers/packages.ts';
+
+describe('the checks before sealing', () => {
+  const form = makeForm({ members: 4, candidates: 3 });
+  const ballots = Array.from({ length: 7 }, (_, i) => {
+    const r = validatePackage(form, fullPackage(form, (i % 3) + 1), 'phone');
+    if (!r.ok) throw new Error(r.problem.message);
+    return r.pkg as NormalizedPackage;
+  });
+  const results = computeResults(form, sumRows(ballots.flatMap((b) => tallyIncrements(form, b))), { expected: 9, present: 8, issued: 8, returned: 7 });
+
+  it('pass on the one computation the server made, naming each figure', () => {
+    const checks = finalChecks(results);
+    expect(checks.every((c) => c.ok)).toBe(true);
+    expect(checks[0]).toEqual({ label: '收回票数 ≤ 发出票数', ok: true, detail: '收回 7 张，发出 8 张' });
+    expect(checks.filter((c) => c.label.endsWith('每一行合计 100.0%')).length).toBe(3);
+  });
+
+  it('fail loudly when a figure does not add up', () => {
+    const broken = structuredClone(results);
+    broken.turnout.returned = 9;
+    const part = broken.parts.find((p) => p.kind === 'rating')!;
+    if (part.kind === 'rating') part.rows[0]!.shares[0]!.tenths += 1;
+    const bad = finalChecks(broken).filter((c) => !c.ok).map((c) => c.label);
+    expect(bad).toContain('收回票数 ≤ 发出票数');
+    expect(bad.some((l) => l.endsWith('每一行合计 100.0%'))).toBe(true);
+    expect(bad.some((l) => l.endsWith('有效票 + 废票 = 收回票数'))).toBe(true);
+  });
+});
