@@ -33,17 +33,8 @@ export function spearman(xs: readonly number[], ys: readonly number[]): number {
   return sxy / Math.sqrt(sxx * syy);
 }
 
-/** A small seeded generator (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The one seeded generator of the tests (mulberry32), under the name these tests use. */
+export { seededRng as seeded } from '../factories/forms.ts';
 
 /** Fisher–Yates with a given random function; returns a new array. */
 export function shuffle<T>(xs: readonly T[], rng: () => number): T[] {
