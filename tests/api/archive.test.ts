@@ -1,66 +1,26 @@
-import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../server/app.ts';
-import { loadConfig } from '../../server/config.ts';
 import { openDatabase } from '../../server/db/database.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
-import type { RandomSource } from '../../server/credentials/secrets.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 import { canonicalJson } from '../../server/archive/canonical.ts';
 import { archiveFileText, sealValue } from '../../server/archive/archive.build.ts';
 import { verifyArchiveText, verifyMeetingArchive, type MeetingVerification, type Verification } from '../../server/archive/archive.verify.ts';
 import { publicKeyInfo, SIGNING_KEY_FILE } from '../../server/archive/signing.ts';
-import { backupDataDir, BackupError, databaseCounts, restoreDataDir, writePidFile } from '../../server/archive/backup.ts';
+import { BackupError, databaseCounts, restoreDataDir, writePidFile } from '../../server/archive/backup.ts';
 import { runCli } from '../../server/cli/ceping.commands.ts';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
 import { loginAs, type AdminSession } from '../helpers/auth.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-// ---- a test app whose random source is pinned, so the archive's shuffle is the same on every run ----
-
-function seededRandom(seed: string): RandomSource {
-  let counter = 0;
-  let pool = Buffer.alloc(0);
-  return (n) => {
-    while (pool.length < n) pool = Buffer.concat([pool, createHash('sha256').update(`${seed}:${counter++}`).digest()]);
-    const out = Buffer.from(pool.subarray(0, n));
-    pool = pool.subarray(n);
-    return out;
-  };
-}
-
-async function makePinnedApp(seed: string): Promise<TestApp> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ceping-archive-'));
-  const file = path.join(dir, 'ceping.db');
-  const { db, sqlite } = openDatabase(file);
-  await migrateToLatest(db);
-  const logs: string[] = [];
-  const logStream = new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } });
-  const config = loadConfig({ DATA_DIR: dir, SCRYPT_LOG_N: '12', LOG_LEVEL: 'info', PUBLIC_URL: 'http://192.0.2.10:8080' });
-  const pepper = randomBytes(32);
-  const signingKey = generateKeyPairSync('ed25519').privateKey;
-  const setupCode = 'TESTSETUP1';
-  const app = await buildApp({ config, db, sqlite, pepper, signingKey, logStream, setupCode, random: seededRandom(seed), version: 'test' });
-  await app.ready();
-  return {
-    app, db, sqlite, file, dir, pepper, signingKey, setupCode, logs, config,
-    async close() {
-      await app.close();
-      await db.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 // ---- ballots ----
 
@@ -152,7 +112,8 @@ describe('the sealed archive of a meeting', () => {
   let work: string;
 
   beforeAll(async () => {
-    t = await makePinnedApp('archive-test-1');
+    // The random source is pinned, so the archive's shuffle is the same on every run.
+    t = await makeTestApp({ seed: 1 });
     work = mkdtempSync(path.join(tmpdir(), 'ceping-archive-files-'));
     // A station of 24: 23 phones, and one paper form whose part B is void (over its quota).
     m = await makeMeeting(t, { kind: 'station', roster: 24, signIn: 23, paperSignIns: 1, members: 4, candidates: 3 });

@@ -4,21 +4,7 @@ import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
 import { loginAs, TEST_PASSWORD } from '../helpers/auth.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
-
-function nonce(): string {
-  return randomBytes(16).toString('base64url');
-}
-
-/** A complete, valid package: first grade everywhere except quota-limited grades, first candidate. */
-function fullPackage(form: Form, grade = 1) {
-  const pkg: Record<string, unknown> = {};
-  for (const p of form.parts) {
-    if (p.kind === 'rating') pkg[p.key] = { grades: Object.fromEntries(p.subjects.map((s) => [s.key, p.grades[grade]!.key])) };
-    if (p.kind === 'recommend') pkg[p.key] = { picks: p.candidates.slice(0, 1).map((c) => c.key), writeIns: [] };
-    if (p.kind === 'comment') pkg[p.key] = { text: '' };
-  }
-  return pkg;
-}
+import { fullPackage, nonce } from '../helpers/packages.ts';
 
 describe('casting a ballot', () => {
   let t: TestApp;
