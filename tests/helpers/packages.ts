@@ -9,7 +9,6 @@ export function nonce(): string {
 /**
  * A complete, valid package: grade `grade` (index into the part's scale) everywhere, the first candidate,
  * and the given comment. Grade 0 (优秀) can break the 优秀 quota of part B; 1–3 never do.
- * (Same shape as the helper in tests/api/cast.test.ts.)
  */
 export function fullPackage(form: Form, grade = 1, comment = ''): BallotPackage {
   const pkg: BallotPackage = {};
