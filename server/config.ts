@@ -10,7 +10,7 @@ const ConfigSchema = z.object({
   SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
   SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(12),
   /** Default k of the live tally's k-anonymity rule for new meetings. */
-  LIVE_K: z.coerce.number().int().min(2).max(50).default(5),
+  LIVE_K: z.coerce.number().int().min(3).max(50).default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
 });
 

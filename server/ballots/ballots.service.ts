@@ -231,12 +231,13 @@ export class BallotService {
       if (!m) continue;
       const turnout = turnoutOf(m);
       const form = formOf(m);
-      const publish =
-        closing || shouldPublishSnapshot({ count: m.cast_count, lastPublished: m.snapshot_count, issued: m.issued_count, k: m.live_k });
+      const phone = m.cast_count - m.paper_count;
+      // snapshot_count holds the phone ballots of the last snapshot: only they step the gate.
+      const publish = closing || shouldPublishSnapshot({ phone, lastPhone: m.snapshot_count, outstanding: m.issued_count - m.cast_count, k: m.live_k });
       if (publish && form) {
         const results = computeResults(form, await readTally(trx, meetingId), turnout);
         const snapshot: Snapshot = { count: m.cast_count, final: closing, parts: results.parts };
-        await updateMeeting(trx, meetingId, { snapshot_json: JSON.stringify(snapshot), snapshot_count: m.cast_count });
+        await updateMeeting(trx, meetingId, { snapshot_json: JSON.stringify(snapshot), snapshot_count: phone });
         this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
       }
       this.#outbox.push({ type: 'turnout', meetingId, state: m.state, k: m.live_k, turnout });

@@ -8,7 +8,7 @@ export const MeetingInput = z.object({
   plannedAt: z.string().max(40).nullable().optional(),
   location: z.string().trim().max(60).optional(),
   inspectionTeam: z.string().trim().max(100).optional(),
-  liveK: z.number().int().min(2).max(50).optional(),
+  liveK: z.number().int().min(3).max(50).optional(),
   projectorShowsDistributions: z.boolean().optional(),
 });
 

@@ -102,9 +102,10 @@ describe('live tally websocket', () => {
         expect(after, `no new snapshot at ${i}`).toEqual(before);
       }
     }
-    expect(sub.snapshots().map((s) => s.count)).toEqual([5, 10, 15, 22]);
+    // At 15 only 7 < 2k ballots are still out, so the next step waits until all 22 are in.
+    expect(sub.snapshots().map((s) => s.count)).toEqual([5, 10, 22]);
     const { counts } = checkKRule(sub.messages, ISSUED, K);
-    expect(counts).toEqual([5, 10, 15, 22]);
+    expect(counts).toEqual([5, 10, 22]);
     expect(sub.turnouts().filter((x) => x.state === 'voting').map((x) => x.turnout.returned)).toEqual(Array.from({ length: ISSUED + 1 }, (_, i) => i));
   });
 
@@ -113,13 +114,13 @@ describe('live tally websocket', () => {
     const form = m.form!;
     const rng = seededRng(11);
     const sent: BallotPackage[] = [];
-    // 18 of 22: snapshots at 5, 10, 15; 16–18 leave fewer than k outstanding or fewer than k new.
+    // 18 of 22: snapshots at 5 and 10; from 13 on fewer than 2k are outstanding, so none until close.
     for (let i = 1; i <= 18; i++) {
       sent.push(randomValidPackage(form, rng));
       await cast(t, m.tokens[i - 1]!, sent.at(-1)!);
     }
     await sub.waitFor(returned(18));
-    expect(sub.snapshots().map((s) => s.count)).toEqual([5, 10, 15]);
+    expect(sub.snapshots().map((s) => s.count)).toEqual([5, 10]);
 
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     await sub.waitFor((msgs) => msgs.some((x) => x.type === 'snapshot' && x.snapshot.final));
@@ -127,6 +128,8 @@ describe('live tally websocket', () => {
     const finals = sub.snapshots().filter((s) => s.final);
     expect(finals).toHaveLength(1);
     expect(finals[0]!.count).toBe(18);
+    // Four ballots were never returned (≤ k), yet the step at close is still at least k.
+    expect(finals[0]!.count - 10).toBeGreaterThanOrEqual(K);
     expect(sub.snapshots().at(-1)).toEqual(finals[0]);
     expectSnapshotIsPrefix(form, finals[0]!, sent);
     // The final snapshot is the final result.
@@ -195,6 +198,40 @@ describe('live tally websocket', () => {
   });
 });
 
+describe('paper ballots and the k-rule', () => {
+  it('does not let typed-in paper ballots fill a step around one phone ballot', async () => {
+    const t = await makeTestApp();
+    try {
+      const K = 5;
+      const m = await makeMeeting(t, { kind: 'station', roster: 40, signIn: 36, paperSignIns: 4, liveK: K });
+      const second = await loginAs(t, { role: 'inspector', username: 'jianpiao' });
+      await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/assignments`, { adminId: second.adminId });
+      const sub = await subscribeLive(t, m.meetingId, m.session);
+      const rng = seededRng(5);
+      const cast = (i: number) =>
+        call(t, m.session, 'POST', '/api/voter/cast', { credential: m.tokens[i], nonce: nonce(), package: randomValidPackage(m.form!, rng) });
+      for (let i = 0; i < K; i++) await cast(i);
+      await sub.waitFor((msgs) => msgs.some((x) => x.type === 'snapshot' && x.snapshot.count === K));
+      // The team types k−1 paper forms and holds them; one phone ballot arrives; the team confirms.
+      const pending: string[] = [];
+      for (let i = 0; i < K - 1; i++) {
+        pending.push((await call<{ pendingId: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/paper-ballots`, { package: {} })).pendingId);
+      }
+      await cast(K);
+      for (const id of pending) await call(t, second, 'POST', `/api/meetings/${m.meetingId}/paper-ballots/${id}/confirm`, {});
+      await sub.waitFor((msgs) => msgs.some((x) => x.type === 'turnout' && x.turnout.returned === 2 * K));
+      expect(sub.snapshots().map((x) => x.count)).toEqual([K]);
+      // Only k more phone ballots make the next step.
+      for (let i = K + 1; i < 2 * K; i++) await cast(i);
+      await sub.waitFor((msgs) => msgs.some((x) => x.type === 'snapshot' && x.snapshot.count === 3 * K - 1));
+      expect(sub.snapshots().map((x) => x.count)).toEqual([K, 3 * K - 1]);
+      sub.close();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('live tally property: no subscriber ever sees a distribution move by fewer than k ballots', () => {
   let t: TestApp;
   let session: AdminSession;
@@ -211,7 +248,7 @@ describe('live tally property: no subscriber ever sees a distribution move by fe
       fc.asyncProperty(
         fc.integer({ min: 1, max: 24 }).chain((issued) =>
           fc.record({
-            k: fc.integer({ min: 2, max: 6 }),
+            k: fc.integer({ min: 3, max: 6 }),
             issued: fc.constant(issued),
             // Mostly a good turnout, sometimes everyone, sometimes few.
             cast: fc.oneof(fc.integer({ min: Math.floor(issued / 2), max: issued }), fc.constant(issued), fc.integer({ min: 0, max: issued })),
