@@ -41,6 +41,7 @@ export const ERRORS = {
   BALLOT_LIMIT: [409, '收回票数已达到发出票数，不能再提交'],
   BALLOT_INVALID: [400, '测评表填写不完整或不符合要求'],
   PAPER_SAME_PERSON: [409, '纸质票须由另一名考察组成员复核确认，录入人不能自己确认'],
+  BACKUP_DURING_MEETING: [409, '有会议正在签到或测评，此时不能下载数据库备份；请在测评结束后再备份'],
   PAPER_PENDING: [409, '还有纸质票未复核确认，请先确认或删除后再结束测评'],
   // sealed archive
   ARCHIVE_NOT_READY: [409, '会议封存后才生成测评档案'],

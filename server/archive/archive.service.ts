@@ -269,6 +269,9 @@ export class ArchiveService {
   async databaseBackup(actorId: number): Promise<{ file: string; filename: string; cleanup: () => void }> {
     const source = this.#d.sqlite.name;
     if (!source || source === ':memory:') throw new DomainError('BAD_STATE', '内存数据库无法备份');
+    // Two copies taken minutes apart during a meeting could be compared row by row; none is handed out then.
+    const active = await this.#d.db.selectFrom('meetings').select('id').where('state', 'in', ['signin', 'voting']).limit(1).execute();
+    if (active.length > 0) throw new DomainError('BACKUP_DURING_MEETING');
     const dir = mkdtempSync(path.join(this.#d.config.DATA_DIR, '.backup-'));
     const file = path.join(dir, DB_FILE);
     try {

@@ -15,11 +15,17 @@ function toEntry(r: repo.RosterEntryRow): RosterEntry {
   return { id: r.id, name: r.name, category: r.category, note: r.note, walkIn: r.walk_in === 1, signedIn: r.signed_in === 1 };
 }
 
+/** Desk credentials are made at least this many at a time; the pool is refilled below POOL_LOW. */
+const POOL_BATCH = 20;
+const POOL_LOW = 5;
+
 /** The sign-in sheet (签到表) and the credentials handed out at the desk. */
 export class RosterService {
   readonly #d: ServiceDeps;
   readonly #ballots: BallotService;
   readonly #baseUrl: string;
+  /** Unused desk credentials per meeting, secrets in memory only. */
+  readonly #pool = new Map<number, IssuedCredential[]>();
 
   constructor(deps: ServiceDeps, ballots: BallotService) {
     this.#d = deps;
@@ -91,13 +97,17 @@ export class RosterService {
   }
 
   /**
-   * Sign a person in and hand out one ballot. With 'qr' a credential is made for the desk screen;
-   * nothing stored joins the entry to it (the credential row has no entry, no time, a random key).
+   * Sign a person in and hand out one ballot. With 'qr' a desk credential is taken at random from a
+   * pool made earlier: the sign-in's own transaction writes no credential, so nothing stored — not a
+   * row, not the order or the moment of a write — joins the entry to the credential shown to them.
    */
   async signIn(actorId: number, meetingId: number, entryId: number, handout: Handout): Promise<{ entry: RosterEntry; credential: IssuedCredential | null }> {
-    const m = await this.#meeting(meetingId);
-    assertGuard(canSignIn(m.state));
-    const credential = await this.#d.db.transaction().execute(async (trx) => {
+    // Top the pool up before the sign-in, never in its transaction.
+    if (handout === 'qr') await this.#ensurePool(meetingId);
+    await this.#d.db.transaction().execute(async (trx) => {
+      const m = await findMeeting(trx, meetingId);
+      if (!m) throw new DomainError('NOT_FOUND');
+      assertGuard(canSignIn(m.state));
       const r = await repo.markSignedIn(trx, meetingId, entryId);
       if (r.numUpdatedRows !== 1n) {
         throw (await repo.findEntry(trx, meetingId, entryId)) ? new DomainError('ALREADY_SIGNED_IN') : new DomainError('NOT_FOUND');
@@ -105,10 +115,36 @@ export class RosterService {
       await repo.countIssued(trx, meetingId);
       // The log records who signed in, never which kind of ballot they took: that could single out a paper ballot.
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.ATTENDEE_SIGNED_IN, detail: { entryId } });
-      return handout === 'qr' ? issueCredential(trx, this.#credDeps(), meetingId, 'desk') : null;
     });
+    const credential = handout === 'qr' ? await this.#handOut(meetingId) : null;
     await this.#ballots.publishTurnout(meetingId);
     return { entry: toEntry((await repo.findEntry(this.#d.db, meetingId, entryId))!), credential };
+  }
+
+  /**
+   * Desk credentials are made in batches: enough for everyone on the roster not yet signed in (at least
+   * POOL_BATCH), and again whenever the pool runs low. Their secrets live only in this process; after
+   * a restart the unused rows are simply never handed out (they count nowhere: 发出 grows at sign-in).
+   */
+  async #ensurePool(meetingId: number): Promise<void> {
+    const pool = this.#pool.get(meetingId) ?? [];
+    if (pool.length >= POOL_LOW) return;
+    const waiting = (await repo.listEntries(this.#d.db, meetingId)).filter((e) => !e.signed_in).length;
+    const n = Math.max(POOL_BATCH, waiting + POOL_LOW);
+    const made = await this.#d.db.transaction().execute(async (trx) => {
+      const out: IssuedCredential[] = [];
+      for (let i = 0; i < n; i++) out.push(await issueCredential(trx, this.#credDeps(), meetingId, 'desk'));
+      return out;
+    });
+    this.#pool.set(meetingId, [...(this.#pool.get(meetingId) ?? []), ...made]);
+  }
+
+  async #handOut(meetingId: number): Promise<IssuedCredential> {
+    // Many sign-ins at once can drain the pool between the top-up and here.
+    if ((this.#pool.get(meetingId)?.length ?? 0) === 0) await this.#ensurePool(meetingId);
+    const pool = this.#pool.get(meetingId)!;
+    const i = this.#d.random(4).readUInt32BE(0) % pool.length;
+    return pool.splice(i, 1)[0]!;
   }
 
   /**

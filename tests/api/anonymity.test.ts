@@ -172,7 +172,9 @@ describe('anonymity at rest: a 200-person meeting read back from the database fi
       const entryIds = new Set(entries.map((e) => String(e.id)));
       const problems: string[] = [];
       const creds = rows('select * from credentials');
-      expect(creds).toHaveLength(PEOPLE);
+      // Desk credentials come from a pool made before anyone signs in; the unused rest stay unused.
+      expect(creds.filter((c) => c.used === 1)).toHaveLength(PEOPLE);
+      expect(creds.length).toBeGreaterThanOrEqual(PEOPLE);
       for (const c of creds) {
         for (const [col, v] of Object.entries(c)) {
           if (col === 'meeting_id' || col === 'used' || v === null) continue;
@@ -233,11 +235,9 @@ describe('anonymity at rest: a 200-person meeting read back from the database fi
       const stored = rows('select * from credentials');
       expect(stored.map((c) => c.id)).toEqual(stored.map((c) => String(c.id)).sort());
       const bySignIn = new Map(m.tokens.map((tok, i) => [hashSecret(t.pepper, 'token', tok), i]));
-      const signInIndex = stored.map((c) => {
-        const i = bySignIn.get(String(c.token_hash));
-        if (i === undefined) throw new Error('a stored credential matches no issued token');
-        return i;
-      });
+      const handedOut = stored.filter((c) => bySignIn.has(String(c.token_hash)));
+      expect(handedOut).toHaveLength(PEOPLE);
+      const signInIndex = handedOut.map((c) => bySignIn.get(String(c.token_hash))!);
       const rho = spearman(signInIndex.map((_, i) => i), signInIndex);
       expect(Math.abs(rho), `ρ(credential storage, sign-in order) = ${rho.toFixed(3)}`).toBeLessThan(0.2);
     });

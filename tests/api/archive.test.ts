@@ -421,6 +421,9 @@ describe('backup and restore', () => {
   it('streams a database copy to a township admin over HTTP, and to no one else', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 4 });
     for (const [i, token] of m.tokens.entries()) await cast(t, token, distinctPackage(m.form!, i));
+    // Not while the meeting is voting: two copies could be compared row by row.
+    expect((await t.app.inject({ method: 'POST', url: '/api/admin/backup', headers: m.session.headers })).statusCode).toBe(409);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     const inspector = await loginAs(t, { role: 'inspector' });
     expect((await t.app.inject({ method: 'POST', url: '/api/admin/backup', headers: inspector.headers })).statusCode).toBe(403);
     expect((await t.app.inject({ method: 'POST', url: '/api/admin/backup' })).statusCode).toBe(401);

@@ -81,6 +81,25 @@ describe('meeting lifecycle', () => {
     expect(() => t.sqlite.prepare('delete from audit_log').run()).toThrow(/append-only/);
   });
 
+  it('writes no credential in the sign-in transaction: the QR comes from a pool made beforehand', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 30, signIn: 1, open: false });
+    const count = () => t.sqlite.prepare('select count(*) n from credentials').get() as { n: number };
+    const before = count().n;
+    expect(before).toBeGreaterThanOrEqual(30);
+    const signedIn = await call<{ credential: { token: string } }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${(await call<{ entries: { id: number; signedIn: boolean }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster`)).entries.find((e) => !e.signedIn)!.id}/sign-in`, { handout: 'qr' });
+    // Two copies of the database around one sign-in differ in the roster and the log, never in credentials.
+    expect(count().n).toBe(before);
+    const st = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: signedIn.credential.token } });
+    expect(st.json().state).toBe('not_open');
+  });
+
+  it('refuses a database download while a meeting is signing in or voting', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, open: false });
+    const res = await t.app.inject({ method: 'POST', url: '/api/admin/backup', headers: m.session.headers });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('BACKUP_DURING_MEETING');
+  });
+
   it('signs each entry in once, issues one ballot per sign-in, and takes walk-ins', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 1, open: false });
     const again = await post(m, `/api/meetings/${m.meetingId}/roster/${m.entryIds[0]}/sign-in`, { handout: 'qr' });
