@@ -1,11 +1,13 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026_11_26_1600_initial.ts';
 import * as paperPending from './2026_11_26_1700_paper_pending.ts';
-import * as sealedArchives from './2026_11_28_0900_sealed_archives.ts';
+import * as sealedArchives from './2026_11_26_1800_sealed_archives.ts';
+import * as ballotsWithoutSource from './2026_11_26_1900_ballots_without_source.ts';
 
 /** Every migration, by name. Listed statically so the server, the CLI and the tests load them the same way. */
 export const migrations: Record<string, Migration> = {
   '2026_11_26_1600_initial': initial,
   '2026_11_26_1700_paper_pending': paperPending,
-  '2026_11_28_0900_sealed_archives': sealedArchives,
+  '2026_11_26_1800_sealed_archives': sealedArchives,
+  '2026_11_26_1900_ballots_without_source': ballotsWithoutSource,
 };

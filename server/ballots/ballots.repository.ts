@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../db/database.ts';
 
-export function insertBallot(db: DbOrTrx, b: { id: string; meetingId: number; source: 'phone' | 'paper'; packageJson: string }) {
-  return db.insertInto('ballots').values({ id: b.id, meeting_id: b.meetingId, source: b.source, package_json: b.packageJson }).execute();
+/** A ballot row: a random key, the meeting, the package. Not its source, its time or its credential. */
+export function insertBallot(db: DbOrTrx, b: { id: string; meetingId: number; packageJson: string }) {
+  return db.insertInto('ballots').values({ id: b.id, meeting_id: b.meetingId, package_json: b.packageJson }).execute();
 }
 
 export function insertReceipt(db: DbOrTrx, meetingId: number, receiptHash: string) {
@@ -24,7 +25,7 @@ export function countBallot(db: DbOrTrx, meetingId: number, source: 'phone' | 'p
 
 /** Stored ballots in key order (random): used for recounts and the archive, never for display order. */
 export function listBallots(db: DbOrTrx, meetingId: number) {
-  return db.selectFrom('ballots').select(['id', 'source', 'package_json']).where('meeting_id', '=', meetingId).orderBy('id').execute();
+  return db.selectFrom('ballots').select(['id', 'package_json']).where('meeting_id', '=', meetingId).orderBy('id').execute();
 }
 
 export function findReceipt(db: DbOrTrx, receiptHash: string) {
@@ -49,8 +50,8 @@ export function findPendingPaper(db: DbOrTrx, meetingId: number, id: string) {
   return db.selectFrom('paper_pending').selectAll().where('meeting_id', '=', meetingId).where('id', '=', id).executeTakeFirst();
 }
 
-export function deletePendingPaper(db: DbOrTrx, id: string) {
-  return db.deleteFrom('paper_pending').where('id', '=', id).executeTakeFirst();
+export function deletePendingPaper(db: DbOrTrx, meetingId: number, id: string) {
+  return db.deleteFrom('paper_pending').where('meeting_id', '=', meetingId).where('id', '=', id).executeTakeFirst();
 }
 
 export function countPendingPaper(db: DbOrTrx, meetingId: number) {

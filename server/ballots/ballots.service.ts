@@ -90,7 +90,7 @@ export class BallotService {
       if (meeting.state !== 'signin' || !form) throw new DomainError('REHEARSAL_EXPIRED');
       this.#validate(form, req.package, 'phone');
       // A rehearsal walks through the whole page and is counted nowhere.
-      return { receipt: receiptFromNonce(this.#d.pepper, req.nonce), alreadyRecorded: false, rehearsal: true };
+      return { receipt: receiptFromNonce(this.#d.pepper, `${cred.id}:${req.nonce}`), alreadyRecorded: false, rehearsal: true };
     }
     // Say "not open" / "closed" before judging the package; a used credential goes on to the retry check.
     if (!cred.used) this.#assertVoting(meeting);
@@ -98,7 +98,8 @@ export class BallotService {
     const pkg = this.#validate(form, req.package, 'phone');
     const packageJson = JSON.stringify(pkg);
     const retryCheck = hashSecret(this.#d.pepper, 'retry', `${cred.id}\u0000${req.nonce}\u0000${packageJson}`);
-    const receipt = receiptFromNonce(this.#d.pepper, req.nonce);
+    // Derived from the credential and the phone's nonce: a nonce reused on another credential gives another receipt.
+    const receipt = receiptFromNonce(this.#d.pepper, `${cred.id}:${req.nonce}`);
 
     return this.#queue.run(async (trx) => {
       const m = await findMeeting(trx, cred.meeting_id);
@@ -158,14 +159,14 @@ export class BallotService {
       this.#assertVoting(m);
       const pkg = JSON.parse(pending.package_json) as NormalizedPackage;
       await this.#record(trx, m, form!, pkg, pending.package_json, 'paper');
-      await repo.deletePendingPaper(trx, pendingId);
+      await repo.deletePendingPaper(trx, meetingId, pendingId);
       await appendAudit(trx, { at: this.#d.now(), actorId: confirmerId, meetingId, event: AuditEvent.PAPER_BALLOT_CONFIRMED });
     });
   }
 
   async discardPaper(actorId: number, meetingId: number, pendingId: string): Promise<void> {
     await this.#d.db.transaction().execute(async (trx) => {
-      const r = await repo.deletePendingPaper(trx, pendingId);
+      const r = await repo.deletePendingPaper(trx, meetingId, pendingId);
       if (r.numDeletedRows !== 1n) throw new DomainError('NOT_FOUND', '这张纸质票已被确认或删除');
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.PAPER_BALLOT_DISCARDED });
     });
@@ -216,7 +217,7 @@ export class BallotService {
   async #record(trx: Transaction<DB>, m: MeetingRow, form: Form, pkg: NormalizedPackage, packageJson: string, source: 'phone' | 'paper') {
     const counted = await repo.countBallot(trx, m.id, source);
     if (counted.numUpdatedRows !== 1n) throw new DomainError('BALLOT_LIMIT');
-    await repo.insertBallot(trx, { id: newRowId(this.#d.random), meetingId: m.id, source, packageJson });
+    await repo.insertBallot(trx, { id: newRowId(this.#d.random), meetingId: m.id, packageJson });
     await addToTally(trx, m.id, tallyIncrements(form, pkg));
     if (!this.#touched.has(m.id)) this.#touched.set(m.id, false);
   }

@@ -80,7 +80,6 @@ export interface CredentialsTable {
 export interface BallotsTable {
   id: string;
   meeting_id: number;
-  source: 'phone' | 'paper';
   package_json: string;
 }
 

@@ -92,7 +92,7 @@ export const RatingPart = z.object({
   ...ratingCommon,
   /** Shown under the title, e.g. the secretary's name for part C. */
   subtitle: z.string().max(80).nullable(),
-  subjects: z.array(Subject).min(1).max(200),
+  subjects: z.array(Subject).min(1).max(400),
 });
 export type RatingPart = z.infer<typeof RatingPart>;
 

@@ -2,7 +2,7 @@ import type { ServiceDeps } from '../services.ts';
 import { DomainError } from '../errors.ts';
 import { appendAudit, listAudit } from '../audit/audit.repository.ts';
 import { AuditEvent } from '../audit/audit.events.ts';
-import { Template, type Form } from '../forms/form.schemas.ts';
+import { Form, Template } from '../forms/form.schemas.ts';
 import { resolveForm } from '../forms/resolve-form.ts';
 import * as setupRepo from '../setup/setup.repository.ts';
 import { readTally } from '../counting/tally.repository.ts';
@@ -103,6 +103,8 @@ export class MeetingService {
       members: members.map((x) => ({ id: x.id, name: x.name, position: x.position, isSecretary: x.is_secretary === 1 })),
       reserveCandidates: JSON.parse(unit.reserve_candidates_json) as string[],
     });
+    // The frozen form is read back with the Form schema on every vote: refuse now what could not be read then.
+    if (!Form.safeParse(form).success) throw new DomainError('TEMPLATE_INVALID', '测评表的测评对象过多或设置有误，请减少分项或检查模板后再开始签到');
     await this.#d.db.transaction().execute(async (trx) => {
       const r = await repo.transitionMeeting(trx, id, 'draft', {
         state: 'signin', form_json: JSON.stringify(form), signin_started_at: this.#d.now().toISOString(),

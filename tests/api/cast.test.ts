@@ -199,4 +199,21 @@ describe('casting a ballot', () => {
     // Another phone behind the same address is unaffected.
     expect((await status(m.tokens[1]!)).statusCode).toBe(200);
   });
+  it('a nonce reused on another credential still casts, with a receipt of its own', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2 });
+    const n = nonce();
+    const a = await cast(m.tokens[0]!, fullPackage(m.form!), n);
+    const b = await cast(m.tokens[1]!, fullPackage(m.form!), n);
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    expect(a.json().receipt).not.toBe(b.json().receipt);
+  });
+
+  it('discards a pending paper ballot only through its own meeting', async () => {
+    const a = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 1, paperSignIns: 1 });
+    const b = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 1, paperSignIns: 1, session: a.session });
+    const { pendingId } = await call<{ pendingId: string }>(t, b.session, 'POST', `/api/meetings/${b.meetingId}/paper-ballots`, { package: {} });
+    const wrong = await t.app.inject({ method: 'DELETE', url: `/api/meetings/${a.meetingId}/paper-ballots/${pendingId}`, headers: a.session.headers });
+    expect(wrong.statusCode).toBe(404);
+    expect((await call<{ pending: unknown[] }>(t, b.session, 'GET', `/api/meetings/${b.meetingId}/paper-ballots/pending`)).pending).toHaveLength(1);
+  });
 });
