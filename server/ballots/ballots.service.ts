@@ -4,11 +4,12 @@ import type { ServiceDeps } from '../services.ts';
 import { DomainError } from '../errors.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
 import { AuditEvent } from '../audit/audit.events.ts';
-import { checkpointTruncate } from '../db/database.ts';
+import { compactAfterClose } from '../db/database.ts';
 import type { BallotPackage, Form } from '../forms/form.schemas.ts';
 import { findCredential } from '../credentials/credentials.service.ts';
 import { burnCredential, wipeRetryChecks, type CredentialRow } from '../credentials/credentials.repository.ts';
-import { hashSecret, newRowId, receiptFromNonce, safeEqual } from '../credentials/secrets.ts';
+import { hashSecret, newRowId, receiptFromNonce, safeEqual, TOKEN_PATTERN } from '../credentials/secrets.ts';
+import { ShortCodeGuessLimit } from '../credentials/guess-limit.ts';
 import { addToTally, readTally } from '../counting/tally.repository.ts';
 import { computeResults, tallyIncrements } from '../counting/tally.ts';
 import { assertGuard, canCloseVoting, canEnterPaper } from '../meetings/lifecycle.ts';
@@ -34,6 +35,7 @@ export class BallotService {
   /** Meetings changed by the batch being written; value: whether voting closed in it. */
   #touched = new Map<number, boolean>();
   #outbox: LiveMessage[] = [];
+  readonly #guesses = new ShortCodeGuessLimit();
 
   constructor(deps: ServiceDeps, live: LiveHub) {
     this.#d = deps;
@@ -56,9 +58,15 @@ export class BallotService {
   }
 
   async #credentialAndMeeting(presented: string): Promise<{ cred: CredentialRow; meeting: MeetingRow }> {
+    const typed = !TOKEN_PATTERN.test(presented.trim());
+    const now = this.#d.now().getTime();
+    if (typed && this.#guesses.blocked(now)) throw new DomainError('RATE_LIMITED', '测评码查询过于频繁，请稍后再试，或直接扫描二维码');
     const cred = await findCredential(this.#d.db, this.#d.pepper, presented);
     const meeting = cred && (await findMeeting(this.#d.db, cred.meeting_id));
-    if (!cred || !meeting) throw new DomainError('TOKEN_INVALID');
+    if (!cred || !meeting) {
+      if (typed) this.#guesses.miss(now);
+      throw new DomainError('TOKEN_INVALID');
+    }
     return { cred, meeting };
   }
 
@@ -131,6 +139,8 @@ export class BallotService {
     const pkg = this.#validate(formOf(meeting)!, input, 'paper');
     const pendingId = newRowId(this.#d.random);
     await this.#d.db.transaction().execute(async (trx) => {
+      // Checked again inside the write: voting may have closed since the form was read.
+      assertGuard(canEnterPaper((await findMeeting(trx, meetingId))!.state));
       await repo.insertPendingPaper(trx, { id: pendingId, meetingId, packageJson: JSON.stringify(pkg), enteredBy: actorId });
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.PAPER_BALLOT_ENTERED });
     });
@@ -185,8 +195,12 @@ export class BallotService {
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.VOTING_CLOSED, detail: { returned: m.cast_count } });
       this.#touched.set(meetingId, true);
     });
-    // Fold the WAL into the database file and truncate it, so no frame of the voting remains beside it.
-    checkpointTruncate(this.#d.sqlite);
+    // The close has committed: tidying the file must never turn it into an error.
+    try {
+      if (!(await compactAfterClose(this.#d.db))) this.#d.log.warn('WAL not emptied at close: a reader held an old snapshot');
+    } catch (err) {
+      this.#d.log.warn({ err: { message: (err as Error).message } }, 'compacting the database after close failed');
+    }
   }
 
   async liveState(meetingId: number): Promise<LiveState> {

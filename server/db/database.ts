@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { DB } from './schema.ts';
 
 export type Db = Kysely<DB>;
@@ -29,7 +29,16 @@ export function openDatabase(file: string): OpenedDatabase {
   return { db, sqlite, file };
 }
 
-/** Fold the WAL back into the main file and truncate it, so no old frames linger on disk. */
-export function checkpointTruncate(sqlite: Database.Database): void {
-  sqlite.pragma('wal_checkpoint(TRUNCATE)');
+/**
+ * After voting closes: rebuild the file (VACUUM), so pages follow the random keys rather than the
+ * order rows were written in and no freed page keeps old bytes, then fold the WAL back and truncate it.
+ * Runs on Kysely's connection, so no transaction is open meanwhile. Returns whether the WAL was
+ * emptied (false when a reader, e.g. a backup, still held an old snapshot).
+ */
+export async function compactAfterClose(db: Db): Promise<boolean> {
+  return db.connection().execute(async (conn) => {
+    await sql`vacuum`.execute(conn);
+    const r = await sql<{ busy: number; log: number; checkpointed: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(conn);
+    return r.rows[0]?.busy === 0;
+  });
 }

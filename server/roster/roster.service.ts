@@ -1,4 +1,5 @@
 import type { ServiceDeps } from '../services.ts';
+import type { DbOrTrx } from '../db/database.ts';
 import { DomainError } from '../errors.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
 import { AuditEvent } from '../audit/audit.events.ts';
@@ -49,9 +50,8 @@ export class RosterService {
   }
 
   async add(actorId: number, meetingId: number, input: { name: string; category: string; note: string; walkIn: boolean }): Promise<RosterEntry> {
-    const m = await this.#meeting(meetingId);
-    assertGuard(canEditRoster(m.state));
     const [row] = await this.#d.db.transaction().execute(async (trx) => {
+      await this.#assertRosterEditable(trx, meetingId);
       const ids = await repo.insertEntries(trx, meetingId, [input]);
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.ROSTER_ENTRY_ADDED, detail: { entryId: ids[0]!.id, walkIn: input.walkIn } });
       return ids;
@@ -62,18 +62,16 @@ export class RosterService {
 
   /** Add many entries at once (the demonstration year; imports use importFile). */
   async addMany(actorId: number | null, meetingId: number, rows: { name: string; category: string; note: string; walkIn: boolean }[]): Promise<void> {
-    const m = await this.#meeting(meetingId);
-    assertGuard(canEditRoster(m.state));
     await this.#d.db.transaction().execute(async (trx) => {
+      await this.#assertRosterEditable(trx, meetingId);
       await repo.insertEntries(trx, meetingId, rows);
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.ROSTER_IMPORTED, detail: { rows: rows.length } });
     });
   }
 
   async remove(actorId: number, meetingId: number, entryId: number): Promise<void> {
-    const m = await this.#meeting(meetingId);
-    assertGuard(canEditRoster(m.state));
     await this.#d.db.transaction().execute(async (trx) => {
+      await this.#assertRosterEditable(trx, meetingId);
       const r = await repo.deleteUnsignedEntry(trx, meetingId, entryId);
       if (r.numDeletedRows !== 1n) throw new DomainError('ALREADY_SIGNED_IN', '此人已签到或不存在，不能删除');
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.ROSTER_ENTRY_REMOVED, detail: { entryId } });
@@ -88,6 +86,7 @@ export class RosterService {
     const parsed = await parseRosterFile(file.data, file.filename);
     if (!file.commit || parsed.errors.length > 0) return { ...parsed, committed: false };
     await this.#d.db.transaction().execute(async (trx) => {
+      await this.#assertRosterEditable(trx, meetingId);
       await repo.deleteAllUnsigned(trx, meetingId);
       await repo.insertEntries(trx, meetingId, parsed.rows.map((r) => ({ ...r, walkIn: false })));
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.ROSTER_IMPORTED, detail: { filename: file.filename, rows: parsed.rows.length } });
@@ -171,6 +170,13 @@ export class RosterService {
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.REHEARSAL_ISSUED });
       return c;
     });
+  }
+
+  /** The state check inside the write's own transaction, so a close in between cannot slip past it. */
+  async #assertRosterEditable(trx: DbOrTrx, meetingId: number): Promise<void> {
+    const m = await findMeeting(trx, meetingId);
+    if (!m) throw new DomainError('NOT_FOUND');
+    assertGuard(canEditRoster(m.state));
   }
 
   #credDeps() {

@@ -5,6 +5,7 @@ import { call, makeMeeting } from '../helpers/meeting.ts';
 import { loginAs, TEST_PASSWORD } from '../helpers/auth.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 import { fullPackage, nonce } from '../helpers/packages.ts';
+import { newShortCode } from '../../server/credentials/secrets.ts';
 
 describe('casting a ballot', () => {
   let t: TestApp;
@@ -215,5 +216,19 @@ describe('casting a ballot', () => {
     const wrong = await t.app.inject({ method: 'DELETE', url: `/api/meetings/${a.meetingId}/paper-ballots/${pendingId}`, headers: a.session.headers });
     expect(wrong.statusCode).toBe(404);
     expect((await call<{ pending: unknown[] }>(t, b.session, 'GET', `/api/meetings/${b.meetingId}/paper-ballots/pending`)).pending).toHaveLength(1);
+  });
+  it('brakes short-code guessing server-wide, while QR secrets keep working', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2 });
+    const status = (credential: string) => t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential } });
+    const codes = new Set<string>();
+    while (codes.size < 61) codes.add(newShortCode(randomBytes));
+    const answers: number[] = [];
+    for (const c of codes) answers.push((await status(c)).statusCode);
+    expect(answers.slice(0, 60).every((s) => s === 404)).toBe(true);
+    expect(answers[60]).toBe(429);
+    // Now even a real short code waits; the QR secret does not.
+    const real = await status(m.shortCodes[0]!);
+    expect(real.json().error.message).toContain('测评码查询过于频繁');
+    expect((await status(m.tokens[0]!)).statusCode).toBe(200);
   });
 });
