@@ -11,6 +11,8 @@ const ConfigSchema = z.object({
   SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(12),
   /** Default k of the live tally's k-anonymity rule for new meetings. */
   LIVE_K: z.coerce.number().int().min(3).max(50).default(5),
+  /** How often an open live websocket checks that its session and meeting access still stand. */
+  LIVE_RECHECK_SECONDS: z.coerce.number().min(0.1).max(300).default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
 });
 

@@ -27,6 +27,7 @@ export interface ServiceDeps {
 }
 
 export interface Services {
+  config: Config;
   auth: AuthService;
   setup: SetupService;
   meetings: MeetingService;
@@ -49,6 +50,7 @@ export function buildServices(deps: ServiceDeps): Services {
   const archive = new ArchiveService(deps);
   const reports = new ReportService(deps, meetings);
   return {
+    config: deps.config,
     auth,
     setup,
     meetings,

@@ -1,5 +1,5 @@
 import type { App } from '../app.ts';
-import { requireAdmin, checkWebsocketOrigin } from '../auth/auth.guard.ts';
+import { requireAdmin, checkWebsocketOrigin, sessionToken } from '../auth/auth.guard.ts';
 import { requireMeetingAccess } from '../meetings/meetings.routes.ts';
 import { MeetingParams } from '../meetings/meetings.schemas.ts';
 import { LiveState } from './live.schemas.ts';
@@ -32,8 +32,20 @@ export async function liveRoutes(app: App): Promise<void> {
         send: (m) => socket.send(m),
         close: () => socket.close(1001, 'server closing'),
       });
-      socket.on('close', unsubscribe);
-      socket.on('error', unsubscribe);
+      // A socket outlives no session: after logout, a disabled account or an unassignment it is closed.
+      const token = sessionToken(req);
+      const recheck = setInterval(() => {
+        void (async () => {
+          const admin = token ? await app.services.auth.authenticate(token) : null;
+          if (!admin || !(await app.services.auth.canAccessMeeting(admin, meetingId))) socket.close(4001, 'session ended');
+        })().catch(() => socket.close(1011, 'recheck failed'));
+      }, app.services.config.LIVE_RECHECK_SECONDS * 1000);
+      const stop = () => {
+        clearInterval(recheck);
+        unsubscribe();
+      };
+      socket.on('close', stop);
+      socket.on('error', stop);
       const state = await ballots.liveState(meetingId);
       const { snapshot, ...rest } = state;
       socket.send(JSON.stringify({ type: 'turnout', ...rest }));

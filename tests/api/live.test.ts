@@ -198,6 +198,36 @@ describe('live tally websocket', () => {
   });
 });
 
+describe('a live socket outlives no session', () => {
+  it('is closed after logout and after the inspector is taken off the meeting', async () => {
+    const t = await makeTestApp({ env: { LIVE_RECHECK_SECONDS: '0.2' } });
+    try {
+      const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3 });
+      const closedWithin = (ws: { on: (e: 'close', f: (code: number) => void) => void }) =>
+        new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('socket still open')), 3000);
+          ws.on('close', (code) => {
+            clearTimeout(timer);
+            resolve(code);
+          });
+        });
+      const inspector = await loginAs(t, { role: 'inspector', username: 'kcz9' });
+      await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/assignments`, { adminId: inspector.adminId });
+      const a = await subscribeLive(t, m.meetingId, inspector);
+      const aClosed = closedWithin(a.ws);
+      await t.app.inject({ method: 'DELETE', url: `/api/meetings/${m.meetingId}/assignments/${inspector.adminId}`, headers: m.session.headers });
+      expect(await aClosed).toBe(4001);
+
+      const b = await subscribeLive(t, m.meetingId, m.session);
+      const bClosed = closedWithin(b.ws);
+      await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: m.session.headers });
+      expect(await bClosed).toBe(4001);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('paper ballots and the k-rule', () => {
   it('does not let typed-in paper ballots fill a step around one phone ballot', async () => {
     const t = await makeTestApp();
