@@ -1,11 +1,26 @@
 import { api as defaultApi, describeError, type Api } from './api.ts';
-import { NameIndex } from './name-search.ts';
+import type { NameIndex } from './name-search.ts';
 import type { Handout, IssuedCredential, RosterEntry, SignInResponse } from './types.ts';
 
 /** How long the desk shows one person's QR before hiding it (it can never be fetched again). */
 export const QR_SHOWN_MS = 60_000;
 
 export type DeskFilter = 'waiting' | 'signed' | 'all';
+
+type NameSearch = typeof import('./name-search.ts');
+let nameSearch: Promise<NameSearch> | null = null;
+
+/**
+ * The pinyin search with its dictionary is most of the admin bundle's weight and only the desk needs
+ * it: it is a chunk of its own, fetched when a desk opens (long before the first keystroke).
+ */
+export function loadNameSearch(): Promise<NameSearch> {
+  nameSearch ??= import('./name-search.ts').catch((e: unknown) => {
+    nameSearch = null;
+    throw e;
+  });
+  return nameSearch;
+}
 
 export interface ShownCredential {
   credential: IssuedCredential;
@@ -35,7 +50,11 @@ export class Desk {
   lastDone = $state<{ name: string; handout: Handout } | null>(null);
   loading = $state(false);
 
-  readonly #index = $derived(new NameIndex(this.entries, (e) => e.name));
+  /** The pinyin search, once its chunk is here; until then the desk finds people by the characters of their name. */
+  #search = $state.raw<NameSearch | null>(null);
+  readonly #index = $derived<Pick<NameIndex<RosterEntry>, 'search'>>(
+    this.#search ? new this.#search.NameIndex(this.entries, (e) => e.name) : plainIndex(this.entries),
+  );
   readonly results = $derived(
     this.#index
       .search(this.query)
@@ -59,11 +78,25 @@ export class Desk {
     };
   }
 
+  /** Start fetching the pinyin search (the desk page calls this as it opens). */
+  preloadSearch(): Promise<void> {
+    if (this.#search) return Promise.resolve();
+    return loadNameSearch().then(
+      (m) => {
+        this.#search = m;
+      },
+      // Offline or a stale build: the desk still works by name characters; the next load() tries again.
+      () => undefined,
+    );
+  }
+
   async load(): Promise<void> {
     this.loading = true;
+    const search = this.preloadSearch();
     try {
       const r = await this.#d.api.get<{ entries: RosterEntry[] }>(`/api/meetings/${this.meetingId}/roster`);
       this.entries = r.entries;
+      await search;
       this.error = null;
     } catch (e) {
       this.error = describeError(e);
@@ -131,4 +164,14 @@ export class Desk {
   #replace(entry: RosterEntry): void {
     this.entries = this.entries.map((e) => (e.id === entry.id ? entry : e));
   }
+}
+
+/** Search by the characters of a name only, while the pinyin search loads. */
+function plainIndex(entries: RosterEntry[]): Pick<NameIndex<RosterEntry>, 'search'> {
+  return {
+    search: (query) => {
+      const q = query.trim().toLowerCase().replace(/\s+/g, '');
+      return q === '' ? entries : entries.filter((e) => e.name.toLowerCase().includes(q));
+    },
+  };
 }

@@ -24,7 +24,33 @@ export async function downloadWithProgress(
   body: unknown,
   onProgress: (p: DownloadProgress) => void,
 ): Promise<Blob> {
+  return (await postForFile(api, path, body, onProgress)).blob;
+}
+
+/** The file name a download's Content-Disposition gives (filename* first, as RFC 6266 asks), or null. */
+export function filenameOf(contentDisposition: string | null): string | null {
+  if (!contentDisposition) return null;
+  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(contentDisposition);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1]!.trim());
+    } catch {
+      // fall back to the plain name
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/i.exec(contentDisposition);
+  return plain ? (plain[1] ?? plain[2] ?? '').trim() || null : null;
+}
+
+/** As downloadWithProgress, with the file name the server gave. */
+export async function postForFile(
+  api: Api,
+  path: string,
+  body: unknown,
+  onProgress: (p: DownloadProgress) => void,
+): Promise<{ blob: Blob; filename: string | null }> {
   const res = await api.raw('POST', path, body);
+  const filename = filenameOf(res.headers.get('content-disposition'));
   const length = Number(res.headers.get('content-length'));
   const total = Number.isFinite(length) && length > 0 ? length : null;
   const type = res.headers.get('content-type') ?? 'application/octet-stream';
@@ -33,7 +59,7 @@ export async function downloadWithProgress(
   if (!res.body) {
     const blob = await res.blob();
     report(blob.size);
-    return blob;
+    return { blob, filename };
   }
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -46,7 +72,7 @@ export async function downloadWithProgress(
     received += value.length;
     report(received);
   }
-  return new Blob(chunks as BlobPart[], { type });
+  return { blob: new Blob(chunks as BlobPart[], { type }), filename };
 }
 
 /** Hand a blob to the browser as a file download. */

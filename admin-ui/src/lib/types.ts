@@ -9,11 +9,15 @@ import type * as Meetings from '../../../server/meetings/meetings.schemas.ts';
 import type * as Roster from '../../../server/roster/roster.schemas.ts';
 import type * as Live from '../../../server/live/live.schemas.ts';
 import type { ErrorResponse } from '../../../server/ballots/voter.schemas.ts';
+import type * as Archive from '../../../server/archive/archive.schemas.ts';
 
 export type {
   BallotPackage, Form, FormPart, Grade, PartKey, Quota, RatingPart, RecommendPart, CommentPart, Subject, Template, TemplatePart, SubjectSource, Scale,
 } from '../../../server/forms/form.schemas.ts';
 export type { PartResult, RatingResult, RatingRow, RecommendResult, CommentResult, Results, Percent, RowFlag } from '../../../server/counting/tally.ts';
+import type { Results as ResultsType } from '../../../server/counting/tally.ts';
+import type { SummaryRow as SummaryRowType } from '../../../server/reports/summary.ts';
+export type SummaryRow = SummaryRowType;
 
 export type AdminPrincipal = z.infer<typeof Auth.AdminPrincipal>;
 export type AdminRole = z.infer<typeof Auth.AdminRole>;
@@ -66,5 +70,28 @@ export type ImportResponse = z.infer<typeof Roster.ImportResponse>;
 export type Turnout = z.infer<typeof Live.Turnout>;
 export type LiveState = z.infer<typeof Live.LiveState>;
 export type LiveMessage = Live.LiveMessage;
+
+export type PublicKeyResponse = z.infer<typeof Archive.PublicKeyResponse>;
+export type ImportedArchive = z.infer<typeof Archive.ImportedArchive>;
+export type ArchiveImportResponse = z.infer<typeof Archive.ImportResponse>;
+/*
+ * The report routes answer with types declared in server/reports/reports.service.ts, a module that
+ * cannot be type-checked in the browser's program (it pulls in Fastify's declarations). These two are
+ * spelt out here from the server's own parts; keep them in step with MeetingReport and campaignSummary().
+ */
+/** GET /api/meetings/:id/report */
+export interface MeetingReport {
+  meeting: Meeting;
+  results: ResultsType;
+  paragraph: string;
+  /** Part E, in an order unrelated to the order of casting. */
+  comments: string[];
+}
+/** GET /api/campaigns/:id/summary */
+export interface CampaignSummary {
+  year: number;
+  township: string;
+  rows: SummaryRow[];
+}
 
 export type ErrorBody = z.infer<typeof ErrorResponse>;
