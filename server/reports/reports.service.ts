@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import Papa from 'papaparse';
 import type { ServiceDeps } from '../services.ts';
@@ -40,8 +41,10 @@ export class ReportService {
         if (answer && 'text' in answer && answer.text.trim() !== '') comments.push(answer.text.trim());
       }
     }
-    // Sorted by their own text: stable across the print view, the spreadsheet and the CSV, and unrelated to who wrote first.
-    comments.sort((a, b) => a.localeCompare(b, 'zh-Hans-CN'));
+    // A random order that is the same in the print view, the spreadsheet and the CSV: sorted by a keyed
+    // hash of the text, so it says nothing about who wrote first (nor even about the alphabet).
+    const rank = (text: string) => createHmac('sha256', this.#d.pepper).update(`comment-order:${id}:${text}`).digest('hex');
+    comments.sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0));
     return { meeting, results, paragraph: reportParagraph(results), comments };
   }
 
