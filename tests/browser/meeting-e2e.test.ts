@@ -427,7 +427,7 @@ describe.skipIf(!hasChromium)(`a whole meeting in Chromium${hasChromium ? '' : `
     const yearPath = path.join(ARTIFACTS, 'year-archive.json');
     await yearDownload.saveAs(yearPath);
     await run(process.execPath, [path.join(repoRoot, 'bin/ceping.mjs'), 'verify', yearPath, '--fingerprint', fingerprint], { cwd: repoRoot });
-    await page.getByLabel('选择档案文件（.json）').setInputFiles(yearPath);
+    await page.getByLabel('选择要导入的档案文件').setInputFiles(yearPath);
     await poll(() => page.getByTestId('import-result').textContent()).toContain('已导入 1 个会议档案，其中核验通过 1 个');
     const imported = page.getByTestId('imported-list').locator('tbody tr');
     await poll(() => imported.count()).toBe(1);
