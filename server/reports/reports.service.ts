@@ -7,20 +7,14 @@ import type { Results } from '../counting/tally.ts';
 import { listBallots } from '../ballots/ballots.repository.ts';
 import type { NormalizedPackage } from '../ballots/validate-package.ts';
 import type { MeetingService } from '../meetings/meetings.service.ts';
-import type { MeetingView } from '../meetings/meeting.view.ts';
 import * as setupRepo from '../setup/setup.repository.ts';
 import { listMeetingIds } from '../meetings/meetings.repository.ts';
 import { reportParagraph } from './paragraph.ts';
 import { cellText, resultSheets, type Cell, type Sheet } from './sheets.ts';
 import { summaryRow, summarySheet, type SummaryRow } from './summary.ts';
+import type { CampaignSummary, MeetingReport } from './reports.types.ts';
 
-export interface MeetingReport {
-  meeting: MeetingView;
-  results: Results;
-  paragraph: string;
-  /** Comments (part E), in an order that has nothing to do with the order of casting. */
-  comments: string[];
-}
+export type { MeetingReport } from './reports.types.ts';
 
 /** Reports read computeResults (through MeetingService.results) and nothing else, so they never disagree. */
 export class ReportService {
@@ -63,7 +57,7 @@ export class ReportService {
   }
 
   /** One row per meeting of the year, with turnout and the headline rates of each part. */
-  async campaignSummary(campaignId: number): Promise<{ year: number; township: string; rows: SummaryRow[] }> {
+  async campaignSummary(campaignId: number): Promise<CampaignSummary> {
     const campaign = await setupRepo.findCampaign(this.#d.db, campaignId);
     if (!campaign) throw new DomainError('NOT_FOUND');
     const units = await setupRepo.listUnits(this.#d.db, campaignId);

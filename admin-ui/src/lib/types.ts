@@ -15,7 +15,6 @@ export type {
   BallotPackage, Form, FormPart, Grade, PartKey, Quota, RatingPart, RecommendPart, CommentPart, Subject, Template, TemplatePart, SubjectSource, Scale,
 } from '../../../server/forms/form.schemas.ts';
 export type { PartResult, RatingResult, RatingRow, RecommendResult, CommentResult, Results, Percent, RowFlag } from '../../../server/counting/tally.ts';
-import type { Results as ResultsType } from '../../../server/counting/tally.ts';
 import type { SummaryRow as SummaryRowType } from '../../../server/reports/summary.ts';
 export type SummaryRow = SummaryRowType;
 
@@ -74,24 +73,6 @@ export type LiveMessage = Live.LiveMessage;
 export type PublicKeyResponse = z.infer<typeof Archive.PublicKeyResponse>;
 export type ImportedArchive = z.infer<typeof Archive.ImportedArchive>;
 export type ArchiveImportResponse = z.infer<typeof Archive.ImportResponse>;
-/*
- * The report routes answer with types declared in server/reports/reports.service.ts, a module that
- * cannot be type-checked in the browser's program (it pulls in Fastify's declarations). These two are
- * spelt out here from the server's own parts; keep them in step with MeetingReport and campaignSummary().
- */
-/** GET /api/meetings/:id/report */
-export interface MeetingReport {
-  meeting: Meeting;
-  results: ResultsType;
-  paragraph: string;
-  /** Part E, in an order unrelated to the order of casting. */
-  comments: string[];
-}
-/** GET /api/campaigns/:id/summary */
-export interface CampaignSummary {
-  year: number;
-  township: string;
-  rows: SummaryRow[];
-}
+export type { MeetingReport, CampaignSummary } from '../../../server/reports/reports.types.ts';
 
 export type ErrorBody = z.infer<typeof ErrorResponse>;
