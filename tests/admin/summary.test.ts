@@ -166,7 +166,7 @@ describe('the year summary page', () => {
     expect(screen.getByText('还没有导入过档案。')).toBeTruthy();
 
     const file = new File([JSON.stringify({ format: 'ceping.year-archive', version: 1 })], '全年.json', { type: 'application/json' });
-    await fireEvent.change(screen.getByLabelText('选择档案文件（.json）'), { target: { files: [file] } });
+    await fireEvent.change(screen.getByLabelText('选择要导入的档案文件'), { target: { files: [file] } });
     for (let i = 0; i < 5; i++) await settle();
     expect(posted).toEqual({ format: 'ceping.year-archive', version: 1 });
     const result = screen.getByTestId('import-result');
@@ -185,7 +185,7 @@ describe('the year summary page', () => {
     await renderSummary(server);
     const sent = server.calls.length;
     const file = new File(['这不是档案'], '笔记.txt', { type: 'text/plain' });
-    await fireEvent.change(screen.getByLabelText('选择档案文件（.json）'), { target: { files: [file] } });
+    await fireEvent.change(screen.getByLabelText('选择要导入的档案文件'), { target: { files: [file] } });
     for (let i = 0; i < 5; i++) await settle();
     expect(screen.getByRole('alert').textContent).toContain('这个文件不是测评档案');
     expect(server.calls.length).toBe(sent);
