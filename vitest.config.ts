@@ -8,7 +8,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'node', include: ['tests/**/*.test.ts'], exclude: ['tests/voter/**', 'tests/admin/**'] },
+        test: { name: 'node', include: ['tests/**/*.test.ts'], exclude: ['tests/voter/**', 'tests/admin/**'], globalSetup: ['tests/browser/global-setup.ts'] },
       },
       {
         // The voter page's components and rune modules, compiled for the browser and run in jsdom.

@@ -6,12 +6,9 @@
  * confirmed by a second person, close, seal. Screenshots of the desk, the dashboard, the projector
  * and the results are saved to tests/artifacts/admin/.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { pinyin } from 'pinyin-pro';
@@ -20,23 +17,15 @@ import { loginAs, TEST_PASSWORD, SETUP_USERNAME, type AdminSession } from '../he
 import { call } from '../helpers/meeting.ts';
 import { fullPackage, nonce } from '../helpers/packages.ts';
 import { seedDemo } from '../../server/demo/demo.ts';
+import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`admin browser test SKIPPED: ${CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)`);
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts/admin');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Build the admin pages with their real vite config into dist/admin, where the server serves /admin/ from. */
-async function buildAdminPages(): Promise<void> {
-  const vite = path.join(repoRoot, 'node_modules/vite/bin/vite.js');
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
-  for (const k of Object.keys(env)) if (k.startsWith('VITEST')) delete env[k];
-  await promisify(execFile)(process.execPath, [vite, 'build', '--config', 'admin-ui/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, env });
-}
 
 const initials = (name: string) => pinyin(name, { pattern: 'first', toneType: 'none', type: 'array', surname: 'head' }).join('').toLowerCase();
 
@@ -51,7 +40,7 @@ describe.skipIf(!hasChromium)(`admin pages in Chromium${hasChromium ? '' : ` (sk
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    await buildAdminPages();
+    await ensurePagesBuilt();
     rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
     t = await makeTestApp();

@@ -24,7 +24,7 @@ import { seedDemo } from '../../server/demo/demo.ts';
 import type { Form, RatingPart, RecommendPart } from '../../server/forms/form.schemas.ts';
 import type { RatingResult } from '../../server/counting/tally.ts';
 import type { MeetingReport } from '../../server/reports/reports.service.ts';
-import { buildVoterPage, repoRoot } from './voter-build.ts';
+import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -39,13 +39,6 @@ const WECHAT_ANDROID_UA =
 const PHONES_AT_ONCE = 6;
 const run = promisify(execFile);
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** The admin pages with their real vite config into dist/admin, where the server serves /admin/ from. */
-async function buildAdminPages(): Promise<void> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
-  for (const k of Object.keys(env)) if (k.startsWith('VITEST')) delete env[k];
-  await run(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'admin-ui/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, env });
-}
 
 const initials = (name: string) => pinyin(name, { pattern: 'first', toneType: 'none', type: 'array', surname: 'head' }).join('').toLowerCase();
 
@@ -157,7 +150,7 @@ describe.skipIf(!hasChromium)(`a whole meeting in Chromium${hasChromium ? '' : `
   beforeAll(async () => {
     started = Date.now();
     // The server serves dist/ as it finds it at start-up, so build both pages before the app.
-    await Promise.all([buildVoterPage(), buildAdminPages()]);
+    await ensurePagesBuilt();
     lap('build');
     rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as acorn from 'acorn';
-import { buildVoterPage } from './voter-build.ts';
+import { buildVoterPage } from './ui-build.ts';
 
 const BUDGET = 60 * 1024;
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
-import { buildVoterPage, repoRoot } from './voter-build.ts';
+import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -38,7 +38,7 @@ describe.skipIf(!hasChromium)(`voter page in Chromium${hasChromium ? '' : ` (ski
 
   beforeAll(async () => {
     // The server serves dist/voter at /v/ when it exists at start-up, so build before the app.
-    await buildVoterPage();
+    await ensurePagesBuilt();
     rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
     t = await makeTestApp();
