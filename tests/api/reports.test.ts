@@ -70,6 +70,11 @@ describe('reports agree with each other and with a recount', () => {
         }
         if (part.kind === 'recommend') for (const c of part.ranking) expect(c.votes, c.name).toBe(expected.get(`${part.key}/${c.name}`) ?? 0);
       }
+
+      // The sealed archive carries the very same figures.
+      await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/seal`);
+      const archive = await call<{ record: { results: Results } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/archive`);
+      expect(archive.record.results).toEqual(r);
       expect(report.comments.length).toBe(sent.filter((p) => p.E && 'text' in p.E && p.E.text.trim()).length);
 
       // The paragraph says the same numbers.
