@@ -8,6 +8,7 @@ import { AuditEvent } from '../audit/audit.events.ts';
 import { hashSecret } from '../credentials/secrets.ts';
 import type { AdminPrincipal } from './auth.guard.ts';
 import { assertPasswordPolicy, hashPassword, needsRehash, verifyPassword } from './password.ts';
+import { Serial } from '../shared/serial.ts';
 import * as repo from './auth.repository.ts';
 
 export interface AdminAccount extends AdminPrincipal {
@@ -111,6 +112,12 @@ export class AuthService {
   readonly #failures = new FailedAttempts(FAILED_LOGIN_LIMIT, FAILED_LOGIN_WINDOW_MS);
   #dummyHash: Promise<string> | null = null;
 
+  /**
+   * Password checks run one at a time. Each costs 128 MiB and a libuv worker; a flood of logins would
+   * otherwise take all four workers, which also read the phone page's files from disk.
+   */
+  readonly #scrypt = new Serial();
+
   constructor(deps: ServiceDeps) {
     this.#deps = deps;
   }
@@ -162,7 +169,8 @@ export class AuthService {
 
     const row = await repo.findAdminByUsername(db, username);
     // An unknown name costs one scrypt too, so timing does not tell which usernames exist.
-    const ok = await verifyPassword(password, row?.password_hash ?? (await this.#dummyPasswordHash()));
+    const stored = row?.password_hash ?? (await this.#dummyPasswordHash());
+    const ok = await this.#scrypt.run(() => verifyPassword(password, stored));
     if (!row || !ok) {
       this.#failures.record(username, now.getTime());
       await appendAudit(db, { at: now, actorId: null, meetingId: null, event: AuditEvent.ADMIN_LOGIN_FAILED, detail: { username } });
