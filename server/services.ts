@@ -48,7 +48,7 @@ export function buildServices(deps: ServiceDeps): Services {
   const meetings = new MeetingService(deps, ballots);
   const roster = new RosterService(deps, ballots);
   const archive = new ArchiveService(deps);
-  const reports = new ReportService(deps, meetings);
+  const reports = new ReportService(deps, meetings, archive);
   return {
     config: deps.config,
     auth,

@@ -22,7 +22,7 @@ import { publicKeyInfo, type PublicKeyInfo } from './signing.ts';
 import { backupDatabaseFile, DB_FILE } from './backup.ts';
 import * as repo from './archive.repository.ts';
 import {
-  SignedArchive, YEAR_ARCHIVE_FORMAT, YearArchive,
+  ArchiveRecord, SignedArchive, YEAR_ARCHIVE_FORMAT, YearArchive,
   type ImportedArchive, type ImportResponse, type ReceiptCheckResponse, type YearManifest,
 } from './archive.schemas.ts';
 
@@ -244,6 +244,15 @@ export class ArchiveService {
     if (!r) throw new DomainError('NOT_FOUND');
     const archive = toImported(r);
     return { archive, file: { text: `${r.file_json}\n`, filename: `导入档案-${r.township}-${r.year}-${r.unit_name}-${r.id}.json` } };
+  }
+
+  /** The signed record of an imported meeting archive, with its verification as found at import. */
+  async importedRecord(id: number): Promise<{ archive: ImportedArchive; record: ArchiveRecord }> {
+    const r = await repo.findImported(this.#d.db, id);
+    if (!r) throw new DomainError('NOT_FOUND');
+    const parsed = ArchiveRecord.safeParse((JSON.parse(r.file_json) as { record?: unknown }).record);
+    if (!parsed.success) throw new DomainError('BAD_STATE', '该档案的内容无法读取，请下载后用 ceping verify 核验');
+    return { archive: toImported(r), record: parsed.data };
   }
 
   /**

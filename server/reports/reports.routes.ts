@@ -28,6 +28,10 @@ export async function reportRoutes(app: App): Promise<void> {
     return download(reply, 'text/csv; charset=utf-8', `${m.unitName}测评结果汇总表.csv`, await reports.meetingCsv(req.params.id));
   });
 
+  app.get('/api/imported-archives/:id/report', { ...township, schema: { params: z.object({ id: z.coerce.number().int().positive() }) } }, async (req) =>
+    reports.importedReport(req.params.id),
+  );
+
   const CampaignParams = z.object({ id: z.coerce.number().int().positive() });
   app.get('/api/campaigns/:id/summary', { ...township, schema: { params: CampaignParams } }, async (req) => reports.campaignSummary(req.params.id));
 

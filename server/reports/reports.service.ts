@@ -1,11 +1,9 @@
-import { createHmac } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import Papa from 'papaparse';
 import type { ServiceDeps } from '../services.ts';
 import { DomainError } from '../errors.ts';
 import type { Results } from '../counting/tally.ts';
 import { listBallots } from '../ballots/ballots.repository.ts';
-import type { NormalizedPackage } from '../ballots/validate-package.ts';
 import type { MeetingService } from '../meetings/meetings.service.ts';
 import * as setupRepo from '../setup/setup.repository.ts';
 import { listMeetingIds } from '../meetings/meetings.repository.ts';
@@ -13,6 +11,8 @@ import { reportParagraph } from './paragraph.ts';
 import { cellText, resultSheets, type Cell, type Sheet } from './sheets.ts';
 import { summaryRow, summarySheet, type SummaryRow } from './summary.ts';
 import type { CampaignSummary, MeetingReport } from './reports.types.ts';
+import { commentsOf, orderComments, reportFromArchive } from './archive-report.ts';
+import type { ArchiveService } from '../archive/archive.service.ts';
 
 export type { MeetingReport } from './reports.types.ts';
 
@@ -21,24 +21,27 @@ export class ReportService {
   readonly #d: ServiceDeps;
   readonly #meetings: MeetingService;
 
-  constructor(deps: ServiceDeps, meetings: MeetingService) {
+  readonly #archive: ArchiveService;
+
+  constructor(deps: ServiceDeps, meetings: MeetingService, archive: ArchiveService) {
     this.#d = deps;
     this.#meetings = meetings;
+    this.#archive = archive;
+  }
+
+  /** The report of a meeting sealed on another Ceping, read from its imported archive. */
+  async importedReport(id: number): Promise<{ report: MeetingReport; verified: boolean; problems: string[] }> {
+    const { archive, record } = await this.#archive.importedRecord(id);
+    return { report: reportFromArchive(record), verified: archive.verified, problems: archive.problems };
   }
 
   async meetingReport(id: number): Promise<MeetingReport> {
     const meeting = await this.#meetings.get(id);
     const results = await this.#meetings.results(id);
-    const comments: string[] = [];
-    for (const b of await listBallots(this.#d.db, id)) {
-      for (const answer of Object.values(JSON.parse(b.package_json) as NormalizedPackage)) {
-        if (answer && 'text' in answer && answer.text.trim() !== '') comments.push(answer.text.trim());
-      }
-    }
+    const packages = (await listBallots(this.#d.db, id)).map((b) => JSON.parse(b.package_json) as unknown);
     // A random order that is the same in the print view, the spreadsheet and the CSV: sorted by a keyed
     // hash of the text, so it says nothing about who wrote first (nor even about the alphabet).
-    const rank = (text: string) => createHmac('sha256', this.#d.pepper).update(`comment-order:${id}:${text}`).digest('hex');
-    comments.sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0));
+    const comments = orderComments(commentsOf(packages), `${this.#d.pepper.toString('hex')}:${id}`);
     return { meeting, results, paragraph: reportParagraph(results), comments };
   }
 

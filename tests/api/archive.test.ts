@@ -509,6 +509,13 @@ describe('the year archive', () => {
     expect(list.every((x) => x.verified && x.problems.length === 0 && x.source.label === 'year.json' && x.source.manifestVerified)).toBe(true);
     const one = await b.app.inject({ method: 'GET', url: `/api/imported-archives/${list[0]!.id}/file`, headers: admin.headers });
     expect(verifyArchiveText(one.body).ok).toBe(true);
+    // Viewed on the other Ceping, the imported meeting reads exactly as its own server's report.
+    const original = await call<{ results: unknown; paragraph: string; comments: string[]; meeting: { unitName: string } }>(a, m.session, 'GET', `/api/meetings/${m.meetingId}/report`);
+    const viewed = await call<{ report: typeof original; verified: boolean }>(b, admin, 'GET', `/api/imported-archives/${list.find((x) => (x as unknown as { unitName: string }).unitName === original.meeting.unitName)!.id}/report`);
+    expect(viewed.verified).toBe(true);
+    expect(viewed.report.results).toEqual(original.results);
+    expect(viewed.report.paragraph).toBe(original.paragraph);
+    expect([...viewed.report.comments].sort()).toEqual([...original.comments].sort());
     expect(() => b.sqlite.prepare('update imported_archives set verified = 0').run()).toThrow(/read-only/);
 
     // The same file again adds nothing; a changed copy of one meeting is kept, marked as failed.

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import type { ArchiveRecord } from '../archive/archive.schemas.ts';
+import { quorumNeeded, quorumText } from '../meetings/lifecycle.ts';
+import { reportParagraph } from './paragraph.ts';
+import type { MeetingReport } from './reports.types.ts';
+
+/** Part E texts in an order unrelated to casting: sorted by a hash of each text (keyed where a key is known). */
+export function orderComments(texts: string[], key: string): string[] {
+  const rank = (t: string) => createHash('sha256').update(`${key}:${t}`).digest('hex');
+  return texts
+    .map((t) => ({ t, r: rank(t) }))
+    .sort((a, b) => (a.r < b.r ? -1 : a.r > b.r ? 1 : 0))
+    .map((x) => x.t);
+}
+
+export function commentsOf(packages: unknown[]): string[] {
+  const out: string[] = [];
+  for (const pkg of packages) {
+    for (const answer of Object.values((pkg ?? {}) as Record<string, unknown>)) {
+      const text = answer && typeof answer === 'object' && 'text' in answer ? String((answer as { text: unknown }).text).trim() : '';
+      if (text !== '') out.push(text);
+    }
+  }
+  return out;
+}
+
+/**
+ * The report of a meeting sealed elsewhere, read from its archive: the same shape the print view
+ * shows for a meeting of this server, with every figure taken from the signed record.
+ */
+export function reportFromArchive(record: ArchiveRecord): MeetingReport {
+  const t = record.turnout;
+  const needed = quorumNeeded(record.unit.kind, t.expected);
+  return {
+    meeting: {
+      id: record.meeting.id,
+      unitId: 0,
+      unitName: record.unit.name,
+      unitKind: record.unit.kind,
+      campaignId: 0,
+      year: record.year,
+      township: record.township,
+      state: 'sealed',
+      stateLabel: '已封存（导入的档案）',
+      plannedAt: record.meeting.plannedAt,
+      location: record.meeting.location,
+      inspectionTeam: record.meeting.inspectionTeam,
+      liveK: 0,
+      projectorShowsDistributions: false,
+      quorum: { needed, text: quorumText(record.unit.kind), met: t.present >= needed && t.present > 0 },
+      quorumOverrideReason: record.meeting.quorumOverrideReason,
+      turnout: t,
+      signinStartedAt: record.meeting.signinStartedAt,
+      votingOpenedAt: record.meeting.votingOpenedAt,
+      votingClosedAt: record.meeting.votingClosedAt,
+      sealedAt: record.meeting.sealedAt,
+    },
+    results: record.results,
+    paragraph: reportParagraph(record.results),
+    comments: orderComments(commentsOf(record.ballots), record.signer.fingerprint),
+  };
+}
