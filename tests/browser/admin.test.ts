@@ -6,37 +6,30 @@
  * confirmed by a second person, close, seal. Screenshots of the desk, the dashboard, the projector
  * and the results are saved to tests/artifacts/admin/.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { pinyin } from 'pinyin-pro';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { loginAs, TEST_PASSWORD, SETUP_USERNAME, type AdminSession } from '../helpers/auth.ts';
 import { call } from '../helpers/meeting.ts';
 import { fullPackage, nonce } from '../helpers/packages.ts';
 import { seedDemo } from '../../server/demo/demo.ts';
 import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
+import { signInAtDesk } from './desk.ts';
+import { chromiumSuite, expectAccessible, hasChromium, launchChromium, recordRequests } from './chromium.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`admin browser test SKIPPED: ${CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)`);
-
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts/admin');
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-const initials = (name: string) => pinyin(name, { pattern: 'first', toneType: 'none', type: 'array', surname: 'head' }).join('').toLowerCase();
-
-describe.skipIf(!hasChromium)(`admin pages in Chromium${hasChromium ? '' : ` (skipped: no ${CHROMIUM})`}`, () => {
+describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'), () => {
   let t: TestApp;
   let base: string;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let session: AdminSession;
-  const requests: string[] = [];
+  let requests: string[] = [];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -47,13 +40,10 @@ describe.skipIf(!hasChromium)(`admin pages in Chromium${hasChromium ? '' : ` (sk
     session = await loginAs(t);
     await seedDemo(t.app.services, session.adminId);
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
     context.setDefaultTimeout(10_000);
-    context.on('request', (r) => requests.push(r.url()));
+    requests = recordRequests(context);
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
   }, 180_000);
@@ -65,16 +55,6 @@ describe.skipIf(!hasChromium)(`admin pages in Chromium${hasChromium ? '' : ` (sk
 
   async function screenshot(p: Page, name: string, fullPage = false): Promise<void> {
     await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage });
-  }
-
-  async function expectAccessible(p: Page, where: string): Promise<void> {
-    if (!(await p.evaluate(() => 'axe' in window))) await p.evaluate(AXE_SOURCE);
-    const violations = await p.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-      const r = await axe.run(document, { resultTypes: ['violations'] });
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
-    });
-    expect(violations.filter((v) => v.impact === 'critical' || v.impact === 'serious'), `axe on ${where}`).toEqual([]);
   }
 
   const poll = <T>(fn: () => T | Promise<T>, timeout = 8_000) => expect.poll(fn, { timeout, interval: 50 });
@@ -106,17 +86,7 @@ describe.skipIf(!hasChromium)(`admin pages in Chromium${hasChromium ? '' : ` (sk
     // 3. The desk: find people by pinyin initials, one tap signs in and shows the QR and short code.
     await tab('签到');
     const roster = await call<{ entries: { id: number; name: string }[] }>(t, session, 'GET', `/api/meetings/${village.id}/roster`);
-    const tokens: string[] = [];
-    const byUi = roster.entries.slice(0, 5);
-    for (const entry of byUi) {
-      await page.getByLabel('查找参会人员').fill(initials(entry.name));
-      const button = page.getByRole('button', { name: `签到 ${entry.name}`, exact: true });
-      await poll(() => button.count()).toBe(1);
-      const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/roster/${entry.id}/sign-in`)), button.click()]);
-      const body = (await response.json()) as { credential: { token: string; shortCode: string } };
-      tokens.push(body.credential.token);
-      await poll(() => page.getByTestId('short-code').textContent()).toBe(body.credential.shortCode);
-    }
+    const tokens = await signInAtDesk(page, roster.entries.slice(0, 5), 8_000);
     await poll(() => num(page, 'present')).toBe(5);
     await screenshot(page, '02-desk-qr');
     // A township laptop's browser window: 1366×768 less the browser's own bars; the QR and its code still fit.

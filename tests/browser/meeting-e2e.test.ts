@@ -11,12 +11,10 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { pinyin } from 'pinyin-pro';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { loginAs, SETUP_USERNAME, TEST_PASSWORD, type AdminSession } from '../helpers/auth.ts';
 import { call } from '../helpers/meeting.ts';
@@ -25,22 +23,13 @@ import type { Form, RatingPart, RecommendPart } from '../../server/forms/form.sc
 import type { RatingResult } from '../../server/counting/tally.ts';
 import type { MeetingReport } from '../../server/reports/reports.service.ts';
 import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`whole-meeting browser test SKIPPED: ${CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)`);
+import { signInAtDesk } from './desk.ts';
+import { chromiumSuite, expectAccessible, hasChromium, launchChromium, newPhoneContext } from './chromium.ts';
 
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts/e2e');
-const WECHAT_ANDROID_UA =
-  'Mozilla/5.0 (Linux; Android 10; V2001A Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) ' +
-  'Version/4.0 Chrome/86.0.4240.99 XWEB/4317 MMWEBSDK/20220903 Mobile Safari/537.36 MMWEBID/6170 ' +
-  'MicroMessenger/8.0.28.2240(0x28001C57) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64';
 /** Phones voting at once: two cores run the server, the admin pages and these. */
 const PHONES_AT_ONCE = 6;
 const run = promisify(execFile);
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-const initials = (name: string) => pinyin(name, { pattern: 'first', toneType: 'none', type: 'array', surname: 'head' }).join('').toLowerCase();
 
 /** A small seeded generator, so every run casts the same 72 ballots. */
 function mulberry32(seed: number): () => number {
@@ -130,7 +119,7 @@ function planBallots(form: Form, n: number): Choices[] {
   });
 }
 
-describe.skipIf(!hasChromium)(`a whole meeting in Chromium${hasChromium ? '' : ` (skipped: no ${CHROMIUM})`}`, () => {
+describe.skipIf(!hasChromium)(chromiumSuite('a whole meeting in Chromium', 'whole-meeting'), () => {
   let t: TestApp;
   let base: string;
   let browser: Browser;
@@ -158,10 +147,7 @@ describe.skipIf(!hasChromium)(`a whole meeting in Chromium${hasChromium ? '' : `
     session = await loginAs(t);
     campaignId = await seedDemo(t.app.services, session.adminId);
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     admin = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
     admin.setDefaultTimeout(15_000);
     page = await admin.newPage();
@@ -176,20 +162,11 @@ describe.skipIf(!hasChromium)(`a whole meeting in Chromium${hasChromium ? '' : `
 
   const poll = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout, interval: 50 });
   const tab = (p: Page, name: string) => p.getByRole('navigation', { name: '会议功能' }).getByRole('link', { name, exact: true }).click();
-  async function expectAccessible(p: Page, where: string): Promise<void> {
-    if (!(await p.evaluate(() => 'axe' in window))) await p.evaluate(AXE_SOURCE);
-    const violations = await p.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-      const r = await axe.run(document, { resultTypes: ['violations'] });
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
-    });
-    expect(violations.filter((v) => v.impact === 'critical' || v.impact === 'serious'), `axe on ${where}`).toEqual([]);
-  }
   const num = async (p: Page, testId: string) => Number(await p.locator(`[data-testid="${testId}"]`).first().textContent());
 
   /** One phone: open the real voter page with the QR's address, choose, review, submit; returns the receipt. */
   async function votePhone(form: Form, token: string, c: Choices): Promise<string> {
-    const context = await browser.newContext({ viewport: { width: 360, height: 640 }, userAgent: WECHAT_ANDROID_UA, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+    const context = await newPhoneContext(browser);
     context.setDefaultTimeout(20_000);
     try {
       const phone = await context.newPage();
@@ -246,16 +223,7 @@ describe.skipIf(!hasChromium)(`a whole meeting in Chromium${hasChromium ? '' : `
     await tab(page, '签到');
     const roster = await call<{ entries: { id: number; name: string }[] }>(t, session, 'GET', `/api/meetings/${village.id}/roster`);
     expect(roster.entries).toHaveLength(72);
-    const tokens: string[] = [];
-    for (const entry of roster.entries.slice(0, 6)) {
-      await page.getByLabel('查找参会人员').fill(initials(entry.name));
-      const button = page.getByRole('button', { name: `签到 ${entry.name}`, exact: true });
-      await poll(() => button.count()).toBe(1);
-      const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/roster/${entry.id}/sign-in`)), button.click()]);
-      const body = (await response.json()) as { credential: { token: string; shortCode: string } };
-      tokens.push(body.credential.token);
-      await poll(() => page.getByTestId('short-code').textContent()).toBe(body.credential.shortCode);
-    }
+    const tokens = await signInAtDesk(page, roster.entries.slice(0, 6), 10_000);
     for (const entry of roster.entries.slice(6)) {
       const r = await call<{ credential: { token: string } }>(t, session, 'POST', `/api/meetings/${village.id}/roster/${entry.id}/sign-in`, { handout: 'qr' });
       tokens.push(r.credential.token);

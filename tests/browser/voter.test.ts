@@ -5,25 +5,16 @@
  * /v/#check. Screenshots of every step are saved to tests/artifacts/voter/ so anyone can look at what
  * a voter sees.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
 import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
+import { chromiumSuite, expectAccessible, hasChromium, launchChromium, newPhoneContext, recordRequests } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`voter browser test SKIPPED: ${CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)`);
-
-const WECHAT_ANDROID_UA =
-  'Mozilla/5.0 (Linux; Android 10; V2001A Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) ' +
-  'Version/4.0 Chrome/86.0.4240.99 XWEB/4317 MMWEBSDK/20220903 Mobile Safari/537.36 MMWEBID/6170 ' +
-  'MicroMessenger/8.0.28.2240(0x28001C57) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64';
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts/voter');
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 interface Watch {
   requests: string[];
@@ -31,7 +22,7 @@ interface Watch {
   errors: string[];
 }
 
-describe.skipIf(!hasChromium)(`voter page in Chromium${hasChromium ? '' : ` (skipped: no ${CHROMIUM})`}`, () => {
+describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), () => {
   let t: TestApp;
   let base: string;
   let browser: Browser;
@@ -43,10 +34,7 @@ describe.skipIf(!hasChromium)(`voter page in Chromium${hasChromium ? '' : ` (ski
     mkdirSync(ARTIFACTS, { recursive: true });
     t = await makeTestApp();
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -59,13 +47,7 @@ describe.skipIf(!hasChromium)(`voter page in Chromium${hasChromium ? '' : ` (ski
    * page must run on its polyfills and feature tests.
    */
   async function phone(oldWebView = false): Promise<{ context: BrowserContext; page: Page; watch: Watch }> {
-    const context = await browser.newContext({
-      viewport: { width: 360, height: 640 },
-      userAgent: WECHAT_ANDROID_UA,
-      isMobile: true,
-      hasTouch: true,
-      locale: 'zh-CN',
-    });
+    const context = await newPhoneContext(browser);
     if (oldWebView) {
       await context.addInitScript(() => {
         const w = window as unknown as Record<string, unknown>;
@@ -80,8 +62,7 @@ describe.skipIf(!hasChromium)(`voter page in Chromium${hasChromium ? '' : ` (ski
         delete w.globalThis;
       });
     }
-    const watch: Watch = { requests: [], console: [], errors: [] };
-    context.on('request', (r) => watch.requests.push(r.url()));
+    const watch: Watch = { requests: recordRequests(context), console: [], errors: [] };
     const page = await context.newPage();
     page.on('console', (m) => watch.console.push(m.text()));
     page.on('pageerror', (e) => watch.errors.push(e.message));
@@ -92,19 +73,6 @@ describe.skipIf(!hasChromium)(`voter page in Chromium${hasChromium ? '' : ` (ski
   async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
     shot += 1;
     await page.screenshot({ path: path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage });
-  }
-
-  async function expectAccessible(page: Page, where: string): Promise<void> {
-    // Evaluated through the DevTools protocol: the server's CSP (script-src 'self') rightly blocks an
-    // injected <script>, and the test keeps that CSP on.
-    if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-    const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-      const r = await axe.run(document, { resultTypes: ['violations'] });
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
-    });
-    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(bad, `axe on ${where}`).toEqual([]);
   }
 
   function expectNoLeaks(watch: Watch, secrets: string[]): void {

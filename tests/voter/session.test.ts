@@ -24,6 +24,15 @@ function fillAll(ballot: Ballot) {
   }
 }
 
+/** Open the ballot for TOKEN, fill every rating part, send it, and let the first reply come in. */
+async function fillAndSubmit(session: VoterSession) {
+  session.start(`#${TOKEN}`);
+  await settle();
+  fillAll(session.ballot!);
+  session.submit();
+  await settle();
+}
+
 function screenName(s: { screen: Screen }) {
   return s.screen.name;
 }
@@ -125,11 +134,7 @@ describe('VoterSession', () => {
   it('retries through a lost reply with the same nonce and package and lands on the receipt', async () => {
     const api = new FakeApi([status(form)], ['lost', UNREACHABLE, { ok: false, kind: 'unreachable', status: 503 }, 'server']);
     const { session } = setup(api);
-    session.start(`#${TOKEN}`);
-    await settle();
-    fillAll(session.ballot!);
-    session.submit();
-    await settle();
+    await fillAndSubmit(session);
     expect(session.screen).toEqual({ name: 'submitting', attempt: 1, trouble: '网络不稳定，正在重试…' });
     await vi.advanceTimersByTimeAsync(retryDelay(1, () => 1));
     await vi.advanceTimersByTimeAsync(retryDelay(2, () => 1));
@@ -150,11 +155,7 @@ describe('VoterSession', () => {
     const local = new MemoryStorage();
     const tab = new MemoryStorage();
     const first = setup(api, local, tab).session;
-    first.start(`#${TOKEN}`);
-    await settle();
-    fillAll(first.ballot!);
-    first.submit();
-    await settle();
+    await fillAndSubmit(first);
     expect(screenName(first)).toBe('submitting');
 
     // The tab is reloaded: the address bar no longer has the fragment, the tab still has the credential.
@@ -171,11 +172,7 @@ describe('VoterSession', () => {
     const api = new FakeApi([status(form)], [UNREACHABLE]);
     const local = new MemoryStorage();
     const a = setup(api, local).session;
-    a.start(`#${TOKEN}`);
-    await settle();
-    fillAll(a.ballot!);
-    a.submit();
-    await settle();
+    await fillAndSubmit(a);
     a.retype();
     const b = setup(new FakeApi([status(form)], [UNREACHABLE]), local).session;
     b.start(`#${TOKEN}`);
@@ -193,11 +190,7 @@ describe('VoterSession', () => {
   ] as const)('shows a clear screen when the server refuses with %s', async (code, expected) => {
     const api = new FakeApi([status(form)], [refusal(code)]);
     const { session, local } = setup(api);
-    session.start(`#${TOKEN}`);
-    await settle();
-    fillAll(session.ballot!);
-    session.submit();
-    await settle();
+    await fillAndSubmit(session);
     expect(session.screen).toMatchObject(expected);
     if (session.screen.name === 'refused') expect(session.screen.message).toBe((refusal(code) as { message: string }).message);
     // Closed and used: nothing of the choices stays on the phone.
@@ -210,11 +203,7 @@ describe('VoterSession', () => {
     const msg = '第二部分「班子集体和成员年度考核民主测评表」：「优秀」最多可选 1 人，现已选 2 人';
     const api = new FakeApi([status(form)], [refusal('BALLOT_INVALID', { part: 'B', subject: 'm2' }, msg), 'server']);
     const { session } = setup(api);
-    session.start(`#${TOKEN}`);
-    await settle();
-    fillAll(session.ballot!);
-    session.submit();
-    await settle();
+    await fillAndSubmit(session);
     expect(session.screen).toMatchObject({ name: 'ballot', part: 1, focus: { part: 'B', subject: 'm2', message: msg } });
     // Not recorded, so the voter may change it and send again.
     session.toReview();
@@ -226,11 +215,7 @@ describe('VoterSession', () => {
   it('goes back to waiting when voting is not open at submit, and to the review once it opens', async () => {
     const api = new FakeApi([status(form), status(form, 'not_open'), status(form)], [refusal('VOTING_NOT_OPEN'), 'server']);
     const { session } = setup(api);
-    session.start(`#${TOKEN}`);
-    await settle();
-    fillAll(session.ballot!);
-    session.submit();
-    await settle();
+    await fillAndSubmit(session);
     expect(screenName(session)).toBe('waiting');
     await vi.advanceTimersByTimeAsync(3000);
     expect(screenName(session)).toBe('waiting');
