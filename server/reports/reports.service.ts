@@ -10,7 +10,7 @@ import { listMeetingIds } from '../meetings/meetings.repository.ts';
 import { reportParagraph } from './paragraph.ts';
 import { cellText, resultSheets, type Cell, type Sheet } from './sheets.ts';
 import { summaryRow, summarySheet, type SummaryRow } from './summary.ts';
-import type { CampaignSummary, MeetingReport } from './reports.types.ts';
+import type { CampaignSummary, ImportedReport, MeetingReport } from './reports.types.ts';
 import { commentsOf, orderComments, reportFromArchive } from './archive-report.ts';
 import type { ArchiveService } from '../archive/archive.service.ts';
 
@@ -30,9 +30,9 @@ export class ReportService {
   }
 
   /** The report of a meeting sealed on another Ceping, read from its imported archive. */
-  async importedReport(id: number): Promise<{ report: MeetingReport; verified: boolean; problems: string[] }> {
+  async importedReport(id: number): Promise<ImportedReport> {
     const { archive, record } = await this.#archive.importedRecord(id);
-    return { report: reportFromArchive(record), verified: archive.verified, problems: archive.problems };
+    return { report: reportFromArchive(record), verified: archive.verified, problems: archive.problems, fingerprint: archive.fingerprint };
   }
 
   async meetingReport(id: number): Promise<MeetingReport> {

@@ -23,3 +23,13 @@ export interface CampaignSummary {
   township: string;
   rows: SummaryRow[];
 }
+
+/** GET /api/imported-archives/:id/report: a meeting sealed on another Ceping, read from its archive. */
+export interface ImportedReport {
+  report: MeetingReport;
+  /** Whether the archive verified (signature, hash, recount) when it was imported. */
+  verified: boolean;
+  problems: string[];
+  /** The fingerprint of the key that signed it (not this server's). */
+  fingerprint: string;
+}

@@ -394,6 +394,14 @@ describe.skipIf(!hasChromium)(chromiumSuite('a whole meeting in Chromium', 'whol
     await poll(() => imported.count()).toBe(1);
     expect(await imported.first().textContent()).toContain('核验通过');
     expect(await imported.first().textContent()).toContain(`${fingerprint}（本机）`);
+    // The imported meeting opens as a report of its own, read from the signed record.
+    await imported.first().getByRole('link', { name: '查看' }).click();
+    await poll(() => page.getByTestId('imported-status').textContent()).toContain('导入时核验通过');
+    expect(await page.getByTestId('t-returned').textContent()).toBe('72');
+    expect(await page.getByTestId('paragraph').inputValue()).toContain('收回72张');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'imported-print.png'), fullPage: false });
+    await page.goBack();
+    await poll(() => page.getByTestId('imported-list').locator('tbody tr').count()).toBe(1);
 
     const [backup] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载数据库备份' }).click()]);
     expect(backup.suggestedFilename()).toMatch(/^ceping-\d{8}-\d{6}\.db$/);

@@ -73,6 +73,6 @@ export type LiveMessage = Live.LiveMessage;
 export type PublicKeyResponse = z.infer<typeof Archive.PublicKeyResponse>;
 export type ImportedArchive = z.infer<typeof Archive.ImportedArchive>;
 export type ArchiveImportResponse = z.infer<typeof Archive.ImportResponse>;
-export type { MeetingReport, CampaignSummary } from '../../../server/reports/reports.types.ts';
+export type { MeetingReport, CampaignSummary, ImportedReport } from '../../../server/reports/reports.types.ts';
 
 export type ErrorBody = z.infer<typeof ErrorResponse>;
