@@ -177,7 +177,8 @@ describe('the year summary page', () => {
     expect(rows.map((r) => r.querySelector('.badge')!.textContent)).toEqual(['核验通过', '核验未通过']);
     expect(rows[0]!.textContent).toContain('AAAA BBBB CCCC DDDD（本机）');
     expect(rows[1]!.textContent).not.toContain('（本机）');
-    expect(rows[0]!.querySelector('a')!.getAttribute('href')).toBe('/api/imported-archives/1/file');
+    const links = [...rows[0]!.querySelectorAll('a')].map((a) => [a.textContent, a.getAttribute('href')]);
+    expect(links).toEqual([['查看', '#/imported/1/print'], ['下载', '/api/imported-archives/1/file']]);
   });
 
   it('refuses a file that is not JSON before sending anything', async () => {
