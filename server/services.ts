@@ -28,6 +28,8 @@ export interface ServiceDeps {
 
 export interface Services {
   config: Config;
+  /** The app's clock (a dependency, so tests can pin it). */
+  now: () => Date;
   auth: AuthService;
   setup: SetupService;
   meetings: MeetingService;
@@ -51,6 +53,7 @@ export function buildServices(deps: ServiceDeps): Services {
   const reports = new ReportService(deps, meetings, archive);
   return {
     config: deps.config,
+    now: deps.now,
     auth,
     setup,
     meetings,

@@ -54,7 +54,7 @@ export async function rosterRoutes(app: App): Promise<void> {
   }));
 
   app.post('/api/meetings/:id/slips.pdf', { ...onMeeting, onRequest: noStore, schema: { params: MeetingParams, body: SlipsBody } }, async (req, reply) => {
-    const { pdf, filename } = await printSlips(roster, req.admin!.id, req.params.id, req.body.count);
+    const { pdf, filename } = await printSlips(roster, app.services.now, req.admin!.id, req.params.id, req.body.count);
     return reply
       .header('content-type', 'application/pdf')
       .header('content-length', pdf.length)

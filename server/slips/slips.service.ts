@@ -12,9 +12,8 @@ export interface PrintedSlips {
  * file: nothing here logs or keeps them. A file that fails to render leaves unused slips behind, which
  * is harmless (issuing a slip adds no vote; see RosterService.issueSlips).
  */
-export async function printSlips(roster: RosterService, actorId: number, meetingId: number, count: number): Promise<PrintedSlips> {
+export async function printSlips(roster: RosterService, now: () => Date, actorId: number, meetingId: number, count: number): Promise<PrintedSlips> {
   const slips = await roster.issueSlips(actorId, meetingId, count);
-  // The date is the PDF's metadata only; no rule reads it, so the app clock is not threaded through here.
-  const pdf = await renderSlipsPdf(slips, { entryUrl: `${roster.baseUrl}/v`, createdAt: new Date() });
+  const pdf = await renderSlipsPdf(slips, { entryUrl: `${roster.baseUrl}/v`, createdAt: now() });
   return { pdf, filename: SLIP_TEXT.filename(count) };
 }
