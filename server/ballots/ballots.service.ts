@@ -13,7 +13,7 @@ import { ShortCodeGuessLimit } from '../credentials/guess-limit.ts';
 import { addToTally, readTally } from '../counting/tally.repository.ts';
 import { computeResults, tallyIncrements } from '../counting/tally.ts';
 import { assertGuard, canCloseVoting, canEnterPaper } from '../meetings/lifecycle.ts';
-import { findMeeting, transitionMeeting, updateMeeting, type MeetingRow } from '../meetings/meetings.repository.ts';
+import { findMeeting, findMeetingGate, transitionMeeting, updateMeeting, type MeetingGate, type MeetingRow } from '../meetings/meetings.repository.ts';
 import { formOf, snapshotOf, turnoutOf } from '../meetings/meeting.view.ts';
 import { shouldPublishSnapshot } from '../live/gate.ts';
 import type { LiveHub } from '../live/live.hub.ts';
@@ -110,7 +110,7 @@ export class BallotService {
     const receipt = receiptFromNonce(this.#d.pepper, `${cred.id}:${req.nonce}`);
 
     return this.#queue.run(async (trx) => {
-      const m = await findMeeting(trx, cred.meeting_id);
+      const m = await findMeetingGate(trx, cred.meeting_id);
       const now = await trx.selectFrom('credentials').select(['used', 'retry_check']).where('id', '=', cred.id).executeTakeFirst();
       if (!m || !now) throw new DomainError('TOKEN_INVALID');
       if (now.used) {
@@ -165,7 +165,7 @@ export class BallotService {
       const pending = await repo.findPendingPaper(trx, meetingId, pendingId);
       if (!pending) throw new DomainError('NOT_FOUND', '这张纸质票已被确认或删除');
       if (pending.entered_by === confirmerId) throw new DomainError('PAPER_SAME_PERSON');
-      const m = (await findMeeting(trx, meetingId))!;
+      const m = (await findMeetingGate(trx, meetingId))!;
       this.#assertVoting(m);
       const pkg = JSON.parse(pending.package_json) as NormalizedPackage;
       await this.#record(trx, m, form!, pkg, pending.package_json, 'paper');
@@ -223,12 +223,12 @@ export class BallotService {
     return check.pkg;
   }
 
-  #assertVoting(m: MeetingRow): void {
+  #assertVoting(m: Pick<MeetingRow, 'state'>): void {
     if (m.state === 'voting') return;
     throw new DomainError(m.state === 'draft' || m.state === 'signin' ? 'VOTING_NOT_OPEN' : 'VOTING_CLOSED');
   }
 
-  async #record(trx: Transaction<DB>, m: MeetingRow, form: Form, pkg: NormalizedPackage, packageJson: string, source: 'phone' | 'paper') {
+  async #record(trx: Transaction<DB>, m: MeetingGate, form: Form, pkg: NormalizedPackage, packageJson: string, source: 'phone' | 'paper') {
     const counted = await repo.countBallot(trx, m.id, source);
     if (counted.numUpdatedRows !== 1n) throw new DomainError('BALLOT_LIMIT');
     await repo.insertBallot(trx, { id: newRowId(this.#d.random), meetingId: m.id, packageJson });

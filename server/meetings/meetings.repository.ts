@@ -73,3 +73,10 @@ export function updateMeeting(db: DbOrTrx, id: number, set: Updateable<MeetingsT
 export function transitionMeeting(db: DbOrTrx, id: number, from: MeetingState, set: Updateable<MeetingsTable>) {
   return db.updateTable('meetings').set(set).where('id', '=', id).where('state', '=', from).executeTakeFirst();
 }
+
+/** Just what a cast checks inside its transaction: the state and the two counters (no roster counts). */
+export function findMeetingGate(db: DbOrTrx, id: number) {
+  return db.selectFrom('meetings').select(['id', 'state', 'cast_count', 'issued_count']).where('id', '=', id).executeTakeFirst();
+}
+
+export type MeetingGate = NonNullable<Awaited<ReturnType<typeof findMeetingGate>>>;
