@@ -2,8 +2,9 @@
 /**
  * The real components, rendered in jsdom against a scripted API: what a voter sees and taps.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { useRenderedPage } from './dom.ts';
 import App from '../../voter-ui/src/App.svelte';
 import { VoterSession } from '../../voter-ui/src/lib/session.svelte.ts';
 import { DraftStore, newNonce } from '../../voter-ui/src/lib/draft-store.ts';
@@ -12,15 +13,7 @@ import { makeForm } from '../factories/forms.ts';
 
 const TOKEN = 'AbCdEfGhIjKlMnOpQrStUv';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  Element.prototype.scrollIntoView = vi.fn();
-  window.scrollTo = vi.fn() as typeof window.scrollTo;
-});
-afterEach(() => {
-  cleanup();
-  vi.useRealTimers();
-});
+useRenderedPage();
 
 async function open(form = makeForm({ members: 5, candidates: 2 }), api = new FakeApi([status(form)])) {
   const session = new VoterSession({

@@ -3,8 +3,9 @@
  * The receipt check (/v/#check): reading a typed receipt as the server does, the checker's states, the
  * way in and out of it from the voter's other screens, and what the voter sees in jsdom.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { useRenderedPage } from './dom.ts';
 import fc from 'fast-check';
 import App from '../../voter-ui/src/App.svelte';
 import { VoterSession } from '../../voter-ui/src/lib/session.svelte.ts';
@@ -21,15 +22,7 @@ const TOKEN = 'AbCdEfGhIjKlMnOpQrStUv';
 const RECEIPT = 'DV334-JH9HB';
 const form: Form = makeForm({ members: 2, candidates: 0 });
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  Element.prototype.scrollIntoView = vi.fn();
-  window.scrollTo = vi.fn() as typeof window.scrollTo;
-});
-afterEach(() => {
-  cleanup();
-  vi.useRealTimers();
-});
+useRenderedPage();
 
 const settle = () => vi.advanceTimersByTimeAsync(0);
 
