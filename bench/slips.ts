@@ -20,7 +20,7 @@ const N = Number(process.env.BENCH_SLIPS ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const code = () => [...randomBytes(8)].map((b) => CODE_ALPHABET[b % CODE_ALPHABET.length]).join('').replace(/^(.{4})/, '$1-');
-const slips = Array.from({ length: N }, () => ({ shortCode: code(), url: `http://192.168.1.5:8080/v/#${randomBytes(16).toString('base64url')}` }));
+const slips = Array.from({ length: N }, (_, i) => ({ shortCode: code(), url: `http://192.168.1.5:8080/v/#${randomBytes(16).toString("base64url")}`, serial: i + 1 }));
 
 async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
   const start = process.hrtime.bigint();

@@ -12,6 +12,9 @@ import { BallotService } from './ballots/ballots.service.ts';
 import { LiveHub } from './live/live.hub.ts';
 import { ArchiveService } from './archive/archive.service.ts';
 import { ReportService } from './reports/reports.service.ts';
+import { TicketService } from './credentials/tickets.service.ts';
+import { Compactor } from './db/compaction.ts';
+import { publicBaseUrl } from './net.ts';
 
 export interface ServiceDeps {
   config: Config;
@@ -34,7 +37,9 @@ export interface Services {
   setup: SetupService;
   meetings: MeetingService;
   roster: RosterService;
+  tickets: TicketService;
   ballots: BallotService;
+  compactor: Compactor;
   live: LiveHub;
   archive: ArchiveService;
   reports: ReportService;
@@ -46,9 +51,14 @@ export function buildServices(deps: ServiceDeps): Services {
   const live = new LiveHub();
   const auth = new AuthService(deps);
   const setup = new SetupService(deps);
-  const ballots = new BallotService(deps, live);
-  const meetings = new MeetingService(deps, ballots);
-  const roster = new RosterService(deps, ballots);
+  const baseUrl = publicBaseUrl(deps.config.PUBLIC_URL, deps.config.PORT);
+  const tickets = new TicketService(deps, baseUrl);
+  const compactor = new Compactor(deps.db, deps.log, deps.now);
+  const ballots = new BallotService(deps, live, tickets, compactor);
+  const meetings = new MeetingService(deps, ballots, tickets, compactor);
+  const roster = new RosterService(deps, ballots, tickets, baseUrl);
+  // A meeting closed but not rebuilt (a crash in between, a reader that held the file) is finished now.
+  compactor.request();
   const archive = new ArchiveService(deps);
   const reports = new ReportService(deps, meetings, archive);
   return {
@@ -58,12 +68,15 @@ export function buildServices(deps: ServiceDeps): Services {
     setup,
     meetings,
     roster,
+    tickets,
     ballots,
+    compactor,
     live,
     archive,
     reports,
     async close() {
       await ballots.flush();
+      await compactor.close();
       live.closeAll();
     },
   };

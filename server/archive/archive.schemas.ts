@@ -22,6 +22,8 @@ export const ArchiveTurnout = z.strictObject({
   /** 发出 */ issued: count,
   /** 收回 */ returned: count,
   /** of 收回, entered from paper */ paper: count,
+  /** paper forms handed out (absent in archives sealed before Ceping 0.2) */ paperIssued: count.optional(),
+  /** 补发: each one more issued than signed in (absent before Ceping 0.2) */ reissued: count.optional(),
 });
 
 export const ArchiveAuditEntry = z.strictObject({

@@ -10,8 +10,7 @@ import { appendAudit, listAudit } from '../audit/audit.repository.ts';
 import { AuditEvent } from '../audit/audit.events.ts';
 import { findReceipt, listBallots } from '../ballots/ballots.repository.ts';
 import type { NormalizedPackage } from '../ballots/validate-package.ts';
-import { readTally } from '../counting/tally.repository.ts';
-import { computeResults, CountingError } from '../counting/tally.ts';
+import { computeResults, CountingError, sumRows, tallyIncrements } from '../counting/tally.ts';
 import { findMeeting } from '../meetings/meetings.repository.ts';
 import { formOf, turnoutOf } from '../meetings/meeting.view.ts';
 import { findCampaign } from '../setup/setup.repository.ts';
@@ -49,8 +48,8 @@ export async function writeMeetingArchive(trx: DbOrTrx, deps: ArchiveDeps, meeti
   const campaign = await findCampaign(trx, m.campaign_id);
   if (!form || !campaign) throw new DomainError('NOT_FOUND');
   const turnout = turnoutOf(m);
-  const results = computeResults(form, await readTally(trx, meetingId), turnout);
   const ballots = (await listBallots(trx, meetingId)).map((b) => JSON.parse(b.package_json) as NormalizedPackage);
+  const results = computeResults(form, sumRows(ballots.flatMap((b) => tallyIncrements(form, b))), turnout);
   const roster = (await repo.rosterCounts(trx, meetingId)).map((r) => ({ category: r.category, expected: Number(r.expected), present: Number(r.present ?? 0) }));
   const audit = (await listAudit(trx, { meetingId, limit: 1_000_000 })).map((e) => ({ at: e.at, event: e.event, actor: e.actor, detail: archivedDetail(e.detail) }));
 

@@ -215,11 +215,18 @@ export function verifyMeetingArchive(value: unknown, opts: VerifyOptions = {}): 
     `收回票数 ${turnout.returned} ${turnout.returned === n ? '=' : '≠'} 选票张数 ${n}`,
     `returned ${turnout.returned} ${turnout.returned === n ? 'equals' : 'differs from'} the ${n} ballots in the file`,
   );
-  const chain = turnout.paper <= turnout.returned && turnout.returned <= turnout.issued && turnout.issued <= turnout.present && turnout.present <= turnout.expected;
+  // 补发 (a reissued ticket) is one more issued than signed in; archives before Ceping 0.2 have none.
+  const reissued = turnout.reissued ?? 0;
+  const paperCap = turnout.paperIssued === undefined || turnout.paper <= turnout.paperIssued;
+  const chain = turnout.paper <= turnout.returned && turnout.returned <= turnout.issued && turnout.issued <= turnout.present + reissued && turnout.present <= turnout.expected && paperCap;
+  const plus = reissued > 0 ? ` + 补发 ${reissued}` : '';
+  const plusEn = reissued > 0 ? ` + reissued ${reissued}` : '';
+  const paperZh = turnout.paperIssued === undefined ? '' : `；纸质票 ${turnout.paper} ≤ 发出纸质票 ${turnout.paperIssued}`;
+  const paperEn = turnout.paperIssued === undefined ? '' : `; paper ${turnout.paper} ≤ paper forms issued ${turnout.paperIssued}`;
   c.add(
     'turnout', chain,
-    `纸质票 ${turnout.paper} ≤ 收回 ${turnout.returned} ≤ 发出 ${turnout.issued} ≤ 实到 ${turnout.present} ≤ 应到 ${turnout.expected}${chain ? '' : '：不成立'}`,
-    `paper ${turnout.paper} ≤ returned ${turnout.returned} ≤ issued ${turnout.issued} ≤ present ${turnout.present} ≤ expected ${turnout.expected}${chain ? '' : ': does not hold'}`,
+    `纸质票 ${turnout.paper} ≤ 收回 ${turnout.returned} ≤ 发出 ${turnout.issued} ≤ 实到 ${turnout.present}${plus}，实到 ≤ 应到 ${turnout.expected}${paperZh}${chain ? '' : '：不成立'}`,
+    `paper ${turnout.paper} ≤ returned ${turnout.returned} ≤ issued ${turnout.issued} ≤ present ${turnout.present}${plusEn}, present ≤ expected ${turnout.expected}${paperEn}${chain ? '' : ': does not hold'}`,
   );
   const cats = record.roster.categories;
   const rosterOk = record.roster.expected === turnout.expected && record.roster.present === turnout.present

@@ -6,8 +6,8 @@ import { SIGNING_KEY_FILE } from './signing.ts';
 
 /**
  * Backup and restore of a data folder. The database is copied with SQLite's online backup through
- * a connection of its own: under WAL that connection reads one committed snapshot while the server
- * goes on writing, so a backup never holds half a transaction. The two key files live outside the
+ * a connection of its own, in one step under a read lock (the server's writes wait the few
+ * milliseconds that takes), so a backup never holds half a transaction. The two key files live outside the
  * database (a copy of the .db alone can neither test guessed codes nor sign), so a full backup is a
  * folder: ceping.db, secret.key, signing.key and backup.json (what was copied, with SHA-256s).
  */
@@ -34,8 +34,7 @@ export async function backupDatabaseFile(source: string, dest: string): Promise<
   } finally {
     src.close();
   }
-  // The copy inherits WAL mode from the live header; a rollback-journal file is one self-contained
-  // file, with no -wal or -shm beside it. The server switches it back to WAL when it opens it.
+  // A file from an older Ceping may carry WAL mode in its header; the copy is one self-contained file.
   const copy = new Database(dest);
   try {
     copy.pragma('journal_mode = DELETE');

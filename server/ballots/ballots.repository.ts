@@ -1,17 +1,69 @@
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../db/database.ts';
+import { decodeSlot } from './slots.ts';
 
-/** A ballot row: a random key, the meeting, the package. Not its source, its time or its credential. */
-export function insertBallot(db: DbOrTrx, b: { id: string; meetingId: number; packageJson: string }) {
-  return db.insertInto('ballots').values({ id: b.id, meeting_id: b.meetingId, package_json: b.packageJson }).execute();
+// ---------------------------------------------------------------- ballot slots
+
+/** Empty slots of a meeting (their keys are random, so this says nothing about time). */
+export function listFreeSlots(db: DbOrTrx, meetingId: number) {
+  return db.selectFrom('ballots').select('id').where('meeting_id', '=', meetingId).where('filled', '=', 0).execute();
+}
+
+export async function countFreeSlots(db: DbOrTrx, meetingId: number): Promise<number> {
+  const r = await db.selectFrom('ballots').select((eb) => eb.fn.countAll<number>().as('n')).where('meeting_id', '=', meetingId).where('filled', '=', 0).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export function insertEmptySlots(db: DbOrTrx, meetingId: number, ids: number[], size: number) {
+  if (ids.length === 0) return Promise.resolve([]);
+  const empty = Buffer.alloc(size);
+  return db.insertInto('ballots').values(ids.map((id) => ({ id, meeting_id: meetingId, filled: 0, body: empty }))).execute();
+}
+
+/** Fill one empty slot in place with a body of the slot's own size. */
+export function fillSlot(db: DbOrTrx, meetingId: number, id: number, body: Buffer) {
+  return db.updateTable('ballots').set({ filled: 1, body }).where('meeting_id', '=', meetingId).where('id', '=', id).where('filled', '=', 0).executeTakeFirst();
+}
+
+/** At close the empty slots go: nothing is cast any more. */
+export function deleteFreeSlots(db: DbOrTrx, meetingId: number) {
+  return db.deleteFrom('ballots').where('meeting_id', '=', meetingId).where('filled', '=', 0).execute();
+}
+
+/** Stored ballots in key order (random): used for recounts and the archive, never for display order. */
+export async function listBallots(db: DbOrTrx, meetingId: number): Promise<{ id: number; package_json: string }[]> {
+  const rows = await db.selectFrom('ballots').select(['id', 'body']).where('meeting_id', '=', meetingId).where('filled', '=', 1).orderBy('id').execute();
+  return rows.map((r) => ({ id: r.id, package_json: decodeSlot(r.body) }));
+}
+
+// ---------------------------------------------------------------- spent tokens and receipts
+
+export function findSpentToken(db: DbOrTrx, nullifier: string) {
+  return db.selectFrom('spent_tokens').select(['meeting_id', 'retry_check']).where('nullifier', '=', nullifier).executeTakeFirst();
+}
+
+export function insertSpentToken(db: DbOrTrx, t: { nullifier: string; meetingId: number; retryCheck: string }) {
+  return db.insertInto('spent_tokens').values({ nullifier: t.nullifier, meeting_id: t.meetingId, retry_check: t.retryCheck }).execute();
+}
+
+/** After close no retry can come: the nullifiers and retry checks go (secure_delete clears the bytes). */
+export function deleteSpentTokens(db: DbOrTrx, meetingId: number) {
+  return db.deleteFrom('spent_tokens').where('meeting_id', '=', meetingId).execute();
 }
 
 export function insertReceipt(db: DbOrTrx, meetingId: number, receiptHash: string) {
   return db.insertInto('receipts').values({ receipt_hash: receiptHash, meeting_id: meetingId }).execute();
 }
 
+export function findReceipt(db: DbOrTrx, receiptHash: string) {
+  return db.selectFrom('receipts').select('meeting_id').where('receipt_hash', '=', receiptHash).executeTakeFirst();
+}
+
+// ---------------------------------------------------------------- counters
+
+/** Count one returned ballot; refused (0 rows) unless voting is open and returned < issued (and, on paper, paper returned < paper issued). */
 export function countBallot(db: DbOrTrx, meetingId: number, source: 'phone' | 'paper') {
-  return db
+  let q = db
     .updateTable('meetings')
     .set({
       cast_count: sql`cast_count + 1`,
@@ -19,18 +71,12 @@ export function countBallot(db: DbOrTrx, meetingId: number, source: 'phone' | 'p
     })
     .where('id', '=', meetingId)
     .where('state', '=', 'voting')
-    .whereRef('cast_count', '<', 'issued_count')
-    .executeTakeFirst();
+    .whereRef('cast_count', '<', 'issued_count');
+  if (source === 'paper') q = q.whereRef('paper_count', '<', 'paper_issued');
+  return q.executeTakeFirst();
 }
 
-/** Stored ballots in key order (random): used for recounts and the archive, never for display order. */
-export function listBallots(db: DbOrTrx, meetingId: number) {
-  return db.selectFrom('ballots').select(['id', 'package_json']).where('meeting_id', '=', meetingId).orderBy('id').execute();
-}
-
-export function findReceipt(db: DbOrTrx, receiptHash: string) {
-  return db.selectFrom('receipts').select('meeting_id').where('receipt_hash', '=', receiptHash).executeTakeFirst();
-}
+// ---------------------------------------------------------------- paper packages awaiting a second person
 
 export function insertPendingPaper(db: DbOrTrx, p: { id: string; meetingId: number; packageJson: string; enteredBy: number }) {
   return db.insertInto('paper_pending').values({ id: p.id, meeting_id: p.meetingId, package_json: p.packageJson, entered_by: p.enteredBy }).execute();

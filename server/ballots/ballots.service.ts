@@ -4,46 +4,62 @@ import type { ServiceDeps } from '../services.ts';
 import { DomainError } from '../errors.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
 import { AuditEvent } from '../audit/audit.events.ts';
-import { compactAfterClose } from '../db/database.ts';
+import type { Compactor } from '../db/compaction.ts';
 import type { BallotPackage, Form } from '../forms/form.schemas.ts';
-import { findCredential } from '../credentials/credentials.service.ts';
-import { burnCredential, wipeRetryChecks, type CredentialRow } from '../credentials/credentials.repository.ts';
-import { hashSecret, newRowId, receiptFromNonce, safeEqual, TOKEN_PATTERN } from '../credentials/secrets.ts';
-import { ShortCodeGuessLimit } from '../credentials/guess-limit.ts';
-import { addToTally, readTally } from '../counting/tally.repository.ts';
-import { computeResults, tallyIncrements } from '../counting/tally.ts';
+import { hashSecret, newRowId, receiptFromToken, safeEqual } from '../credentials/secrets.ts';
+import { fromB64u, INPUT_BYTES, OUTPUT_BYTES } from '../credentials/voprf.ts';
+import { wipeBlindedHashes } from '../credentials/tickets.repository.ts';
+import type { TicketService } from '../credentials/tickets.service.ts';
+import { computeResults, tallyIncrements, type TallyRow } from '../counting/tally.ts';
+import { recountBallots } from '../counting/recount.ts';
+import { RunningTally } from '../counting/running-tally.ts';
 import { assertGuard, canCloseVoting, canEnterPaper } from '../meetings/lifecycle.ts';
-import { findMeeting, findMeetingGate, transitionMeeting, updateMeeting, type MeetingGate, type MeetingRow } from '../meetings/meetings.repository.ts';
+import { findMeeting, findMeetingGate, transitionMeeting, updateMeeting, type MeetingRow } from '../meetings/meetings.repository.ts';
 import { formOf, snapshotOf, turnoutOf } from '../meetings/meeting.view.ts';
 import { shouldPublishSnapshot } from '../live/gate.ts';
 import type { LiveHub } from '../live/live.hub.ts';
 import type { LiveMessage, LiveState, Snapshot } from '../live/live.schemas.ts';
 import { validatePackage, type NormalizedPackage } from './validate-package.ts';
+import { encodeSlot, SLOT_BATCH } from './slots.ts';
 import { WriteQueue } from './write-queue.ts';
 import * as repo from './ballots.repository.ts';
-import type { CastRequest, CastResponse, StatusResponse } from './voter.schemas.ts';
+import type { CastRequest, CastResponse, MeetingStatusResponse } from './voter.schemas.ts';
 
 /**
  * Casting and counting. Every write that changes what is counted (a phone ballot, a paper ballot,
  * closing the vote) goes through one write queue, so they are ordered, grouped into shared
- * transactions, and the live tally is recomputed inside the same transaction that changed it.
+ * transactions, and the live step is decided inside the same transaction that changed the count.
+ *
+ * A phone ballot arrives with a token (input, output) and the meeting's id; it carries nothing of the
+ * ticket it was made from. The token is checked against the meeting key, its input's keyed hash is the
+ * nullifier that stops a second use, and the package goes into a random empty slot of fixed size.
  */
 export class BallotService {
   readonly #d: ServiceDeps;
   readonly #live: LiveHub;
+  readonly #tickets: TicketService;
+  readonly #compactor: Compactor;
   readonly #queue: WriteQueue;
-  /** Meetings changed by the batch being written; value: whether voting closed in it. */
-  #touched = new Map<number, boolean>();
+  readonly #tally = new RunningTally();
+  /** Meetings changed by the batch being written: whether voting closed in it, and the ballots' increments. */
+  #touched = new Map<number, { closing: boolean; increments: TallyRow[] }>();
   #outbox: LiveMessage[] = [];
-  readonly #guesses = new ShortCodeGuessLimit();
 
-  constructor(deps: ServiceDeps, live: LiveHub) {
+  constructor(deps: ServiceDeps, live: LiveHub, tickets: TicketService, compactor: Compactor) {
     this.#d = deps;
     this.#live = live;
+    this.#tickets = tickets;
+    this.#compactor = compactor;
     this.#queue = new WriteQueue(deps.db, {
       beforeCommit: (trx) => this.#refreshLive(trx),
       afterCommit: () => {
+        this.#tally.commit();
         for (const m of this.#outbox) this.#live.publish(m);
+        this.#outbox = [];
+      },
+      afterRollback: () => {
+        this.#tally.rollback();
+        this.#touched = new Map();
         this.#outbox = [];
       },
     });
@@ -57,76 +73,82 @@ export class BallotService {
     return this.#queue.flush();
   }
 
-  async #credentialAndMeeting(presented: string): Promise<{ cred: CredentialRow; meeting: MeetingRow }> {
-    const typed = !TOKEN_PATTERN.test(presented.trim());
-    const now = this.#d.now().getTime();
-    if (typed && this.#guesses.blocked(now)) throw new DomainError('RATE_LIMITED', '测评码查询过于频繁，请稍后再试，或直接扫描二维码');
-    const cred = await findCredential(this.#d.db, this.#d.pepper, presented);
-    const meeting = cred && (await findMeeting(this.#d.db, cred.meeting_id));
-    if (!cred || !meeting) {
-      if (typed) this.#guesses.miss(now);
-      throw new DomainError('TOKEN_INVALID');
-    }
-    return { cred, meeting };
-  }
+  // ---------------------------------------------------------------- the phone
 
-  /** What a credential may do now: the phone page's first question, and its poll while waiting. */
-  async status(presented: string): Promise<StatusResponse> {
-    const { cred, meeting } = await this.#credentialAndMeeting(presented);
-    const base = { unitName: meeting.unit_name };
-    if (cred.kind === 'rehearsal') {
-      if (meeting.state !== 'signin') throw new DomainError('REHEARSAL_EXPIRED');
-      return { ...base, state: 'ready', rehearsal: true, form: formOf(meeting) };
-    }
-    if (cred.used) return { ...base, state: 'used', rehearsal: false, form: null };
-    switch (meeting.state) {
-      case 'draft':
-      case 'signin':
-        return { ...base, state: 'not_open', rehearsal: false, form: null };
-      case 'voting':
-        return { ...base, state: 'ready', rehearsal: false, form: formOf(meeting) };
-      default:
-        return { ...base, state: 'closed', rehearsal: false, form: null };
-    }
+  /** What the phone asks while it waits: the meeting's state and form. It names the meeting, never the voter. */
+  async meetingStatus(meetingId: number, access: string): Promise<MeetingStatusResponse> {
+    if (!this.#tickets.checkAccess(meetingId, access)) throw new DomainError('TICKET_INVALID');
+    const m = await findMeeting(this.#d.db, meetingId);
+    if (!m) throw new DomainError('TICKET_INVALID');
+    const state = m.state === 'voting' ? 'voting' : m.state === 'signin' || m.state === 'draft' ? 'signin' : 'closed';
+    return { state, unitName: m.unit_name, keyFingerprint: m.key_fingerprint, form: state === 'closed' ? null : formOf(m) };
   }
 
   /** Cast a phone package. Resolves only after the ballot's transaction is durably committed. */
   async cast(req: CastRequest): Promise<CastResponse> {
-    const { cred, meeting } = await this.#credentialAndMeeting(req.credential);
+    const meeting = await findMeeting(this.#d.db, req.meetingId);
+    const input = fromB64u(req.token.input, INPUT_BYTES);
+    const output = fromB64u(req.token.output, OUTPUT_BYTES);
+    if (!meeting || !input || !output) throw new DomainError('TOKEN_INVALID');
+    if (meeting.state === 'draft') throw new DomainError('VOTING_NOT_OPEN');
+    if (meeting.state === 'closed' || meeting.state === 'sealed') throw new DomainError('VOTING_CLOSED');
     const form = formOf(meeting);
-    if (cred.kind === 'rehearsal') {
-      if (meeting.state !== 'signin' || !form) throw new DomainError('REHEARSAL_EXPIRED');
-      this.#validate(form, req.package, 'phone');
-      // A rehearsal walks through the whole page and is counted nowhere.
-      return { receipt: receiptFromNonce(this.#d.pepper, `${cred.id}:${req.nonce}`), alreadyRecorded: false, rehearsal: true };
-    }
-    // Say "not open" / "closed" before judging the package; a used credential goes on to the retry check.
-    if (!cred.used) this.#assertVoting(meeting);
     if (!form) throw new DomainError('VOTING_NOT_OPEN');
+    const receipt = receiptFromToken(this.#d.pepper, req.token.input);
+
+    if (meeting.state === 'signin') {
+      // Before voting only a rehearsal token is good for anything, and it is counted nowhere.
+      const rehearsalKey = await this.#tickets.meetingKey(meeting.id, 'rehearsal');
+      if (rehearsalKey && this.#tickets.checkToken(rehearsalKey, input, output)) {
+        this.#validate(form, req.package, 'phone');
+        return { receipt, alreadyRecorded: false, rehearsal: true };
+      }
+      const voteKey = await this.#tickets.meetingKey(meeting.id, 'vote');
+      if (voteKey && this.#tickets.checkToken(voteKey, input, output)) throw new DomainError('VOTING_NOT_OPEN');
+      throw new DomainError('TOKEN_INVALID');
+    }
+
+    const key = await this.#tickets.meetingKey(meeting.id, 'vote');
+    if (!key) throw new DomainError('VOTING_CLOSED');
+    if (!this.#tickets.checkToken(key, input, output)) throw new DomainError('TOKEN_INVALID');
     const pkg = this.#validate(form, req.package, 'phone');
     const packageJson = JSON.stringify(pkg);
-    const retryCheck = hashSecret(this.#d.pepper, 'retry', `${cred.id}\u0000${req.nonce}\u0000${packageJson}`);
-    // Derived from the credential and the phone's nonce: a nonce reused on another credential gives another receipt.
-    const receipt = receiptFromNonce(this.#d.pepper, `${cred.id}:${req.nonce}`);
+    const nullifier = hashSecret(this.#d.pepper, 'nullifier', req.token.input);
+    const retryCheck = hashSecret(this.#d.pepper, 'retry', `${req.token.input}\u0000${packageJson}`);
 
     return this.#queue.run(async (trx) => {
-      const m = await findMeetingGate(trx, cred.meeting_id);
-      const now = await trx.selectFrom('credentials').select(['used', 'retry_check']).where('id', '=', cred.id).executeTakeFirst();
-      if (!m || !now) throw new DomainError('TOKEN_INVALID');
-      if (now.used) {
-        // A lost reply: the same phone secret and the same package get the same receipt back.
-        if (now.retry_check && safeEqual(now.retry_check, retryCheck)) return { receipt, alreadyRecorded: true, rehearsal: false };
+      const spent = await repo.findSpentToken(trx, nullifier);
+      if (spent) {
+        // A lost reply: the same token and the same package get the same receipt back.
+        if (spent.retry_check && safeEqual(spent.retry_check, retryCheck)) return { receipt, alreadyRecorded: true, rehearsal: false };
         throw new DomainError('TOKEN_USED');
       }
+      const m = await findMeetingGate(trx, meeting.id);
+      if (!m) throw new DomainError('TOKEN_INVALID');
       this.#assertVoting(m);
-      if (m.cast_count >= m.issued_count) throw new DomainError('BALLOT_LIMIT');
-      const burnt = await burnCredential(trx, cred.id, retryCheck);
-      if (burnt.numUpdatedRows !== 1n) throw new DomainError('TOKEN_USED');
-      await this.#record(trx, m, form, pkg, packageJson, 'phone');
-      await repo.insertReceipt(trx, m.id, hashSecret(this.#d.pepper, 'receipt', receipt));
+      await this.#record(trx, meeting.id, meeting.ballot_bytes, form, pkg, packageJson, 'phone');
+      await repo.insertSpentToken(trx, { nullifier, meetingId: meeting.id, retryCheck });
+      await repo.insertReceipt(trx, meeting.id, hashSecret(this.#d.pepper, 'receipt', receipt));
       return { receipt, alreadyRecorded: false, rehearsal: false };
     });
   }
+
+  /**
+   * Make empty slots so that every ballot still out has one, inside the transaction that issues a ballot
+   * (sign-in, 补发). Slots are made in batches and filled at random, so when a slot was made says nothing
+   * about whose ballot fills it.
+   */
+  async provisionSlots(trx: Transaction<DB>, meetingId: number): Promise<void> {
+    const m = await trx.selectFrom('meetings').select(['issued_count', 'cast_count', 'ballot_bytes']).where('id', '=', meetingId).executeTakeFirst();
+    if (!m || m.ballot_bytes <= 0) return;
+    const free = await repo.countFreeSlots(trx, meetingId);
+    const missing = m.issued_count - m.cast_count - free;
+    if (missing <= 0) return;
+    const ids = Array.from({ length: Math.max(SLOT_BATCH, missing) }, () => Number(this.#d.random(8).readBigUInt64BE() >> 11n));
+    await repo.insertEmptySlots(trx, meetingId, [...new Set(ids)], m.ballot_bytes);
+  }
+
+  // ---------------------------------------------------------------- paper
 
   /**
    * An inspection-team member types in a paper package. It is held, not counted, until a second
@@ -156,7 +178,7 @@ export class BallotService {
     }));
   }
 
-  /** A second member confirms a typed paper package: now it counts, in the same tally, using one issued slot. */
+  /** A second member confirms a typed paper package: now it counts, within the paper forms handed out. */
   async confirmPaper(confirmerId: number, meetingId: number, pendingId: string): Promise<void> {
     const meeting = await findMeeting(this.#d.db, meetingId);
     if (!meeting) throw new DomainError('NOT_FOUND');
@@ -168,7 +190,7 @@ export class BallotService {
       const m = (await findMeetingGate(trx, meetingId))!;
       this.#assertVoting(m);
       const pkg = JSON.parse(pending.package_json) as NormalizedPackage;
-      await this.#record(trx, m, form!, pkg, pending.package_json, 'paper');
+      await this.#record(trx, meetingId, meeting.ballot_bytes, form!, pkg, pending.package_json, 'paper');
       await repo.deletePendingPaper(trx, meetingId, pendingId);
       await appendAudit(trx, { at: this.#d.now(), actorId: confirmerId, meetingId, event: AuditEvent.PAPER_BALLOT_CONFIRMED });
     });
@@ -182,7 +204,13 @@ export class BallotService {
     });
   }
 
-  /** Close voting in cast order: every ballot queued before the close is counted, none after. */
+  // ---------------------------------------------------------------- close
+
+  /**
+   * Close voting in cast order: every ballot queued before the close is counted, none after. The close's
+   * own transaction destroys what only voting needed (the meeting keys, the nullifiers and retry checks,
+   * the blinded hashes, the empty slots) and keeps the final results; the rebuild of the file follows.
+   */
   async closeVoting(actorId: number, meetingId: number): Promise<void> {
     await this.#queue.run(async (trx) => {
       const m = await findMeeting(trx, meetingId);
@@ -191,16 +219,16 @@ export class BallotService {
       const { n: pending } = await repo.countPendingPaper(trx, meetingId);
       if (Number(pending) > 0) throw new DomainError('PAPER_PENDING', `还有 ${pending} 张纸质票未复核确认，请先确认或删除后再结束测评`);
       await transitionMeeting(trx, meetingId, 'voting', { state: 'closed', voting_closed_at: this.#d.now().toISOString() });
-      await wipeRetryChecks(trx, meetingId);
+      await repo.deleteSpentTokens(trx, meetingId);
+      await wipeBlindedHashes(trx, meetingId);
+      await repo.deleteFreeSlots(trx, meetingId);
+      await this.#tickets.destroyMeetingKeys(trx, meetingId);
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.VOTING_CLOSED, detail: { returned: m.cast_count } });
-      this.#touched.set(meetingId, true);
+      this.#touch(meetingId, { closing: true });
     });
-    // The close has committed: tidying the file must never turn it into an error.
-    try {
-      if (!(await compactAfterClose(this.#d.db))) this.#d.log.warn('WAL not emptied at close: a reader held an old snapshot');
-    } catch (err) {
-      this.#d.log.warn({ err: { message: (err as Error).message } }, 'compacting the database after close failed');
-    }
+    this.#tally.forget(meetingId);
+    // The close has committed; the rebuild runs (and is retried) on its own.
+    this.#compactor.request();
   }
 
   async liveState(meetingId: number): Promise<LiveState> {
@@ -215,6 +243,8 @@ export class BallotService {
     this.#live.publish({ type: 'turnout', ...state });
   }
 
+  // ---------------------------------------------------------------- inside the batch
+
   #validate(form: Form, input: BallotPackage, source: 'phone' | 'paper'): NormalizedPackage {
     const check = validatePackage(form, input, source);
     if (!check.ok) {
@@ -228,12 +258,23 @@ export class BallotService {
     throw new DomainError(m.state === 'draft' || m.state === 'signin' ? 'VOTING_NOT_OPEN' : 'VOTING_CLOSED');
   }
 
-  async #record(trx: Transaction<DB>, m: MeetingGate, form: Form, pkg: NormalizedPackage, packageJson: string, source: 'phone' | 'paper') {
-    const counted = await repo.countBallot(trx, m.id, source);
-    if (counted.numUpdatedRows !== 1n) throw new DomainError('BALLOT_LIMIT');
-    await repo.insertBallot(trx, { id: newRowId(this.#d.random), meetingId: m.id, packageJson });
-    await addToTally(trx, m.id, tallyIncrements(form, pkg));
-    if (!this.#touched.has(m.id)) this.#touched.set(m.id, false);
+  #touch(meetingId: number, change: { closing?: boolean; increments?: TallyRow[] }): void {
+    const t = this.#touched.get(meetingId) ?? { closing: false, increments: [] };
+    if (change.closing) t.closing = true;
+    if (change.increments) t.increments.push(...change.increments);
+    this.#touched.set(meetingId, t);
+  }
+
+  /** Count the ballot and put it into a random empty slot of the meeting. */
+  async #record(trx: Transaction<DB>, meetingId: number, slotSize: number, form: Form, pkg: NormalizedPackage, packageJson: string, source: 'phone' | 'paper') {
+    const counted = await repo.countBallot(trx, meetingId, source);
+    if (counted.numUpdatedRows !== 1n) throw new DomainError(source === 'paper' ? 'PAPER_LIMIT' : 'BALLOT_LIMIT');
+    const free = await repo.listFreeSlots(trx, meetingId);
+    if (free.length === 0) throw new Error(`meeting ${meetingId}: no empty ballot slot (slots are made at issue)`);
+    const slot = free[this.#d.random(4).readUInt32BE(0) % free.length]!.id;
+    const filled = await repo.fillSlot(trx, meetingId, slot, encodeSlot(packageJson, slotSize));
+    if (filled.numUpdatedRows !== 1n) throw new Error(`meeting ${meetingId}: slot ${slot} was not empty`);
+    this.#touch(meetingId, { increments: tallyIncrements(form, pkg) });
   }
 
   /** Inside the batch's transaction: take a new snapshot where the k-rule allows, and queue the messages. */
@@ -241,19 +282,28 @@ export class BallotService {
     this.#outbox = [];
     const touched = this.#touched;
     this.#touched = new Map();
-    for (const [meetingId, closing] of touched) {
+    for (const [meetingId, { closing, increments }] of touched) {
       const m = await findMeeting(trx, meetingId);
       if (!m) continue;
       const turnout = turnoutOf(m);
       const form = formOf(m);
+      if (!form) continue;
       const phone = m.cast_count - m.paper_count;
+      const phoneOutstanding = m.issued_count - m.paper_issued - phone;
       // snapshot_count holds the phone ballots of the last snapshot: only they step the gate.
-      const publish = closing || shouldPublishSnapshot({ phone, lastPhone: m.snapshot_count, outstanding: m.issued_count - m.cast_count, k: m.live_k });
-      if (publish && form) {
-        const results = computeResults(form, await readTally(trx, meetingId), turnout);
+      const publish = closing || shouldPublishSnapshot({ phone, lastPhone: m.snapshot_count, phoneOutstanding, k: m.live_k });
+      if (publish) {
+        const rows = closing ? await recountBallots(trx, meetingId, form) : await this.#tally.stage(trx, meetingId, form, increments);
+        const results = computeResults(form, rows, turnout);
         const snapshot: Snapshot = { count: m.cast_count, final: closing, parts: results.parts };
-        await updateMeeting(trx, meetingId, { snapshot_json: JSON.stringify(snapshot), snapshot_count: phone });
+        await updateMeeting(trx, meetingId, {
+          snapshot_json: JSON.stringify(snapshot),
+          snapshot_count: phone,
+          ...(closing ? { results_json: JSON.stringify(results) } : {}),
+        });
         this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
+      } else if (!closing) {
+        await this.#tally.stage(trx, meetingId, form, increments);
       }
       this.#outbox.push({ type: 'turnout', meetingId, state: m.state, k: m.live_k, turnout });
     }

@@ -1,29 +1,53 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
-import { CastRequest, CastResponse, ErrorResponse, StatusRequest, StatusResponse } from './voter.schemas.ts';
+import {
+  CastRequest, CastResponse, ErrorResponse, MeetingStatusRequest, MeetingStatusResponse, RedeemRequest, RedeemResponse,
+} from './voter.schemas.ts';
 
 /**
- * The phone's routes. No session, no cookie: the credential travels in the body only. Rate limits are
- * keyed on (a hash of) the credential, never the address: a hall full of phones shares one NAT address.
+ * The phone's routes. No session, no cookie: secrets travel in the body only. The three requests never
+ * share a value: redeem carries the ticket and a blinded element, meeting status the meeting's shared
+ * access word, cast the token and the package. Rate limits are keyed on (a hash of) the secret of each
+ * request, never the address: a hall full of phones may share one NAT address.
  */
-function credentialKey(req: FastifyRequest): string {
-  const c = (req.body as { credential?: unknown } | undefined)?.credential;
-  return createHash('sha256').update(typeof c === 'string' ? c.trim().toUpperCase() : '').digest('base64url');
+function keyOn(pick: (body: Record<string, unknown>) => unknown) {
+  return (req: FastifyRequest): string => {
+    const v = pick((req.body ?? {}) as Record<string, unknown>);
+    return createHash('sha256').update(typeof v === 'string' ? v.trim().toUpperCase() : JSON.stringify(v ?? '')).digest('base64url');
+  };
 }
 
 export async function voterRoutes(app: App): Promise<void> {
-  const ballots = app.services.ballots;
-  const limit = (max: number) => ({ rateLimit: { max, timeWindow: '1 minute', keyGenerator: credentialKey, hook: 'preHandler' as const } });
+  const { ballots, tickets } = app.services;
+  const limit = (max: number, key: (req: FastifyRequest) => string) => ({ rateLimit: { max, timeWindow: '1 minute', keyGenerator: key, hook: 'preHandler' as const } });
   const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse };
 
-  app.post('/api/voter/status', { config: limit(120), schema: { body: StatusRequest, response: { 200: StatusResponse, ...errors } } }, async (req, reply) => {
-    reply.header('cache-control', 'no-store');
-    return ballots.status(req.body.credential);
-  });
+  app.post(
+    '/api/voter/redeem',
+    { config: limit(60, keyOn((b) => b.ticket)), schema: { body: RedeemRequest, response: { 200: RedeemResponse, ...errors } } },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return tickets.redeem(req.body.ticket, req.body.blinded);
+    },
+  );
 
-  app.post('/api/voter/cast', { config: limit(30), schema: { body: CastRequest, response: { 200: CastResponse, ...errors } } }, async (req, reply) => {
-    reply.header('cache-control', 'no-store');
-    return ballots.cast(req.body);
-  });
+  app.post(
+    '/api/voter/meeting',
+    // Every phone of a meeting sends the same words, so the limit is per meeting and generous (a poll every 3 s).
+    { config: limit(6000, keyOn((b) => b.meetingId)), schema: { body: MeetingStatusRequest, response: { 200: MeetingStatusResponse, ...errors } } },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return ballots.meetingStatus(req.body.meetingId, req.body.access);
+    },
+  );
+
+  app.post(
+    '/api/voter/cast',
+    { config: limit(30, keyOn((b) => (b.token as { input?: unknown } | undefined)?.input)), schema: { body: CastRequest, response: { 200: CastResponse, ...errors } } },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return ballots.cast(req.body);
+    },
+  );
 }

@@ -1,32 +1,69 @@
 import { z } from 'zod';
 import { BallotPackage, Form } from '../forms/form.schemas.ts';
 
-/** The secret from the QR fragment (22 characters) or the 8-character short code typed by hand. */
-export const Credential = z.string().trim().min(8).max(40);
+const b64u = (bytes: number) => z.string().length(Math.ceil((bytes * 4) / 3)).regex(/^[A-Za-z0-9_-]+$/);
 
-export const StatusRequest = z.object({ credential: Credential });
-export const VoterState = z.enum(['ready', 'used', 'not_open', 'closed']);
-export type VoterState = z.infer<typeof VoterState>;
-export const StatusResponse = z.object({
-  state: VoterState,
-  rehearsal: z.boolean(),
+/** The ticket: the secret from the QR fragment (22 characters) or the 8-character short code typed by hand. */
+export const Ticket = z.string().trim().min(8).max(40);
+
+export const RedeemRequest = z.object({
+  ticket: Ticket,
+  /** The phone's blinded element (32 bytes, base64url); null for a phone that cannot blind (no BigInt). */
+  blinded: b64u(32).nullable(),
+});
+export type RedeemRequest = z.infer<typeof RedeemRequest>;
+
+export const RedeemResponse = z.object({
+  meetingId: z.number().int(),
+  /** The same for every voter of this meeting; lets the phone ask about the meeting without naming itself. */
+  access: z.string(),
   unitName: z.string(),
-  /** Present when state is 'ready' (and for a rehearsal before voting opens). */
+  rehearsal: z.boolean(),
+  /** The meeting's voting (or rehearsal) public key, base64url. The phone pins it at first contact. */
+  publicKey: z.string(),
+  /** SHA-256 fingerprint of publicKey as shown on the done screen and the projector ("3F2A 9C01 7B44 E0D2"). */
+  keyFingerprint: z.string(),
+  /** The evaluation of the blinded element and its DLEQ proof (RFC 9497 VOPRF), base64url; null when assisted. */
+  evaluated: z.string().nullable(),
+  proof: z.string().nullable(),
+  /** Only when `blinded` was null: the token the server made for the phone (and did not keep). */
+  token: z.object({ input: z.string(), output: z.string() }).nullable(),
+});
+export type RedeemResponse = z.infer<typeof RedeemResponse>;
+
+export const MeetingStatusRequest = z.object({
+  meetingId: z.number().int().positive(),
+  access: z.string().min(1).max(100),
+});
+export const VoterMeetingState = z.enum(['signin', 'voting', 'closed']);
+export const MeetingStatusResponse = z.object({
+  state: VoterMeetingState,
+  unitName: z.string(),
+  /** The meeting's voting-key fingerprint (null before sign-in starts). */
+  keyFingerprint: z.string().nullable(),
+  /** The frozen form while signing in (for a rehearsal) and voting; null after close. */
   form: Form.nullable(),
 });
-export type StatusResponse = z.infer<typeof StatusResponse>;
+export type MeetingStatusResponse = z.infer<typeof MeetingStatusResponse>;
+
+export const Token = z.object({
+  /** The phone's random 32-byte input, base64url. */
+  input: b64u(32),
+  /** F(meeting key, input), 64 bytes, base64url. */
+  output: b64u(64),
+});
+export type Token = z.infer<typeof Token>;
 
 export const CastRequest = z.object({
-  credential: Credential,
-  /** The phone's own random secret (16 bytes, base64url); the receipt and the retry check derive from it. */
-  nonce: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+  meetingId: z.number().int().positive(),
+  token: Token,
   package: BallotPackage,
 });
 export type CastRequest = z.infer<typeof CastRequest>;
 
 export const CastResponse = z.object({
   receipt: z.string(),
-  /** True when this exact package had already been recorded (a retry after a lost reply). */
+  /** True when this exact package had already been recorded with this token (a retry after a lost reply). */
   alreadyRecorded: z.boolean(),
   rehearsal: z.boolean(),
 });

@@ -17,6 +17,8 @@ export interface WriteQueueHooks {
   beforeCommit?: (trx: Transaction<DB>) => Promise<void>;
   /** Runs after a successful commit, before the replies are released. */
   afterCommit?: () => void;
+  /** Runs when the batch's transaction was rolled back (nothing of it was written). */
+  afterRollback?: () => void;
 }
 
 /**
@@ -99,6 +101,7 @@ export class WriteQueue {
     } catch (error) {
       // Nothing of this batch was written: every job in it is refused, none is acknowledged.
       await trx.rollback().execute().catch(() => undefined);
+      this.#hooks.afterRollback?.();
       for (const job of batch) job.reject(error);
       return;
     }

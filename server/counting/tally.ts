@@ -78,6 +78,8 @@ export interface Turnout {
   /** 发出 */ issued: number;
   /** 收回 */ returned: number;
   /** of which paper ballots */ paper?: number;
+  /** paper forms handed out (paper ballots never exceed it) */ paperIssued?: number;
+  /** 补发: tickets reissued to people whose phone failed after redeeming; each one more issued */ reissued?: number;
 }
 
 export type RowFlag = 'INCOMPETENT_OVER_THIRD' | 'COMPETENT_UNDER_TWO_THIRDS';
@@ -180,7 +182,8 @@ function must(cond: boolean, message: string): void {
 /** Compute every figure of a meeting from its counters. Throws CountingError when anything does not add up. */
 export function computeResults(form: Form, rows: TallyRow[], turnout: Turnout): Results {
   must(turnout.returned <= turnout.issued, `收回 ${turnout.returned} > 发出 ${turnout.issued}`);
-  must(turnout.issued <= turnout.present, `发出 ${turnout.issued} > 实到 ${turnout.present}`);
+  must(turnout.issued <= turnout.present + (turnout.reissued ?? 0), `发出 ${turnout.issued} > 实到 ${turnout.present} + 补发 ${turnout.reissued ?? 0}`);
+  if (turnout.paperIssued !== undefined) must((turnout.paper ?? 0) <= turnout.paperIssued, `纸质票 ${turnout.paper ?? 0} > 发出纸质票 ${turnout.paperIssued}`);
   const get = (part: string, subject: string, grade: string) =>
     rows.find((r) => r.part === part && r.subject === subject && r.grade === grade)?.n ?? 0;
 

@@ -7,11 +7,12 @@ export type RandomSource = (bytes: number) => Buffer;
 export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 const P = CODE_ALPHABET.length;
 
-export const TOKEN_BYTES = 16;
-export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+/** A ticket's secret: 16 random bytes, base64url, carried in the QR's fragment. */
+export const TICKET_BYTES = 16;
+export const TICKET_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
-export function newToken(random: RandomSource): string {
-  return random(TOKEN_BYTES).toString('base64url');
+export function newTicketSecret(random: RandomSource): string {
+  return random(TICKET_BYTES).toString('base64url');
 }
 
 /** A random key for a row: hex of 16 random bytes, so storage order says nothing about insertion order. */
@@ -55,9 +56,12 @@ export function normalizeShortCode(input: string): string | null {
   return checkSymbol(code.slice(0, 7)) === code[7] ? code : null;
 }
 
-/** A receipt: 10 symbols derived from the phone's own secret, so a lost reply gets the same one again. */
-export function receiptFromNonce(pepper: Buffer, nonce: string): string {
-  const mac = createHmac('sha256', pepper).update(`receipt:${nonce}`).digest();
+/**
+ * A receipt: 10 symbols derived from the token (never from the ticket), so a lost reply gets the same
+ * one again and the receipt says nothing about who was handed what.
+ */
+export function receiptFromToken(pepper: Buffer, tokenInput: string): string {
+  const mac = createHmac('sha256', pepper).update(`receipt:${tokenInput}`).digest();
   let out = '';
   for (let i = 0; out.length < 10; i++) out += CODE_ALPHABET[mac[i]! % P];
   return `${out.slice(0, 5)}-${out.slice(5)}`;
@@ -70,7 +74,11 @@ export function normalizeReceipt(input: string): string | null {
 }
 
 /** Keyed hash of a secret: the database never holds a token, short code or receipt, and a copy of it alone cannot test guesses. */
-export function hashSecret(pepper: Buffer, purpose: 'token' | 'code' | 'receipt' | 'retry' | 'session', value: string): string {
+export function hashSecret(
+  pepper: Buffer,
+  purpose: 'ticket' | 'code' | 'receipt' | 'retry' | 'session' | 'nullifier' | 'blinded' | 'access',
+  value: string,
+): string {
   return createHmac('sha256', pepper).update(`${purpose}:${value}`).digest('base64url');
 }
 

@@ -52,6 +52,18 @@ export interface MeetingsTable {
   snapshot_count: Generated<number>;
   snapshot_json: string | null;
   created_at: string;
+  /** Paper forms handed out at the desk (paper ballots confirmed never exceed it). */
+  paper_issued: Generated<number>;
+  /** 补发: replacement tickets for a person whose redeemed token was lost; each counts as one more issued. */
+  reissued_count: Generated<number>;
+  /** Size of every ballot slot of the meeting, fixed when sign-in starts. */
+  ballot_bytes: Generated<number>;
+  /** Short fingerprint of the meeting's voting key (shown on phones and the projector); kept after the key is destroyed. */
+  key_fingerprint: string | null;
+  /** The final results, computed once at close (they cannot change afterwards). */
+  results_json: string | null;
+  /** When the file was rebuilt after close (history erased, keys gone); null while still due. */
+  compacted_at: string | null;
 }
 
 export interface RosterEntriesTable {
@@ -65,22 +77,47 @@ export interface RosterEntriesTable {
   sort_order: Generated<number>;
 }
 
-export type CredentialKind = 'desk' | 'slip' | 'rehearsal';
+export type TicketKind = 'desk' | 'slip' | 'rehearsal';
+/**
+ * dormant: a printed slip not yet handed out; issued: handed out, not yet redeemed; redeemed: a phone
+ * made its token; retired: redeemed, then replaced by a 补发; void: replaced or taken back unredeemed.
+ */
+export type TicketState = 'dormant' | 'issued' | 'redeemed' | 'retired' | 'void';
 
-export interface CredentialsTable {
+export interface TicketsTable {
   id: string;
   meeting_id: number;
-  kind: CredentialKind;
-  token_hash: string;
+  kind: TicketKind;
+  /** The number printed on a slip (not its secret). */
+  serial: number | null;
+  /** Whom the desk gave it to (the desk sees that anyway); null for dormant slips and rehearsals. */
+  entry_id: number | null;
+  secret_hash: string;
   code_hash: string;
-  used: Generated<number>;
+  state: TicketState;
+  /** Keyed hash of the blinded element it was redeemed with, so a lost reply is answered again. Wiped at close. */
+  blinded_hash: string | null;
+}
+
+export interface MeetingKeysTable {
+  meeting_id: number;
+  purpose: 'vote' | 'rehearsal';
+  secret_key: Uint8Array;
+  public_key: Uint8Array;
+}
+
+export interface SpentTokensTable {
+  nullifier: string;
+  meeting_id: number;
   retry_check: string | null;
 }
 
+/** A ballot slot: made empty before it is needed, filled in place (same size) by one ballot. */
 export interface BallotsTable {
-  id: string;
+  id: number;
   meeting_id: number;
-  package_json: string;
+  filled: number;
+  body: Uint8Array;
 }
 
 export interface ReceiptsTable {
@@ -93,14 +130,6 @@ export interface PaperPendingTable {
   meeting_id: number;
   package_json: string;
   entered_by: number;
-}
-
-export interface TallyTable {
-  meeting_id: number;
-  part: string;
-  subject: string;
-  grade: string;
-  n: number;
 }
 
 export type AdminRole = 'township' | 'inspector';
@@ -147,10 +176,11 @@ export interface DB {
   team_members: TeamMembersTable;
   meetings: MeetingsTable;
   roster_entries: RosterEntriesTable;
-  credentials: CredentialsTable;
+  tickets: TicketsTable;
+  meeting_keys: MeetingKeysTable;
+  spent_tokens: SpentTokensTable;
   ballots: BallotsTable;
   receipts: ReceiptsTable;
-  tally: TallyTable;
   paper_pending: PaperPendingTable;
   admins: AdminsTable;
   sessions: SessionsTable;

@@ -6,6 +6,10 @@ export const Turnout = z.object({
   issued: z.number().int(),
   returned: z.number().int(),
   paper: z.number().int(),
+  /** paper forms handed out */
+  paperIssued: z.number().int(),
+  /** 补发 */
+  reissued: z.number().int(),
 });
 
 /** Distributions as computed by the counting module (counting/tally.ts Results['parts']). */

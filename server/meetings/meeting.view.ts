@@ -10,6 +10,8 @@ export function turnoutOf(m: MeetingRow) {
     issued: m.issued_count,
     returned: m.cast_count,
     paper: m.paper_count,
+    paperIssued: m.paper_issued,
+    reissued: m.reissued_count,
   };
 }
 
@@ -47,6 +49,9 @@ export function toMeetingView(m: MeetingRow) {
     votingOpenedAt: m.voting_opened_at,
     votingClosedAt: m.voting_closed_at,
     sealedAt: m.sealed_at,
+    /** The voting key's fingerprint, as every phone shows it on its done screen. */
+    keyFingerprint: m.key_fingerprint,
+    compacted: m.compacted_at !== null,
   };
 }
 export type MeetingView = ReturnType<typeof toMeetingView>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Turnout } from '../live/live.schemas.ts';
 import { BallotPackage } from '../forms/form.schemas.ts';
 
 export const MeetingParams = z.object({ id: z.coerce.number().int().positive() });
@@ -29,11 +30,15 @@ export const Meeting = z.object({
   projectorShowsDistributions: z.boolean(),
   quorum: z.object({ needed: z.number(), text: z.string(), met: z.boolean() }),
   quorumOverrideReason: z.string().nullable(),
-  turnout: z.object({ expected: z.number(), present: z.number(), issued: z.number(), returned: z.number(), paper: z.number() }),
+  turnout: Turnout,
   signinStartedAt: z.string().nullable(),
   votingOpenedAt: z.string().nullable(),
   votingClosedAt: z.string().nullable(),
   sealedAt: z.string().nullable(),
+  /** Fingerprint of the meeting's voting key (from sign-in on): every phone shows the same on its done screen. */
+  keyFingerprint: z.string().nullable(),
+  /** Whether the file has been rebuilt since close (sealing waits for it). */
+  compacted: z.boolean(),
 });
 
 export const OpenVotingBody = z.object({ overrideReason: z.string().trim().max(500).nullable().optional() });

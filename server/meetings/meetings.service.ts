@@ -5,12 +5,13 @@ import { AuditEvent } from '../audit/audit.events.ts';
 import { Form, Template } from '../forms/form.schemas.ts';
 import { resolveForm } from '../forms/resolve-form.ts';
 import * as setupRepo from '../setup/setup.repository.ts';
-import { readTally } from '../counting/tally.repository.ts';
-import { computeResults, CountingError, sumRows, tallyIncrements, type Results } from '../counting/tally.ts';
-import { listBallots } from '../ballots/ballots.repository.ts';
+import { computeResults, CountingError, type Results } from '../counting/tally.ts';
+import { recountBallots } from '../counting/recount.ts';
 import { writeMeetingArchive } from '../archive/archive.service.ts';
 import type { BallotService } from '../ballots/ballots.service.ts';
-import type { NormalizedPackage } from '../ballots/validate-package.ts';
+import { slotBytes } from '../ballots/slots.ts';
+import type { TicketService } from '../credentials/tickets.service.ts';
+import type { Compactor } from '../db/compaction.ts';
 import { assertGuard, canEditSetup, canOpenVoting, canSeal, canStartSignIn, type Guard } from './lifecycle.ts';
 import * as repo from './meetings.repository.ts';
 import { formOf, toMeetingView, turnoutOf, type MeetingView } from './meeting.view.ts';
@@ -28,10 +29,14 @@ export interface MeetingInput {
 export class MeetingService {
   readonly #d: ServiceDeps;
   readonly #ballots: BallotService;
+  readonly #tickets: TicketService;
+  readonly #compactor: Compactor;
 
-  constructor(deps: ServiceDeps, ballots: BallotService) {
+  constructor(deps: ServiceDeps, ballots: BallotService, tickets: TicketService, compactor: Compactor) {
     this.#d = deps;
     this.#ballots = ballots;
+    this.#tickets = tickets;
+    this.#compactor = compactor;
   }
 
   async #row(id: number) {
@@ -106,11 +111,17 @@ export class MeetingService {
     // The frozen form is read back with the Form schema on every vote: refuse now what could not be read then.
     if (!Form.safeParse(form).success) throw new DomainError('TEMPLATE_INVALID', '测评表的测评对象过多或设置有误，请减少分项或检查模板后再开始签到');
     await this.#d.db.transaction().execute(async (trx) => {
+      // The meeting's keys are made now: phones redeem their tickets at the desk, before voting opens.
+      const fingerprint = await this.#tickets.createMeetingKeys(trx, id);
       const r = await repo.transitionMeeting(trx, id, 'draft', {
-        state: 'signin', form_json: JSON.stringify(form), signin_started_at: this.#d.now().toISOString(),
+        state: 'signin',
+        form_json: JSON.stringify(form),
+        signin_started_at: this.#d.now().toISOString(),
+        ballot_bytes: slotBytes(form),
+        key_fingerprint: fingerprint,
       });
       if (r.numUpdatedRows !== 1n) throw new DomainError('BAD_STATE');
-      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: id, event: AuditEvent.SIGNIN_STARTED });
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: id, event: AuditEvent.SIGNIN_STARTED, detail: { keyFingerprint: fingerprint } });
     });
     await this.#ballots.publishTurnout(id);
     return this.get(id);
@@ -144,6 +155,8 @@ export class MeetingService {
         voting_opened_at: this.#d.now().toISOString(),
         quorum_override_reason: overridden ? overrideReason!.trim() : null,
       });
+      // No rehearsal token is good for anything once voting opens.
+      await this.#tickets.destroyMeetingKeys(trx, id, 'rehearsal');
       await appendAudit(trx, {
         at: this.#d.now(),
         actorId,
@@ -161,24 +174,27 @@ export class MeetingService {
     return this.get(id);
   }
 
-  /** Final figures, once voting has closed. Counters and a recount of the stored ballots must agree. */
-  async results(id: number): Promise<Results> {
+  /**
+   * Final figures, once voting has closed: computed once at close (they cannot change) and kept. The
+   * kept figures must equal a recount of the stored ballots, checked again before sealing.
+   */
+  async results(id: number, o: { recheck?: boolean } = {}): Promise<Results> {
     const m = await this.#row(id);
     if (m.state !== 'closed' && m.state !== 'sealed') throw new DomainError('BAD_STATE', '测评结束后才能查看最终结果');
     const form = formOf(m)!;
-    const counters = await readTally(this.#d.db, id);
-    const results = computeResults(form, counters, turnoutOf(m));
-    const ballots = await listBallots(this.#d.db, id);
-    const recount = computeResults(form, sumRows(ballots.flatMap((b) => tallyIncrements(form, JSON.parse(b.package_json) as NormalizedPackage))), turnoutOf(m));
-    if (JSON.stringify(recount) !== JSON.stringify(results)) throw new CountingError(`meeting ${id}: counters differ from a recount of the ballots`);
-    return results;
+    const kept = m.results_json ? (JSON.parse(m.results_json) as Results) : null;
+    if (kept && !o.recheck) return kept;
+    const recount = computeResults(form, await recountBallots(this.#d.db, id, form), turnoutOf(m));
+    if (kept && JSON.stringify(recount) !== JSON.stringify(kept)) throw new CountingError(`meeting ${id}: kept results differ from a recount of the ballots`);
+    return recount;
   }
 
-  /** Seal after the final checks; afterwards nothing about the meeting can change. */
+  /** Seal after the final checks and the rebuild of the file; afterwards nothing about the meeting can change. */
   async seal(actorId: number, id: number): Promise<MeetingView> {
     const m = await this.#row(id);
     assertGuard(canSeal(m.state));
-    await this.results(id);
+    await this.#compactor.ensure(id);
+    await this.results(id, { recheck: true });
     await this.#d.db.transaction().execute(async (trx) => {
       const r = await repo.transitionMeeting(trx, id, 'closed', { state: 'sealed', sealed_at: this.#d.now().toISOString() });
       if (r.numUpdatedRows !== 1n) throw new DomainError('BAD_STATE');

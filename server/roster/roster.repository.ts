@@ -39,7 +39,32 @@ export function markSignedIn(db: DbOrTrx, meetingId: number, entryId: number) {
   return db.updateTable('roster_entries').set({ signed_in: 1 }).where('meeting_id', '=', meetingId).where('id', '=', entryId).where('signed_in', '=', 0).executeTakeFirst();
 }
 
-/** One sign-in issues exactly one ballot (a QR, a printed slip or a paper form): 发出 never exceeds 实到. */
-export function countIssued(db: DbOrTrx, meetingId: number) {
-  return db.updateTable('meetings').set({ issued_count: sql`issued_count + 1` }).where('id', '=', meetingId).executeTakeFirst();
+export function unmarkSignedIn(db: DbOrTrx, meetingId: number, entryId: number) {
+  return db.updateTable('roster_entries').set({ signed_in: 0 }).where('meeting_id', '=', meetingId).where('id', '=', entryId).where('signed_in', '=', 1).executeTakeFirst();
+}
+
+/** One sign-in issues exactly one ballot (a QR, a printed slip or a paper form): 发出 never exceeds 实到 + 补发. */
+export function countIssued(db: DbOrTrx, meetingId: number, o: { paper: boolean }) {
+  return db
+    .updateTable('meetings')
+    .set({ issued_count: sql`issued_count + 1`, ...(o.paper ? { paper_issued: sql`paper_issued + 1` } : {}) })
+    .where('id', '=', meetingId)
+    .executeTakeFirst();
+}
+
+export function uncountIssued(db: DbOrTrx, meetingId: number, o: { paper: boolean }) {
+  return db
+    .updateTable('meetings')
+    .set({ issued_count: sql`issued_count - 1`, ...(o.paper ? { paper_issued: sql`paper_issued - 1` } : {}) })
+    .where('id', '=', meetingId)
+    .executeTakeFirst();
+}
+
+/** 补发: one more ballot issued than people signed in. */
+export function countReissued(db: DbOrTrx, meetingId: number) {
+  return db
+    .updateTable('meetings')
+    .set({ issued_count: sql`issued_count + 1`, reissued_count: sql`reissued_count + 1` })
+    .where('id', '=', meetingId)
+    .executeTakeFirst();
 }

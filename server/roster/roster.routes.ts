@@ -4,7 +4,8 @@ import type { App } from '../app.ts';
 import { requireAdmin } from '../auth/auth.guard.ts';
 import { requireMeetingAccess } from '../meetings/meetings.routes.ts';
 import {
-  EntryParams, ImportBody, ImportResponse, IssuedCredential, MeetingParams, RosterEntry, RosterEntryInput, SignInBody, SignInResponse, SlipsBody, SlipsResponse,
+  EntryParams, ImportBody, ImportResponse, IssuedTicket, MeetingParams, ReissueBody, RosterEntry, RosterEntryInput, SignInBody, SignInResponse, SlipsBody, SlipsResponse,
+  TicketStatus,
 } from './roster.schemas.ts';
 import { rosterTemplateCsv, rosterTemplateXlsx } from './roster.import.ts';
 import { printSlips } from '../slips/slips.service.ts';
@@ -46,11 +47,31 @@ export async function rosterRoutes(app: App): Promise<void> {
   };
 
   app.post('/api/meetings/:id/roster/:entryId/sign-in', { ...onMeeting, onRequest: noStore, schema: { params: EntryParams, body: SignInBody, response: { 200: SignInResponse } } }, async (req) =>
-    roster.signIn(req.admin!.id, req.params.id, req.params.entryId, req.body.handout),
+    roster.signIn(req.admin!.id, req.params.id, req.params.entryId, req.body.handout, req.body.slipSerial),
+  );
+
+  app.post('/api/meetings/:id/roster/:entryId/undo-sign-in', { ...onMeeting, schema: { params: EntryParams, response: { 200: RosterEntry } } }, async (req) =>
+    roster.undoSignIn(req.admin!.id, req.params.id, req.params.entryId),
+  );
+
+  app.get('/api/meetings/:id/roster/:entryId/ticket', { ...onMeeting, onRequest: noStore, schema: { params: EntryParams, response: { 200: TicketStatus } } }, async (req) =>
+    roster.ticketStatus(req.params.id, req.params.entryId),
+  );
+
+  app.post('/api/meetings/:id/roster/:entryId/ticket/show', { ...onMeeting, onRequest: noStore, schema: { params: EntryParams, response: { 200: IssuedTicket } } }, async (req) =>
+    roster.showTicket(req.params.id, req.params.entryId),
+  );
+
+  app.post('/api/meetings/:id/roster/:entryId/ticket/replace', { ...onMeeting, onRequest: noStore, schema: { params: EntryParams, response: { 200: IssuedTicket } } }, async (req) =>
+    roster.replaceTicket(req.admin!.id, req.params.id, req.params.entryId),
+  );
+
+  app.post('/api/meetings/:id/roster/:entryId/ticket/reissue', { ...onMeeting, onRequest: noStore, schema: { params: EntryParams, body: ReissueBody, response: { 200: IssuedTicket } } }, async (req) =>
+    roster.reissueTicket(req.admin!.id, req.params.id, req.params.entryId, req.body.reason),
   );
 
   app.post('/api/meetings/:id/slips', { ...onMeeting, onRequest: noStore, schema: { params: MeetingParams, body: SlipsBody, response: { 200: SlipsResponse } } }, async (req) => ({
-    slips: await roster.issueSlips(req.admin!.id, req.params.id, req.body.count),
+    slips: await roster.printSlipTickets(req.admin!.id, req.params.id, req.body.count),
   }));
 
   app.post('/api/meetings/:id/slips.pdf', { ...onMeeting, onRequest: noStore, schema: { params: MeetingParams, body: SlipsBody } }, async (req, reply) => {
@@ -62,7 +83,7 @@ export async function rosterRoutes(app: App): Promise<void> {
       .send(pdf);
   });
 
-  app.post('/api/meetings/:id/rehearsal', { ...onMeeting, onRequest: noStore, schema: { params: MeetingParams, response: { 200: IssuedCredential } } }, async (req) =>
+  app.post('/api/meetings/:id/rehearsal', { ...onMeeting, onRequest: noStore, schema: { params: MeetingParams, response: { 200: IssuedTicket } } }, async (req) =>
     roster.issueRehearsal(req.admin!.id, req.params.id),
   );
 }

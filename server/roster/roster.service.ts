@@ -3,35 +3,31 @@ import type { DbOrTrx } from '../db/database.ts';
 import { DomainError } from '../errors.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
 import { AuditEvent } from '../audit/audit.events.ts';
-import { issueCredential, type IssuedCredential } from '../credentials/credentials.service.ts';
+import type { IssuedTicket, TicketService } from '../credentials/tickets.service.ts';
+import { activateSlip, findEntryTicket, findSlip, lastSerial, retireTicket, returnSlip, voidTicket } from '../credentials/tickets.repository.ts';
 import { assertGuard, canEditRoster, canIssueSlips, canRehearse, canSignIn } from '../meetings/lifecycle.ts';
 import { findMeeting } from '../meetings/meetings.repository.ts';
-import { publicBaseUrl } from '../net.ts';
 import { parseRosterFile } from './roster.import.ts';
 import * as repo from './roster.repository.ts';
-import type { Handout, RosterEntry } from './roster.schemas.ts';
+import type { Handout, RosterEntry, TicketStatus } from './roster.schemas.ts';
 import type { BallotService } from '../ballots/ballots.service.ts';
 
 function toEntry(r: repo.RosterEntryRow): RosterEntry {
   return { id: r.id, name: r.name, category: r.category, note: r.note, walkIn: r.walk_in === 1, signedIn: r.signed_in === 1 };
 }
 
-/** Desk credentials are made at least this many at a time; the pool is refilled below POOL_LOW. */
-const POOL_BATCH = 20;
-const POOL_LOW = 5;
-
 /** The sign-in sheet (签到表) and the credentials handed out at the desk. */
 export class RosterService {
   readonly #d: ServiceDeps;
   readonly #ballots: BallotService;
+  readonly #tickets: TicketService;
   readonly #baseUrl: string;
-  /** Unused desk credentials per meeting, secrets in memory only. */
-  readonly #pool = new Map<number, IssuedCredential[]>();
 
-  constructor(deps: ServiceDeps, ballots: BallotService) {
+  constructor(deps: ServiceDeps, ballots: BallotService, tickets: TicketService, baseUrl: string) {
     this.#d = deps;
     this.#ballots = ballots;
-    this.#baseUrl = publicBaseUrl(deps.config.PUBLIC_URL, deps.config.PORT);
+    this.#tickets = tickets;
+    this.#baseUrl = baseUrl;
   }
 
   get baseUrl(): string {
@@ -96,14 +92,13 @@ export class RosterService {
   }
 
   /**
-   * Sign a person in and hand out one ballot. With 'qr' a desk credential is taken at random from a
-   * pool made earlier: the sign-in's own transaction writes no credential, so nothing stored — not a
-   * row, not the order or the moment of a write — joins the entry to the credential shown to them.
+   * Sign a person in and hand out one ballot: a desk ticket (its QR on the desk screen), a printed slip
+   * activated by its serial number, or a paper form. The ticket is the person's, as the desk sees; what
+   * it buys at redemption cannot be matched with the token that casts (see credentials/).
    */
-  async signIn(actorId: number, meetingId: number, entryId: number, handout: Handout): Promise<{ entry: RosterEntry; credential: IssuedCredential | null }> {
-    // Top the pool up before the sign-in, never in its transaction.
-    if (handout === 'qr') await this.#ensurePool(meetingId);
-    await this.#d.db.transaction().execute(async (trx) => {
+  async signIn(actorId: number, meetingId: number, entryId: number, handout: Handout, slipSerial: number | null = null): Promise<{ entry: RosterEntry; ticket: IssuedTicket | null }> {
+    if (handout === 'slip' && slipSerial === null) throw new DomainError('VALIDATION', '请输入票条上的编号');
+    const ticket = await this.#d.db.transaction().execute(async (trx) => {
       const m = await findMeeting(trx, meetingId);
       if (!m) throw new DomainError('NOT_FOUND');
       assertGuard(canSignIn(m.state));
@@ -111,62 +106,158 @@ export class RosterService {
       if (r.numUpdatedRows !== 1n) {
         throw (await repo.findEntry(trx, meetingId, entryId)) ? new DomainError('ALREADY_SIGNED_IN') : new DomainError('NOT_FOUND');
       }
-      await repo.countIssued(trx, meetingId);
+      let t: IssuedTicket | null = null;
+      if (handout === 'qr') t = await this.#tickets.makeTicket(trx, meetingId, 'desk', { entryId, serial: null, state: 'issued' });
+      if (handout === 'slip') await this.#activateSlip(trx, meetingId, slipSerial!, entryId);
+      await repo.countIssued(trx, meetingId, { paper: handout === 'paper' });
+      await this.#ballots.provisionSlots(trx, meetingId);
       // The log records who signed in, never which kind of ballot they took: that could single out a paper ballot.
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.ATTENDEE_SIGNED_IN, detail: { entryId } });
+      return t;
     });
-    const credential = handout === 'qr' ? await this.#handOut(meetingId) : null;
+    if (ticket) this.#tickets.remember(ticket);
     await this.#ballots.publishTurnout(meetingId);
-    return { entry: toEntry((await repo.findEntry(this.#d.db, meetingId, entryId))!), credential };
+    return { entry: toEntry((await repo.findEntry(this.#d.db, meetingId, entryId))!), ticket };
+  }
+
+  async #activateSlip(trx: DbOrTrx, meetingId: number, serial: number, entryId: number): Promise<void> {
+    const r = await findSlip(trx, meetingId, serial);
+    if (!r) throw new DomainError('SLIP_UNKNOWN', `没有编号为 ${serial} 的打印票条，请核对票条上的编号`);
+    const a = await activateSlip(trx, meetingId, serial, entryId);
+    if (a.numUpdatedRows !== 1n) throw new DomainError('SLIP_TAKEN', `编号 ${serial} 的票条已经发给别人或已作废，请换一张`);
   }
 
   /**
-   * Desk credentials are made in batches: enough for everyone on the roster not yet signed in (at least
-   * POOL_BATCH), and again whenever the pool runs low. Their secrets live only in this process; after
-   * a restart the unused rows are simply never handed out (they count nowhere: 发出 grows at sign-in).
+   * 撤销: undo a sign-in made by mistake (a look-alike name), as long as its ballot is unused: the desk
+   * ticket not yet redeemed (it is voided), the slip not yet redeemed (it goes back to the pile), or a
+   * paper form not yet counted. The person can then be signed in again, correctly.
    */
-  async #ensurePool(meetingId: number): Promise<void> {
-    const pool = this.#pool.get(meetingId) ?? [];
-    if (pool.length >= POOL_LOW) return;
-    const waiting = (await repo.listEntries(this.#d.db, meetingId)).filter((e) => !e.signed_in).length;
-    const n = Math.max(POOL_BATCH, waiting + POOL_LOW);
-    const made = await this.#d.db.transaction().execute(async (trx) => {
-      const out: IssuedCredential[] = [];
-      for (let i = 0; i < n; i++) out.push(await issueCredential(trx, this.#credDeps(), meetingId, 'desk'));
-      return out;
+  async undoSignIn(actorId: number, meetingId: number, entryId: number): Promise<RosterEntry> {
+    await this.#d.db.transaction().execute(async (trx) => {
+      const m = await findMeeting(trx, meetingId);
+      if (!m) throw new DomainError('NOT_FOUND');
+      assertGuard(canSignIn(m.state));
+      const entry = await repo.findEntry(trx, meetingId, entryId);
+      if (!entry) throw new DomainError('NOT_FOUND');
+      if (!entry.signed_in) throw new DomainError('NOT_SIGNED_IN');
+      const t = await findEntryTicket(trx, meetingId, entryId);
+      let paper = false;
+      if (t) {
+        if (t.state !== 'issued') throw new DomainError('UNDO_TOO_LATE');
+        const undone = t.kind === 'slip' ? await returnSlip(trx, t.id) : await voidTicket(trx, t.id);
+        if (undone.numUpdatedRows !== 1n) throw new DomainError('UNDO_TOO_LATE');
+        this.#tickets.forget(t.id);
+      } else {
+        // No ticket: a paper form. It can be taken back while fewer paper ballots are counted than handed out.
+        if (m.paper_count >= m.paper_issued) throw new DomainError('UNDO_TOO_LATE');
+        paper = true;
+      }
+      const u = await repo.unmarkSignedIn(trx, meetingId, entryId);
+      if (u.numUpdatedRows !== 1n) throw new DomainError('NOT_SIGNED_IN');
+      await repo.uncountIssued(trx, meetingId, { paper });
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.SIGNIN_UNDONE, detail: { entryId } });
     });
-    this.#pool.set(meetingId, [...(this.#pool.get(meetingId) ?? []), ...made]);
+    await this.#ballots.publishTurnout(meetingId);
+    return toEntry((await repo.findEntry(this.#d.db, meetingId, entryId))!);
   }
 
-  async #handOut(meetingId: number): Promise<IssuedCredential> {
-    // Many sign-ins at once can drain the pool between the top-up and here.
-    if ((this.#pool.get(meetingId)?.length ?? 0) === 0) await this.#ensurePool(meetingId);
-    const pool = this.#pool.get(meetingId)!;
-    const i = this.#d.random(4).readUInt32BE(0) % pool.length;
-    return pool.splice(i, 1)[0]!;
+  // ---------------------------------------------------------------- the person's ticket at the desk
+
+  /** Where the person's ticket stands: the desk polls this while its QR is on the screen. */
+  async ticketStatus(meetingId: number, entryId: number): Promise<TicketStatus> {
+    await this.#meeting(meetingId);
+    const t = await findEntryTicket(this.#d.db, meetingId, entryId);
+    if (!t) return { ticketId: null, kind: null, serial: null, state: 'none', canShowAgain: false };
+    return {
+      ticketId: t.id,
+      kind: t.kind === 'slip' ? 'slip' : 'qr',
+      serial: t.serial,
+      state: t.state === 'redeemed' ? 'redeemed' : 'issued',
+      canShowAgain: t.state === 'issued' && this.#tickets.shownAgain(t.id) !== null,
+    };
+  }
+
+  /** Show the same QR again (only while unredeemed, and only this process still holds its secret). */
+  async showTicket(meetingId: number, entryId: number): Promise<IssuedTicket> {
+    await this.#meeting(meetingId);
+    const t = await findEntryTicket(this.#d.db, meetingId, entryId);
+    if (!t) throw new DomainError('TICKET_NONE');
+    if (t.state === 'redeemed') throw new DomainError('TICKET_ALREADY_REDEEMED');
+    const shown = this.#tickets.shownAgain(t.id);
+    if (!shown) throw new DomainError('TICKET_NOT_SHOWN');
+    return shown;
+  }
+
+  /** Void the person's unredeemed ticket and give a new QR. One person, still one ballot issued. */
+  async replaceTicket(actorId: number, meetingId: number, entryId: number): Promise<IssuedTicket> {
+    const fresh = await this.#d.db.transaction().execute(async (trx) => {
+      const m = await findMeeting(trx, meetingId);
+      if (!m) throw new DomainError('NOT_FOUND');
+      assertGuard(canSignIn(m.state));
+      const t = await findEntryTicket(trx, meetingId, entryId);
+      if (!t) throw new DomainError('TICKET_NONE');
+      if (t.state === 'redeemed') throw new DomainError('TICKET_ALREADY_REDEEMED');
+      const v = await voidTicket(trx, t.id);
+      if (v.numUpdatedRows !== 1n) throw new DomainError('TICKET_ALREADY_REDEEMED');
+      this.#tickets.forget(t.id);
+      const n = await this.#tickets.makeTicket(trx, meetingId, 'desk', { entryId, serial: null, state: 'issued' });
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.TICKET_REPLACED, detail: { entryId } });
+      return n;
+    });
+    this.#tickets.remember(fresh);
+    return fresh;
   }
 
   /**
-   * Printed slips, handed out like paper ballots. Making them issues nothing: 发出 grows only at
-   * sign-in, and ballots accepted can never exceed it, so a spare slip cannot add a vote.
+   * 补发: the person's phone redeemed its ticket and then failed. A new ticket is one more ballot issued
+   * (the old token cannot be told apart from any other, so it cannot be cancelled): audited with its
+   * reason and shown in the results' checks.
    */
-  async issueSlips(actorId: number, meetingId: number, count: number): Promise<IssuedCredential[]> {
+  async reissueTicket(actorId: number, meetingId: number, entryId: number, reason: string): Promise<IssuedTicket> {
+    const why = reason.trim();
+    if (why.length < 4) throw new DomainError('REISSUE_REASON');
+    const fresh = await this.#d.db.transaction().execute(async (trx) => {
+      const m = await findMeeting(trx, meetingId);
+      if (!m) throw new DomainError('NOT_FOUND');
+      assertGuard(canSignIn(m.state));
+      const t = await findEntryTicket(trx, meetingId, entryId);
+      if (!t) throw new DomainError('TICKET_NONE');
+      if (t.state !== 'redeemed') throw new DomainError('TICKET_NOT_REDEEMED');
+      // The redeemed ticket is retired (the desk now follows the new one); its token stays good.
+      await retireTicket(trx, t.id);
+      const n = await this.#tickets.makeTicket(trx, meetingId, 'desk', { entryId, serial: null, state: 'issued' });
+      await repo.countReissued(trx, meetingId);
+      await this.#ballots.provisionSlots(trx, meetingId);
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.TICKET_REISSUED, detail: { entryId, reason: why } });
+      return n;
+    });
+    this.#tickets.remember(fresh);
+    await this.#ballots.publishTurnout(meetingId);
+    return fresh;
+  }
+
+  /**
+   * Printed slips, dormant until the desk hands one to a person who signs in (typing its serial).
+   * Printing issues nothing: a spare slip can never vote.
+   */
+  async printSlipTickets(actorId: number, meetingId: number, count: number): Promise<IssuedTicket[]> {
     const m = await this.#meeting(meetingId);
     assertGuard(canIssueSlips(m.state));
     return this.#d.db.transaction().execute(async (trx) => {
-      const slips: IssuedCredential[] = [];
-      for (let i = 0; i < count; i++) slips.push(await issueCredential(trx, this.#credDeps(), meetingId, 'slip'));
-      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.SLIPS_ISSUED, detail: { count } });
+      const from = (await lastSerial(trx, meetingId)) + 1;
+      const slips: IssuedTicket[] = [];
+      for (let i = 0; i < count; i++) slips.push(await this.#tickets.makeTicket(trx, meetingId, 'slip', { entryId: null, serial: from + i, state: 'dormant' }));
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.SLIPS_ISSUED, detail: { count, from, to: from + count - 1 } });
       return slips;
     });
   }
 
-  /** A rehearsal credential: usable any number of times before voting opens, counted nowhere. */
-  async issueRehearsal(actorId: number, meetingId: number): Promise<IssuedCredential> {
+  /** A rehearsal ticket: redeemable any number of times before voting opens, with a key of its own; counted nowhere. */
+  async issueRehearsal(actorId: number, meetingId: number): Promise<IssuedTicket> {
     const m = await this.#meeting(meetingId);
     assertGuard(canRehearse(m.state));
     return this.#d.db.transaction().execute(async (trx) => {
-      const c = await issueCredential(trx, this.#credDeps(), meetingId, 'rehearsal');
+      const c = await this.#tickets.makeTicket(trx, meetingId, 'rehearsal', { entryId: null, serial: null, state: 'issued' });
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.REHEARSAL_ISSUED });
       return c;
     });
@@ -177,9 +268,5 @@ export class RosterService {
     const m = await findMeeting(trx, meetingId);
     if (!m) throw new DomainError('NOT_FOUND');
     assertGuard(canEditRoster(m.state));
-  }
-
-  #credDeps() {
-    return { pepper: this.#d.pepper, random: this.#d.random, baseUrl: this.#baseUrl };
   }
 }

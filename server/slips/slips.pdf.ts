@@ -4,10 +4,11 @@ import PDFDocument from 'pdfkit';
 import { qrRuns } from './slips.qr.ts';
 import { SLIP_TEXT } from './slips.text.ts';
 
-/** What one slip prints: the QR of url and the short code for typing in. */
+/** What one slip prints: the QR of url, the short code for typing in, and the serial the desk types to hand it out. */
 export interface SlipCredential {
   shortCode: string;
   url: string;
+  serial: number | null;
 }
 
 export interface SlipsPdfOptions {
@@ -128,6 +129,10 @@ export async function renderSlipsPdf(slips: readonly SlipCredential[], opts: Sli
 
       let ty = y + PAD - 1;
       doc.font('bold').fontSize(TITLE_SIZE).text(SLIP_TEXT.title, x + TEXT_X, ty, { lineBreak: false });
+      if (slip.serial !== null) {
+        const serial = SLIP_TEXT.serial(slip.serial);
+        doc.fontSize(TITLE_SIZE).text(serial, x + SLIP_W - PAD - doc.widthOfString(serial), ty, { lineBreak: false });
+      }
       ty += TITLE_SIZE + 9;
       doc.font('regular').fontSize(INSTRUCTION_SIZE);
       for (const line of instruction) {

@@ -8,12 +8,12 @@ export interface PrintedSlips {
 }
 
 /**
- * Issue count slip credentials and lay them out for printing. The tokens exist only in the returned
- * file: nothing here logs or keeps them. A file that fails to render leaves unused slips behind, which
- * is harmless (issuing a slip adds no vote; see RosterService.issueSlips).
+ * Make count dormant slip tickets and lay them out for printing. The secrets exist only in the returned
+ * file: nothing here logs or keeps them. A slip votes only after the desk activates it by its printed
+ * serial at a sign-in, so a spare or lost one is harmless (see RosterService.printSlipTickets).
  */
 export async function printSlips(roster: RosterService, now: () => Date, actorId: number, meetingId: number, count: number): Promise<PrintedSlips> {
-  const slips = await roster.issueSlips(actorId, meetingId, count);
+  const slips = await roster.printSlipTickets(actorId, meetingId, count);
   const pdf = await renderSlipsPdf(slips, { entryUrl: `${roster.baseUrl}/v`, createdAt: now() });
   return { pdf, filename: SLIP_TEXT.filename(count) };
 }

@@ -8,7 +8,9 @@ export const SLIP_TEXT = {
   title: '民主测评票条',
   /** One sentence in phrases: a line breaks only between them, never inside a word such as 网址. */
   instruction: ['请用微信扫一扫', '左侧二维码', '参加民主测评；', '无法扫码时，', '用浏览器打开', '下方网址，', '输入二维码下方的', '测评码。'],
-  oneUse: '每张票条只能使用一次，请妥善保管',
+  oneUse: '须在签到台登记发放后使用，只能使用一次',
+  /** The serial the desk types when it hands the slip to a person: No.0012 */
+  serial: (n: number) => `No.${String(n).padStart(4, '0')}`,
   /** Page footer: 民主测评票条　第 1 / 3 页 */
   footer: (page: number, pages: number) => `民主测评票条　第 ${page} / ${pages} 页`,
   /** The download's name. */

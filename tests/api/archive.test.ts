@@ -19,6 +19,9 @@ import { runCli } from '../../server/cli/ceping.commands.ts';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
 import { loginAs, type AdminSession } from '../helpers/auth.ts';
+import { cast as castBallot, redeem, type PhoneToken } from '../helpers/phone.ts';
+import { decodeSlot } from '../../server/ballots/slots.ts';
+import type { BallotPackage } from '../../server/forms/form.schemas.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -46,8 +49,8 @@ function distinctPackage(form: Form, i: number): Record<string, unknown> {
   return pkg;
 }
 
-async function cast(t: TestApp, credential: string, pkg: unknown): Promise<string> {
-  const res = await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential, nonce: randomBytes(16).toString('base64url'), package: pkg } });
+async function cast(t: TestApp, token: PhoneToken, pkg: unknown): Promise<string> {
+  const res = await castBallot(t, token, pkg as BallotPackage);
   if (res.statusCode !== 200) throw new Error(`cast → ${res.statusCode} ${res.body}`);
   return (res.json() as { receipt: string }).receipt;
 }
@@ -71,13 +74,13 @@ async function sealedMeetingInCampaign(t: TestApp, session: AdminSession, campai
   await t.app.services.roster.addMany(session.adminId, meeting.id, Array.from({ length: size }, (_, i) => ({ name: `职工${i}`, category: '职工', note: '', walkIn: false })));
   await call(t, session, 'POST', `/api/meetings/${meeting.id}/start-signin`);
   const roster = await call<{ entries: { id: number }[] }>(t, session, 'GET', `/api/meetings/${meeting.id}/roster`);
-  const tokens: string[] = [];
+  const tokens: PhoneToken[] = [];
   for (const e of roster.entries) {
-    const r = await call<{ credential: { token: string } }>(t, session, 'POST', `/api/meetings/${meeting.id}/roster/${e.id}/sign-in`, { handout: 'qr' });
-    tokens.push(r.credential.token);
+    const r = await call<{ ticket: { secret: string } }>(t, session, 'POST', `/api/meetings/${meeting.id}/roster/${e.id}/sign-in`, { handout: 'qr' });
+    tokens.push(await redeem(t, r.ticket.secret));
   }
   await call(t, session, 'POST', `/api/meetings/${meeting.id}/open-voting`, {});
-  const form = (await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: tokens[0] } })).json().form as Form;
+  const { form } = await call<{ form: Form }>(t, session, 'GET', `/api/meetings/${meeting.id}/form`);
   for (const [i, token] of tokens.entries()) await cast(t, token, distinctPackage(form, i + 7));
   await closeAndSeal(t, session, meeting.id);
   return meeting.id;
@@ -139,7 +142,7 @@ describe('the sealed archive of a meeting', () => {
     expect(v.ok).toBe(true);
     expect(v.checks.map((c) => c.id)).toEqual(['bytes', 'hash', 'signature', 'ballots', 'recount', 'returned', 'turnout', 'roster']);
     expect(v.summary).toMatchObject({ township: '插旗镇', year: 2020, unitName: '红旗村', unitKind: 'station', ballots: 24 });
-    expect(v.summary!.turnout).toEqual({ expected: 24, present: 24, issued: 24, returned: 24, paper: 1 });
+    expect(v.summary!.turnout).toEqual({ expected: 24, present: 24, issued: 24, returned: 24, paper: 1, paperIssued: 1, reissued: 0 });
 
     const key = (await t.app.inject({ method: 'GET', url: '/api/archive/public-key' })).json() as { publicKeyPem: string; fingerprint: string };
     expect(key.fingerprint).toMatch(/^[0-9A-F]{4}( [0-9A-F]{4}){3}$/);
@@ -174,7 +177,8 @@ describe('the sealed archive of a meeting', () => {
 
   it('lists the ballots as a shuffled permutation of the stored ones, with no id, hash or receipt from the database', async () => {
     const { record } = JSON.parse(text) as { record: { ballots: unknown[] } };
-    const stored = t.sqlite.prepare('select id, package_json from ballots where meeting_id = ? order by id').all(m.meetingId) as { id: string; package_json: string }[];
+    const stored = (t.sqlite.prepare('select id, body from ballots where meeting_id = ? and filled = 1 order by id').all(m.meetingId) as { id: number; body: Buffer }[])
+      .map((b) => ({ id: String(b.id), package_json: decodeSlot(b.body) }));
     const storedOrder = stored.map((b) => canonicalJson(JSON.parse(b.package_json)));
     const archivedOrder = record.ballots.map((b) => canonicalJson(b));
     expect(new Set(storedOrder).size).toBe(24); // every ballot distinct, so the order is observable
@@ -185,11 +189,11 @@ describe('the sealed archive of a meeting', () => {
 
     const secrets = [
       ...stored.map((b) => b.id),
-      ...(t.sqlite.prepare('select id, token_hash, code_hash, retry_check from credentials').all() as Record<string, string | null>[]).flatMap((r) => Object.values(r)),
+      ...(t.sqlite.prepare('select id, secret_hash, code_hash from tickets').all() as Record<string, string | null>[]).flatMap((r) => Object.values(r)),
       ...(t.sqlite.prepare('select receipt_hash from receipts').all() as { receipt_hash: string }[]).map((r) => r.receipt_hash),
       ...(t.sqlite.prepare('select id_hash, csrf_token from sessions').all() as Record<string, string>[]).flatMap((r) => Object.values(r)),
       ...(t.sqlite.prepare('select password_hash from admins').all() as { password_hash: string }[]).map((r) => r.password_hash),
-      ...m.tokens, ...m.shortCodes, ...receipts,
+      ...m.tickets, ...m.shortCodes, ...receipts, ...m.tokens.flatMap((k) => [k.input, k.output]),
     ].filter((s): s is string => typeof s === 'string' && s.length >= 8);
     expect(secrets.length).toBeGreaterThan(24 * 3);
     for (const s of secrets) expect(text.includes(s), s).toBe(false);
@@ -414,7 +418,7 @@ describe('backup and restore', () => {
     await migrateToLatest(db);
     const row = sqlite.prepare('select record_json, sha256, signature from archives').get() as { record_json: string; sha256: string; signature: string };
     expect(verifyMeetingArchive({ record: JSON.parse(row.record_json), sha256: row.sha256, signature: row.signature }).ok).toBe(true);
-    expect((sqlite.prepare('select count(*) as n from tally').get() as { n: number }).n).toBe((t.sqlite.prepare('select count(*) as n from tally').get() as { n: number }).n);
+    expect((sqlite.prepare('select count(*) as n from ballots').get() as { n: number }).n).toBe((t.sqlite.prepare('select count(*) as n from ballots').get() as { n: number }).n);
     await db.destroy();
   });
 

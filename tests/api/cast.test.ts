@@ -3,11 +3,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
 import { loginAs, TEST_PASSWORD } from '../helpers/auth.ts';
-import type { Form } from '../../server/forms/form.schemas.ts';
-import { fullPackage, nonce } from '../helpers/packages.ts';
+import { fullPackage } from '../helpers/packages.ts';
+import { cast, castPayload, meetingStatus, redeem, type PhoneToken } from '../helpers/phone.ts';
 import { newShortCode } from '../../server/credentials/secrets.ts';
 
-describe('casting a ballot', () => {
+describe('casting a ballot with a token', () => {
   let t: TestApp;
   beforeEach(async () => {
     t = await makeTestApp();
@@ -16,49 +16,60 @@ describe('casting a ballot', () => {
     await t.close();
   });
 
-  const cast = (credential: string, pkg: unknown, n = nonce()) =>
-    t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential, nonce: n, package: pkg } });
+  const count = async (table: 'ballots' | 'spent_tokens' | 'receipts', where?: { filled: number }) => {
+    let q = t.db.selectFrom(table).select((e) => e.fn.countAll<number>().as('n'));
+    if (where && table === 'ballots') q = (q as ReturnType<typeof t.db.selectFrom<'ballots'>>).where('filled', '=', where.filled) as typeof q;
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  };
 
-  it('runs the database with WAL, synchronous=FULL and secure_delete', () => {
-    expect(t.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
+  it('runs the database with a rollback journal truncated at each commit, synchronous=FULL and secure_delete', () => {
+    expect(t.sqlite.pragma('journal_mode', { simple: true })).toBe('truncate');
     expect(t.sqlite.pragma('synchronous', { simple: true })).toBe(2);
     expect(t.sqlite.pragma('secure_delete', { simple: true })).toBe(1);
   });
 
-  it('accepts a package once, counts it, and answers a lost-reply retry with the same receipt', async () => {
+  it('accepts a token once, counts it, and answers a lost-reply retry with the same receipt', async () => {
     const m = await makeMeeting(t, { roster: 72, signIn: 72 });
     const pkg = fullPackage(m.form!);
-    const n = nonce();
-    const first = await cast(m.tokens[0]!, pkg, n);
+    const first = await cast(t, m.tokens[0]!, pkg);
     expect(first.statusCode).toBe(200);
     const body = first.json();
-    expect(body.alreadyRecorded).toBe(false);
+    expect(body).toMatchObject({ alreadyRecorded: false, rehearsal: false });
     expect(body.receipt).toMatch(/^[2-9A-Z]{5}-[2-9A-Z]{5}$/);
 
-    const again = await cast(m.tokens[0]!, pkg, n);
+    const again = await cast(t, m.tokens[0]!, pkg);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toEqual({ ...body, alreadyRecorded: true });
 
-    const other = await cast(m.tokens[0]!, fullPackage(m.form!, 2), n);
+    const other = await cast(t, m.tokens[0]!, fullPackage(m.form!, 2));
     expect(other.statusCode).toBe(409);
-    expect(other.json().error).toEqual({ code: 'TOKEN_USED', message: '您已完成测评，此二维码不能再次使用' });
-    const otherNonce = await cast(m.tokens[0]!, pkg);
-    expect(otherNonce.json().error.code).toBe('TOKEN_USED');
+    expect(other.json().error).toEqual({ code: 'TOKEN_USED', message: '您已完成测评，不能再次提交' });
 
-    const status = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: m.tokens[0] } });
-    expect(status.json().state).toBe('used');
     const live = await call<{ turnout: { returned: number } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/live`);
     expect(live.turnout.returned).toBe(1);
-    expect(Number((await t.db.selectFrom('ballots').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(1);
+    expect(await count('ballots', { filled: 1 })).toBe(1);
+    expect(await count('spent_tokens')).toBe(1);
+    expect(await count('receipts')).toBe(1);
   });
 
-  it('accepts the typed short code in any case and with spaces', async () => {
-    const m = await makeMeeting(t, { roster: 72, signIn: 72 });
-    const typed = ` ${m.shortCodes[3]!.toLowerCase().replace('-', ' ')} `;
-    const res = await cast(typed, fullPackage(m.form!));
-    expect(res.statusCode).toBe(200);
-    const byToken = await cast(m.tokens[3]!, fullPackage(m.form!));
-    expect(byToken.json().error.code).toBe('TOKEN_USED');
+  it('refuses a token the meeting key did not make, and one of another meeting, writing nothing', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3 });
+    const other = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, session: m.session });
+    const pkg = fullPackage(m.form!);
+    const forged: PhoneToken = { ...m.tokens[0]!, output: randomBytes(64).toString('base64url') };
+    const swapped: PhoneToken = { ...m.tokens[0]!, input: m.tokens[1]!.input };
+    const foreign: PhoneToken = { ...other.tokens[0]!, meetingId: m.meetingId };
+    for (const tok of [forged, swapped, foreign]) {
+      const res = await cast(t, tok, pkg);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('TOKEN_INVALID');
+      expect(res.json().error.message).toContain('测评凭证无效');
+    }
+    expect(await count('ballots', { filled: 1 })).toBe(0);
+    expect(await count('spent_tokens')).toBe(0);
+    // The real tokens still work.
+    expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
+    expect((await cast(t, other.tokens[0]!, fullPackage(other.form!))).statusCode).toBe(200);
   });
 
   it('refuses an incomplete package naming the part and the subject, and stores nothing', async () => {
@@ -67,100 +78,86 @@ describe('casting a ballot', () => {
     const b = m.form!.parts.find((p) => p.key === 'B')!;
     if (b.kind !== 'rating') throw new Error('B must be a rating part');
     delete pkg.B!.grades[b.subjects[2]!.key];
-    const res = await cast(m.tokens[0]!, pkg);
+    const res = await cast(t, m.tokens[0]!, pkg);
     expect(res.statusCode).toBe(400);
     const err = res.json().error;
     expect(err.code).toBe('BALLOT_INVALID');
     expect(err.message).toContain('第二部分「班子集体和成员年度考核民主测评表」');
     expect(err.message).toContain(b.subjects[2]!.label);
     expect(err.details).toEqual({ part: 'B', subject: b.subjects[2]!.key });
-    // Nothing half-written: the credential is still unused and nothing was counted.
-    const status = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: m.tokens[0] } });
-    expect(status.json().state).toBe('ready');
-    expect((await t.db.selectFrom('ballots').selectAll().execute()).length).toBe(0);
-    expect((await t.db.selectFrom('tally').selectAll().execute()).length).toBe(0);
+    // Nothing half-written: the token is unspent and nothing was counted.
+    expect(await count('ballots', { filled: 1 })).toBe(0);
+    expect(await count('spent_tokens')).toBe(0);
+    expect((await cast(t, m.tokens[0]!, fullPackage(m.form!))).statusCode).toBe(200);
   });
 
   it('refuses over the 优秀 quota on the phone', async () => {
     const m = await makeMeeting(t, { roster: 72, signIn: 72, members: 6 });
-    const res = await cast(m.tokens[0]!, fullPackage(m.form!, 0));
+    const res = await cast(t, m.tokens[0]!, fullPackage(m.form!, 0));
     expect(res.statusCode).toBe(400);
     expect(res.json().error.message).toMatch(/「优秀」最多可选 1 人，现已选 6 人/);
   });
 
-  it('says clearly when voting is not open, closed, or the code is unknown', async () => {
+  it('says clearly when voting is not open or closed; the meeting status follows, naming no voter', async () => {
     const m = await makeMeeting(t, { roster: 72, signIn: 72, open: false });
-    const st = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: m.tokens[0] } });
-    expect(st.json()).toMatchObject({ state: 'not_open', form: null });
-    const early = await cast(m.tokens[0]!, {});
+    const st = await meetingStatus(t, m.tokens[0]!);
+    expect(st.json()).toMatchObject({ state: 'signin', unitName: '红旗村' });
+    expect(st.json().form.parts).toHaveLength(5);
+    const early = await cast(t, m.tokens[0]!, fullPackage(m.form!));
     expect(early.json().error.code).toBe('VOTING_NOT_OPEN');
-
-    const unknown = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: randomBytes(16).toString('base64url') } });
-    expect(unknown.statusCode).toBe(404);
-    expect(unknown.json().error.message).toContain('二维码或测评码无效');
+    // The access word is the meeting's, not the phone's: any phone of the meeting sends the same.
+    expect(m.tokens[0]!.access).toBe(m.tokens[1]!.access);
+    const wrong = await meetingStatus(t, { meetingId: m.meetingId, access: 'x'.repeat(43) });
+    expect(wrong.statusCode).toBe(404);
 
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, {});
-    const form = (await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: m.tokens[0] } })).json().form as Form;
+    expect((await meetingStatus(t, m.tokens[0]!)).json().state).toBe('voting');
+    expect((await cast(t, m.tokens[0]!, fullPackage(m.form!))).statusCode).toBe(200);
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
-    const late = await cast(m.tokens[1]!, fullPackage(form));
+    const late = await cast(t, m.tokens[1]!, fullPackage(m.form!));
     expect(late.json().error.code).toBe('VOTING_CLOSED');
-    const st2 = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: m.tokens[1] } });
-    expect(st2.json().state).toBe('closed');
+    expect((await meetingStatus(t, m.tokens[1]!)).json()).toMatchObject({ state: 'closed', form: null });
   });
 
-  it('rehearsal credentials walk through without counting, any number of times, and expire when voting opens', async () => {
+  it('rehearsal tickets redeem any number of times with a key of their own, count nowhere, and expire when voting opens', async () => {
     const m = await makeMeeting(t, { roster: 72, signIn: 72, open: false });
-    const r = await call<{ token: string; url: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/rehearsal`);
-    expect(r.url).toBe(`http://192.0.2.10:8080/v/#${r.token}`);
-    const st = (await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: r.token } })).json();
-    expect(st).toMatchObject({ state: 'ready', rehearsal: true });
+    const r = await call<{ secret: string; url: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/rehearsal`);
+    expect(r.url).toBe(`http://192.0.2.10:8080/v/#${r.secret}`);
+    const meeting = await call<{ keyFingerprint: string }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}`);
     for (let i = 0; i < 3; i++) {
-      const res = await cast(r.token, fullPackage(st.form));
+      const tok = await redeem(t, r.secret);
+      expect(tok.rehearsal).toBe(true);
+      expect(tok.keyFingerprint).not.toBe(meeting.keyFingerprint);
+      const res = await cast(t, tok, fullPackage(m.form!));
       expect(res.json()).toMatchObject({ rehearsal: true, alreadyRecorded: false });
     }
-    expect((await t.db.selectFrom('ballots').selectAll().execute()).length).toBe(0);
-    expect((await t.db.selectFrom('tally').selectAll().execute()).length).toBe(0);
+    expect(await count('ballots', { filled: 1 })).toBe(0);
+    expect(await count('spent_tokens')).toBe(0);
+    const rehearsalToken = await redeem(t, r.secret);
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, {});
-    const after = await cast(r.token, fullPackage(st.form));
+    const after = await t.app.inject({ method: 'POST', url: '/api/voter/redeem', payload: { ticket: r.secret, blinded: null } });
     expect(after.json().error.code).toBe('REHEARSAL_EXPIRED');
+    // A rehearsal token can never become a vote: its key is gone.
+    const res = await cast(t, rehearsalToken, fullPackage(m.form!));
+    expect(res.json().error.code).toBe('TOKEN_INVALID');
+    expect(await count('ballots', { filled: 1 })).toBe(0);
   });
 
-  it('a spare printed slip cannot add a vote beyond the sign-ins', async () => {
-    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 0, open: false });
-    const roster = await call<{ entries: { id: number }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster`);
-    for (const e of roster.entries.slice(0, 2)) {
-      await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${e.id}/sign-in`, { handout: 'slip' });
-    }
-    const { slips } = await call<{ slips: { token: string }[] }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/slips`, { count: 3 });
-    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, { overrideReason: '一名职工病假' });
-    const form = (await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: slips[0]!.token } })).json().form as Form;
-    expect((await cast(slips[0]!.token, fullPackage(form))).statusCode).toBe(200);
-    expect((await cast(slips[1]!.token, fullPackage(form))).statusCode).toBe(200);
-    const third = await cast(slips[2]!.token, fullPackage(form));
-    expect(third.statusCode).toBe(409);
-    expect(third.json().error.code).toBe('BALLOT_LIMIT');
-    const live = await call<{ turnout: { present: number; issued: number; returned: number } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/live`);
-    expect(live.turnout).toMatchObject({ present: 2, issued: 2, returned: 2 });
-  });
-
-  it('paper ballots count only after a second person confirms them, use a slot, and void over-quota parts', async () => {
+  it('paper ballots count only after a second person confirms them, never beyond the paper forms handed out', async () => {
     const m = await makeMeeting(t, { roster: 72, signIn: 70, paperSignIns: 2, members: 6 });
     const second = await loginAs(t, { role: 'inspector', username: 'jianpiao' });
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/assignments`, { adminId: second.adminId });
     const enter = (pkg: object) => call<{ pendingId: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/paper-ballots`, { package: pkg });
     const overQuota = await enter(fullPackage(m.form!, 0));
     const blank = await enter({});
-    expect((await t.db.selectFrom('ballots').selectAll().execute()).length).toBe(0);
-    const pending = await call<{ pending: { id: string; enteredBy: { id: number } }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/paper-ballots/pending`);
-    expect(pending.pending.map((p) => p.id).sort()).toEqual([overQuota.pendingId, blank.pendingId].sort());
+    const third = await enter({});
+    expect(await count('ballots', { filled: 1 })).toBe(0);
 
     const self = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/paper-ballots/${blank.pendingId}/confirm`, headers: m.session.headers, payload: {} });
     expect(self.json().error.code).toBe('PAPER_SAME_PERSON');
-    // Closing is refused while a typed paper ballot waits for its second person.
     const close = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/close-voting`, headers: m.session.headers });
     expect(close.json().error.code).toBe('PAPER_PENDING');
 
-    // The second person confirms on their own session, or by typing their account on the same laptop.
     const a = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/paper-ballots/${overQuota.pendingId}/confirm`, headers: second.headers, payload: {} });
     expect(a.statusCode).toBe(204);
     const b = await t.app.inject({
@@ -168,67 +165,67 @@ describe('casting a ballot', () => {
       payload: { username: 'jianpiao', password: TEST_PASSWORD },
     });
     expect(b.statusCode).toBe(204);
-    expect((await t.db.selectFrom('paper_pending').selectAll().execute()).length).toBe(0);
-    const rows = await t.db.selectFrom('tally').selectAll().where('part', '=', 'B').where('subject', '=', '#').execute();
-    expect(Object.fromEntries(rows.map((r) => [r.grade, r.n]))).toEqual({ void: 1, valid: 1 });
-    const live = await call<{ turnout: { returned: number; paper: number } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/live`);
-    expect(live.turnout).toMatchObject({ returned: 2, paper: 2 });
+    // Two paper forms were handed out: a third paper ballot cannot take the place of a phone voter.
+    const c = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/paper-ballots/${third.pendingId}/confirm`, headers: second.headers, payload: {} });
+    expect(c.statusCode).toBe(409);
+    expect(c.json().error.code).toBe('PAPER_LIMIT');
+    await call(t, m.session, 'DELETE', `/api/meetings/${m.meetingId}/paper-ballots/${third.pendingId}`);
+
+    const live = await call<{ turnout: { returned: number; paper: number; paperIssued: number } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/live`);
+    expect(live.turnout).toMatchObject({ returned: 2, paper: 2, paperIssued: 2 });
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    const results = await call<{ parts: { key: string; valid: number; void: number }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/results`);
+    expect(results.parts.find((p) => p.key === 'B')).toMatchObject({ valid: 1, void: 1 });
     const events = (await call<{ entries: { event: string; detail: object }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/audit`)).entries;
     const paperEvents = events.filter((e) => e.event.startsWith('ballot.'));
-    expect(paperEvents.map((e) => e.event)).toEqual(['ballot.paper_entered', 'ballot.paper_entered', 'ballot.paper_confirmed', 'ballot.paper_confirmed']);
+    expect(paperEvents.map((e) => e.event)).toEqual([
+      'ballot.paper_entered', 'ballot.paper_entered', 'ballot.paper_entered', 'ballot.paper_confirmed', 'ballot.paper_confirmed', 'ballot.paper_discarded',
+    ]);
     for (const e of paperEvents) expect(e.detail).toEqual({});
   });
 
-  it('never answers 5xx to malformed voter bodies', async () => {
-    const bodies = [null, 'x', 1, [], {}, { credential: 5 }, { credential: 'A'.repeat(22), nonce: 'x', package: [] }, { credential: 'ABCD-EFGH', nonce: nonce(), package: { Z: 1 } }];
+  it('never answers 5xx to malformed voter bodies, and always in Chinese', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2 });
+    const tok = m.tokens[0]!;
+    const bodies = [
+      null, 'x', 1, [], {}, { ticket: 5 }, { ticket: 'A'.repeat(22), blinded: 'x' }, { ticket: 'A'.repeat(22), blinded: 'A'.repeat(43) },
+      { meetingId: m.meetingId, token: { input: 'x', output: 'y' }, package: {} },
+      { meetingId: m.meetingId, token: { input: tok.input, output: tok.output }, package: { Z: 1 } },
+      { meetingId: 0, access: '' }, { meetingId: 2 ** 40, access: tok.access },
+      castPayload({ ...tok, meetingId: 999 }, {}),
+    ];
     for (const b of bodies) {
-      for (const url of ['/api/voter/status', '/api/voter/cast']) {
+      for (const url of ['/api/voter/redeem', '/api/voter/meeting', '/api/voter/cast']) {
         const res = await t.app.inject({ method: 'POST', url, payload: JSON.stringify(b), headers: { 'content-type': 'application/json' } });
         expect(res.statusCode, `${url} ${JSON.stringify(b)}`).toBeLessThan(500);
+        expect(res.statusCode, `${url} ${JSON.stringify(b)}`).toBeGreaterThanOrEqual(400);
         expect(res.json().error.message).toMatch(/[\u4e00-\u9fa5]/);
       }
     }
   });
-  it('rate-limits a voter route per credential, not per address (a hall shares one NAT address)', async () => {
-    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2 });
-    const status = (credential: string) => t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential }, remoteAddress: '10.0.0.7' });
+
+  it('rate-limits redemption per ticket, not per address (a hall may share one NAT address)', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, redeem: false });
+    const redeemAt = (ticket: string) => t.app.inject({ method: 'POST', url: '/api/voter/redeem', payload: { ticket, blinded: null }, remoteAddress: '10.0.0.7' });
     let limited = 0;
-    for (let i = 0; i < 125; i++) if ((await status(m.tokens[0]!)).statusCode === 429) limited++;
+    for (let i = 0; i < 65; i++) if ((await redeemAt(m.tickets[0]!)).statusCode === 429) limited++;
     expect(limited).toBeGreaterThan(0);
-    const res = await status(m.tokens[0]!);
-    expect(res.json().error).toEqual({ code: 'RATE_LIMITED', message: '操作太频繁，请稍等片刻再试' });
+    expect((await redeemAt(m.tickets[0]!)).json().error).toEqual({ code: 'RATE_LIMITED', message: '操作太频繁，请稍等片刻再试' });
     // Another phone behind the same address is unaffected.
-    expect((await status(m.tokens[1]!)).statusCode).toBe(200);
-  });
-  it('a nonce reused on another credential still casts, with a receipt of its own', async () => {
-    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2 });
-    const n = nonce();
-    const a = await cast(m.tokens[0]!, fullPackage(m.form!), n);
-    const b = await cast(m.tokens[1]!, fullPackage(m.form!), n);
-    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
-    expect(a.json().receipt).not.toBe(b.json().receipt);
+    expect((await redeemAt(m.tickets[1]!)).statusCode).toBe(200);
   });
 
-  it('discards a pending paper ballot only through its own meeting', async () => {
-    const a = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 1, paperSignIns: 1 });
-    const b = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 1, paperSignIns: 1, session: a.session });
-    const { pendingId } = await call<{ pendingId: string }>(t, b.session, 'POST', `/api/meetings/${b.meetingId}/paper-ballots`, { package: {} });
-    const wrong = await t.app.inject({ method: 'DELETE', url: `/api/meetings/${a.meetingId}/paper-ballots/${pendingId}`, headers: a.session.headers });
-    expect(wrong.statusCode).toBe(404);
-    expect((await call<{ pending: unknown[] }>(t, b.session, 'GET', `/api/meetings/${b.meetingId}/paper-ballots/pending`)).pending).toHaveLength(1);
-  });
   it('brakes short-code guessing server-wide, while QR secrets keep working', async () => {
-    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2 });
-    const status = (credential: string) => t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential } });
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, redeem: false });
+    const redeemCode = (ticket: string) => t.app.inject({ method: 'POST', url: '/api/voter/redeem', payload: { ticket, blinded: null } });
     const codes = new Set<string>();
     while (codes.size < 61) codes.add(newShortCode(randomBytes));
     const answers: number[] = [];
-    for (const c of codes) answers.push((await status(c)).statusCode);
+    for (const c of codes) answers.push((await redeemCode(c)).statusCode);
     expect(answers.slice(0, 60).every((s) => s === 404)).toBe(true);
     expect(answers[60]).toBe(429);
-    // Now even a real short code waits; the QR secret does not.
-    const real = await status(m.shortCodes[0]!);
+    const real = await redeemCode(m.shortCodes[0]!);
     expect(real.json().error.message).toContain('测评码查询过于频繁');
-    expect((await status(m.tokens[0]!)).statusCode).toBe(200);
+    expect((await redeemCode(m.tickets[0]!)).statusCode).toBe(200);
   });
 });

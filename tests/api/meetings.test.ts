@@ -53,7 +53,7 @@ describe('meeting lifecycle', () => {
     expect(early.json().error.message).toBe('测评结束后才能查看最终结果');
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     const results = await call<{ turnout: object }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/results`);
-    expect(results.turnout).toEqual({ expected: 5, present: 4, issued: 4, returned: 0, paper: 0 });
+    expect(results.turnout).toEqual({ expected: 5, present: 4, issued: 4, returned: 0, paper: 0, paperIssued: 0, reissued: 0 });
     const frozen = await call<{ form: { parts: { key: string }[] } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/form`);
     expect(frozen.form.parts.map((p) => p.key)).toEqual(['A', 'B', 'C', 'D', 'E']);
     const sealed = await call<{ state: string; sealedAt: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/seal`);
@@ -81,18 +81,6 @@ describe('meeting lifecycle', () => {
     expect(() => t.sqlite.prepare('delete from audit_log').run()).toThrow(/append-only/);
   });
 
-  it('writes no credential in the sign-in transaction: the QR comes from a pool made beforehand', async () => {
-    const m = await makeMeeting(t, { kind: 'station', roster: 30, signIn: 1, open: false });
-    const count = () => t.sqlite.prepare('select count(*) n from credentials').get() as { n: number };
-    const before = count().n;
-    expect(before).toBeGreaterThanOrEqual(30);
-    const signedIn = await call<{ credential: { token: string } }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${(await call<{ entries: { id: number; signedIn: boolean }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster`)).entries.find((e) => !e.signedIn)!.id}/sign-in`, { handout: 'qr' });
-    // Two copies of the database around one sign-in differ in the roster and the log, never in credentials.
-    expect(count().n).toBe(before);
-    const st = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: signedIn.credential.token } });
-    expect(st.json().state).toBe('not_open');
-  });
-
   it('refuses a database download while a meeting is signing in or voting', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, open: false });
     const res = await t.app.inject({ method: 'POST', url: '/api/admin/backup', headers: m.session.headers });
@@ -106,14 +94,15 @@ describe('meeting lifecycle', () => {
     expect(again.json().error).toEqual({ code: 'ALREADY_SIGNED_IN', message: '此人已签到' });
     const walkIn = await call<{ id: number; walkIn: boolean }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster`, { name: '临时参会', category: '站所职工', walkIn: true });
     expect(walkIn.walkIn).toBe(true);
-    const signed = await call<{ credential: { token: string; shortCode: string; url: string } }>(
+    const signed = await call<{ ticket: { secret: string; shortCode: string; url: string; serial: number | null } }>(
       t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${walkIn.id}/sign-in`, { handout: 'qr' },
     );
-    expect(signed.credential.token).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(signed.credential.shortCode).toMatch(/^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/);
-    expect(signed.credential.url).toBe(`http://192.0.2.10:8080/v/#${signed.credential.token}`);
+    expect(signed.ticket.secret).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(signed.ticket.shortCode).toMatch(/^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/);
+    expect(signed.ticket.url).toBe(`http://192.0.2.10:8080/v/#${signed.ticket.secret}`);
+    expect(signed.ticket.serial).toBeNull();
     const meeting = await call<{ turnout: object }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}`);
-    expect(meeting.turnout).toEqual({ expected: 4, present: 2, issued: 2, returned: 0, paper: 0 });
+    expect(meeting.turnout).toEqual({ expected: 4, present: 2, issued: 2, returned: 0, paper: 0, paperIssued: 0, reissued: 0 });
   });
 
   it('imports a roster file: preview with per-row errors first, nothing saved until a clean commit', async () => {
@@ -162,7 +151,7 @@ describe('meeting lifecycle', () => {
     expect(h.json()).toEqual({ ok: true, version: 'test', database: 'sqlite' });
     const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/voter/cast', '/api/voter/status', '/api/meetings/{id}/open-voting']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/voter/redeem', '/api/voter/meeting', '/api/voter/cast', '/api/meetings/{id}/open-voting']));
     const unknown = await t.app.inject({ method: 'GET', url: '/api/nothing-here' });
     expect(unknown.json()).toEqual({ error: { code: 'NOT_FOUND', message: '未找到该记录' } });
   });

@@ -1,18 +1,21 @@
 /**
- * The race (issue 2): 200 credentials, 20 concurrent casts each, all in flight at once. Exactly one cast
- * per credential is accepted; ballots == burnt credentials == sign-ins; the write queue grouped commits.
+ * The races: 200 tokens, 10 concurrent casts each, all in flight at once — exactly one cast per token is
+ * accepted; ballots == spent tokens == sign-ins; the write queue grouped commits. And 100 tickets
+ * redeemed by 5 phones each at once — exactly one blinded element per ticket is evaluated.
  */
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
-import { fullPackage, nonce } from '../helpers/packages.ts';
+import { fullPackage } from '../helpers/packages.ts';
+import { cast, newBlinding, redeemRequest } from '../helpers/phone.ts';
+import { toB64u } from '../../server/credentials/voprf.ts';
 import { seeded, shuffle } from '../helpers/stats.ts';
 
 const PEOPLE = 200;
-const TRIES = 20;
+const TRIES = 10;
 
-describe('concurrent casts on the same credentials', () => {
+describe('concurrent casts on the same tokens, concurrent redemptions of the same tickets', () => {
   let t: TestApp;
   beforeEach(async () => {
     t = await makeTestApp();
@@ -23,18 +26,18 @@ describe('concurrent casts on the same credentials', () => {
 
   /**
    * all-at-once: every request is fired in the same turn (they tend to land in one shared transaction).
-   * staggered: each request waits 0–300 ms first, so tries of one credential fall into different batches
+   * staggered: each request waits 0–300 ms first, so tries of one token fall into different batches
    * and many find it unused when they look it up, then burnt inside the queue.
    */
   it.each([
     { mode: 'all at once', stagger: 0 },
     { mode: 'staggered over many batches', stagger: 300 },
-  ])(`${PEOPLE} credentials × ${TRIES} concurrent casts ($mode): exactly one accepted each, ballots == burnt == sign-ins`, async ({ stagger }) => {
+  ])(`${PEOPLE} tokens × ${TRIES} concurrent casts ($mode): exactly one accepted each, ballots == spent == sign-ins`, async ({ stagger }) => {
     const m = await makeMeeting(t, { kind: 'village', roster: PEOPLE, signIn: PEOPLE });
     const form = m.form!;
     const commitsBefore = t.app.services.ballots.commits;
 
-    // Every request has its own nonce; packages differ between tries (grades 1–3), so no request is a retry of another.
+    // Packages differ between tries (the comment), so no request is a retry of another.
     const jobs = shuffle(
       Array.from({ length: PEOPLE * TRIES }, (_, j) => ({ person: j % PEOPLE, attempt: Math.floor(j / PEOPLE) })),
       seeded(4000),
@@ -43,13 +46,7 @@ describe('concurrent casts on the same credentials', () => {
     const answers = await Promise.all(
       jobs.map(async ({ person, attempt }, j) => {
         if (stagger > 0) await new Promise((r) => setTimeout(r, (j * 7919) % stagger));
-        // Some tries use the typed short code: the same credential by another spelling.
-        const credential = attempt % 5 === 4 ? m.shortCodes[person]! : m.tokens[person]!;
-        const res = await t.app.inject({
-          method: 'POST',
-          url: '/api/voter/cast',
-          payload: { credential, nonce: nonce(), package: fullPackage(form, 1 + (attempt % 3)) },
-        });
+        const res = await cast(t, m.tokens[person]!, fullPackage(form, 1 + (attempt % 3), `第${attempt}次`));
         return { person, status: res.statusCode, body: res.json() as { alreadyRecorded?: boolean; error?: { code: string } } };
       }),
     );
@@ -66,7 +63,7 @@ describe('concurrent casts on the same credentials', () => {
         others.set(key, (others.get(key) ?? 0) + 1);
       }
     }
-    // Exactly one success per credential, every other answer a clean TOKEN_USED.
+    // Exactly one success per token, every other answer a clean TOKEN_USED.
     expect(accepted.size).toBe(PEOPLE);
     expect([...accepted.values()].every((n) => n === 1)).toBe(true);
     expect(Object.fromEntries(others)).toEqual({ '409 TOKEN_USED': PEOPLE * (TRIES - 1) });
@@ -75,8 +72,8 @@ describe('concurrent casts on the same credentials', () => {
     const ro = new Database(t.file, { readonly: true, fileMustExist: true });
     try {
       const one = (sql: string, ...args: unknown[]) => (ro.prepare(sql).get(...args) as { n: number }).n;
-      const ballots = one('select count(*) as n from ballots where meeting_id = ?', m.meetingId);
-      const burnt = one('select count(*) as n from credentials where meeting_id = ? and used = 1', m.meetingId);
+      const ballots = one('select count(*) as n from ballots where meeting_id = ? and filled = 1', m.meetingId);
+      const burnt = one('select count(*) as n from spent_tokens where meeting_id = ?', m.meetingId);
       const signedIn = one('select count(*) as n from roster_entries where meeting_id = ? and signed_in = 1', m.meetingId);
       const meeting = ro.prepare('select cast_count, issued_count from meetings where id = ?').get(m.meetingId) as { cast_count: number; issued_count: number };
       expect(ballots).toBe(PEOPLE);
@@ -84,8 +81,6 @@ describe('concurrent casts on the same credentials', () => {
       expect(ballots).toBeLessThanOrEqual(signedIn);
       expect(meeting).toEqual({ cast_count: PEOPLE, issued_count: PEOPLE });
       expect(one('select count(*) as n from receipts where meeting_id = ?', m.meetingId)).toBe(PEOPLE);
-      // The counters moved once per ballot: part A counted 200 valid ballots, not 4000.
-      expect(one("select n from tally where meeting_id = ? and part = 'A' and subject = '#' and grade = 'valid'", m.meetingId)).toBe(PEOPLE);
     } finally {
       ro.close();
     }
@@ -99,8 +94,25 @@ describe('concurrent casts on the same credentials', () => {
     const live = await call<{ turnout: { returned: number; issued: number; present: number } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/live`);
     expect(live.turnout).toMatchObject({ returned: PEOPLE, issued: PEOPLE, present: PEOPLE });
     // A late try after the storm is still refused.
-    const late = await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: m.tokens[0], nonce: nonce(), package: fullPackage(form) } });
+    const late = await cast(t, m.tokens[0]!, fullPackage(form));
     expect(late.json().error.code).toBe('TOKEN_USED');
     console.info(`race (stagger ${stagger} ms): ${PEOPLE * TRIES} casts in ${elapsed} ms, ${commits} commits`);
+  }, 60_000);
+
+  it('100 tickets × 5 phones redeeming at once: exactly one blinded element per ticket is evaluated', async () => {
+    const m = await makeMeeting(t, { kind: 'village', roster: 100, signIn: 100, redeem: false, open: false });
+    const tries = m.tickets.flatMap((ticket, person) => Array.from({ length: 5 }, () => ({ person, ticket, blinding: newBlinding() })));
+    const answers = await Promise.all(
+      shuffle(tries, seeded(77)).map(async (x) => ({ person: x.person, res: await redeemRequest(t, x.ticket, toB64u(x.blinding.blinded)) })),
+    );
+    const won = new Map<number, number>();
+    for (const a of answers) {
+      if (a.res.statusCode === 200) won.set(a.person, (won.get(a.person) ?? 0) + 1);
+      else expect(a.res.json().error.code).toBe('TICKET_USED');
+    }
+    expect(won.size).toBe(100);
+    expect([...won.values()].every((n) => n === 1)).toBe(true);
+    const redeemed = await t.db.selectFrom('tickets').select('id').where('meeting_id', '=', m.meetingId).where('state', '=', 'redeemed').execute();
+    expect(redeemed).toHaveLength(100);
   }, 60_000);
 });

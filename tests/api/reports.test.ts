@@ -3,10 +3,10 @@ import Papa from 'papaparse';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
-import { nonce } from '../helpers/packages.ts';
 import { randomValidPackage, seededRng } from '../factories/forms.ts';
 import type { BallotPackage, Form } from '../../server/forms/form.schemas.ts';
 import type { Results } from '../../server/counting/tally.ts';
+import { cast } from '../helpers/phone.ts';
 
 /** An independent recount from the packages the test sent: part → subject → grade → count. */
 function recount(form: Form, packages: BallotPackage[]) {
@@ -49,7 +49,7 @@ describe('reports agree with each other and with a recount', () => {
       const sent: BallotPackage[] = [];
       for (const token of m.tokens.slice(0, voters - Math.floor(rng() * 3))) {
         const pkg = randomValidPackage(m.form!, rng);
-        const res = await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: token, nonce: nonce(), package: pkg } });
+        const res = await cast(t, token, pkg);
         expect(res.statusCode, res.body).toBe(200);
         sent.push(pkg);
       }
@@ -124,7 +124,7 @@ describe('reports agree with each other and with a recount', () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6 });
     const rng = seededRng(9);
     for (const token of m.tokens) {
-      await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: token, nonce: nonce(), package: randomValidPackage(m.form!, rng) } });
+      await cast(t, token, randomValidPackage(m.form!, rng));
     }
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     const summary = await call<{ rows: { unitName: string; turnout: { returned: number }; politicalGood: { text: string } | null }[] }>(t, m.session, 'GET', `/api/campaigns/${m.campaignId}/summary`);
@@ -144,7 +144,7 @@ describe('reports agree with each other and with a recount', () => {
     const pkg = randomValidPackage(m.form!, seededRng(3));
     pkg.D = { picks: [], writeIns: ['=HYPERLINK("x")'] };
     pkg.E = { text: '+1 建议' };
-    expect((await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: m.tokens[0], nonce: nonce(), package: pkg } })).statusCode).toBe(200);
+    expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     const csv = (await t.app.inject({ method: 'GET', url: `/api/meetings/${m.meetingId}/report.csv`, headers: m.session.headers })).body;
     expect(csv).toContain(`'=HYPERLINK`);

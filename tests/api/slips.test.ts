@@ -7,8 +7,8 @@ import QRCode from 'qrcode';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
 import { loginAs, type AdminSession } from '../helpers/auth.ts';
-import { findCredential } from '../../server/credentials/credentials.service.ts';
-import { normalizeShortCode } from '../../server/credentials/secrets.ts';
+import { hashSecret, normalizeShortCode } from '../../server/credentials/secrets.ts';
+import { findTicketByHash } from '../../server/credentials/tickets.repository.ts';
 import { qrRuns, type ModuleRun } from '../../server/slips/slips.qr.ts';
 import { renderSlipsPdf, slipFonts, typedAddress } from '../../server/slips/slips.pdf.ts';
 import { SLIP_FONT_CHARS, SLIP_TEXT } from '../../server/slips/slips.text.ts';
@@ -148,7 +148,7 @@ describe('slip fonts', () => {
 });
 
 describe('slip pages', () => {
-  const slip = (i: number) => ({ shortCode: `ABCD-${String(i).padStart(4, '2')}`, url: `http://192.0.2.10:8080/v/#${String(i).padStart(22, 'x')}` });
+  const slip = (i: number) => ({ shortCode: `ABCD-${String(i).padStart(4, '2')}`, url: `http://192.0.2.10:8080/v/#${String(i).padStart(22, 'x')}`, serial: i + 1 });
   it.each([
     [1, 1],
     [12, 1],
@@ -181,9 +181,9 @@ describe('POST /api/meetings/:id/slips.pdf', () => {
   const printSlips = (session: AdminSession, meetingId: number, count: unknown) =>
     t.app.inject({ method: 'POST', url: `/api/meetings/${meetingId}/slips.pdf`, headers: session.headers, payload: { count } });
   const slipRows = async (meetingId: number) =>
-    (await t.db.selectFrom('credentials').select(({ fn }) => fn.countAll<number>().as('n')).where('meeting_id', '=', meetingId).where('kind', '=', 'slip').executeTakeFirstOrThrow()).n;
+    (await t.db.selectFrom('tickets').select(({ fn }) => fn.countAll<number>().as('n')).where('meeting_id', '=', meetingId).where('kind', '=', 'slip').executeTakeFirstOrThrow()).n;
 
-  it('prints 30 slips on 3 pages: each QR and the code under it open the same fresh credential', async () => {
+  it('prints 30 slips on 3 pages: each QR and the code under it name the same dormant ticket, with its serial', async () => {
     const m = await makeMeeting(t, { roster: 5, signIn: 2, open: false });
     const res = await printSlips(m.session, m.meetingId, 30);
     expect(res.statusCode).toBe(200);
@@ -210,9 +210,9 @@ describe('POST /api/meetings/:id/slips.pdf', () => {
     for (const { url, code } of printed) {
       expect(url).toMatch(/^http:\/\/192\.0\.2\.10:8080\/v\/#[A-Za-z0-9_-]{22}$/);
       expect(normalizeShortCode(code)).not.toBeNull();
-      const byToken = await findCredential(t.db, t.pepper, url.split('#')[1]!);
-      const byCode = await findCredential(t.db, t.pepper, code);
-      expect(byToken).toMatchObject({ meeting_id: m.meetingId, kind: 'slip', used: 0 });
+      const byToken = await findTicketByHash(t.db, { secretHash: hashSecret(t.pepper, 'ticket', url.split('#')[1]!) });
+      const byCode = await findTicketByHash(t.db, { codeHash: hashSecret(t.pepper, 'code', normalizeShortCode(code)!) });
+      expect(byToken).toMatchObject({ meeting_id: m.meetingId, kind: 'slip', state: 'dormant', entry_id: null });
       expect(byCode?.id).toBe(byToken?.id);
     }
     expect(new Set(printed.map((p) => p.url)).size).toBe(30);
@@ -223,10 +223,14 @@ describe('POST /api/meetings/:id/slips.pdf', () => {
     expect(text.filter((s) => s === SLIP_TEXT.title)).toHaveLength(30);
     expect(text.filter((s) => s === '192.0.2.10:8080/v')).toHaveLength(30);
     expect(text.slice(0, 12).join('')).toContain(SLIP_TEXT.instruction.join(''));
+    // Each slip carries its serial, the number the desk types to hand it out.
+    expect(text.filter((s) => /^No\.\d{4}$/.test(s))).toEqual(Array.from({ length: 30 }, (_, i) => `No.${String(i + 1).padStart(4, '0')}`));
+    const serials = await t.db.selectFrom('tickets').select('serial').where('meeting_id', '=', m.meetingId).where('kind', '=', 'slip').orderBy('serial').execute();
+    expect(serials.map((r) => r.serial)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
 
-    // A slip works on the phone page like any credential, and the secrets went nowhere else.
-    const status = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: printed[0]!.code } });
-    expect(status.json()).toMatchObject({ state: 'not_open' });
+    // A printed slip is dead until the desk hands it out; and the secrets went nowhere else.
+    const redeem = await t.app.inject({ method: 'POST', url: '/api/voter/redeem', payload: { ticket: printed[0]!.code, blinded: null } });
+    expect(redeem.json().error).toMatchObject({ code: 'TICKET_NOT_HANDED_OUT' });
     const logs = t.logs.join('');
     for (const p of printed) {
       expect(logs).not.toContain(p.url.split('#')[1]);

@@ -9,11 +9,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp } from '../helpers/harness.ts';
 import { loginAs } from '../helpers/auth.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
-import { nonce } from '../helpers/packages.ts';
 import { countsOfResults, normalizeSent, recountStored } from '../helpers/recount.ts';
 import { arbPackage, arbPaperPackage } from '../factories/forms.ts';
 import type { BallotPackage, Form } from '../../server/forms/form.schemas.ts';
 import type { Results } from '../../server/counting/tally.ts';
+import { cast } from '../helpers/phone.ts';
 
 type Cast = { source: 'phone' | 'paper'; pkg: BallotPackage };
 
@@ -58,7 +58,7 @@ describe('results equal an independent recount', () => {
           let token = 0;
           for (const c of casts) {
             if (c.source === 'phone') {
-              const res = await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: m.tokens[token++], nonce: nonce(), package: c.pkg } });
+              const res = await cast(t, m.tokens[token++]!, c.pkg);
               expect(res.statusCode, `phone ${JSON.stringify(c.pkg)} → ${res.body}`).toBe(200);
             } else {
               const res = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/paper-ballots`, headers: m.session.headers, payload: { package: c.pkg } });
@@ -75,7 +75,9 @@ describe('results equal an independent recount', () => {
           const ro = new Database(t.file, { readonly: true, fileMustExist: true });
           let stored: { package_json: string }[];
           try {
-            stored = ro.prepare('select package_json from ballots where meeting_id = ?').all(m.meetingId) as typeof stored;
+            // A slot is the package's JSON padded with zero bytes to the meeting's fixed size.
+            stored = (ro.prepare('select body from ballots where meeting_id = ? and filled = 1').all(m.meetingId) as { body: Buffer }[])
+              .map((b) => ({ package_json: b.body.subarray(0, b.body.includes(0) ? b.body.indexOf(0) : b.body.length).toString('utf8') }));
           } finally {
             ro.close();
           }

@@ -1,6 +1,7 @@
 import type { TestApp } from './harness.ts';
 import { loginAs, type AdminSession } from './auth.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
+import { redeem, type PhoneToken } from './phone.ts';
 
 export interface MeetingOptions {
   kind?: 'village' | 'community' | 'station';
@@ -16,6 +17,8 @@ export interface MeetingOptions {
   overrideReason?: string;
   liveK?: number;
   session?: AdminSession;
+  /** Whether each phone redeems its ticket at the desk right after sign-in (as the phone page does); default true. */
+  redeem?: boolean;
 }
 
 export interface TestMeeting {
@@ -23,9 +26,11 @@ export interface TestMeeting {
   unitId: number;
   campaignId: number;
   session: AdminSession;
-  /** QR secrets handed out at the desk, in sign-in order. */
-  tokens: string[];
+  /** QR secrets (tickets) handed out at the desk, in sign-in order. */
+  tickets: string[];
   shortCodes: string[];
+  /** The tokens the phones made of those tickets at the desk (same order), unless redeem: false. */
+  tokens: PhoneToken[];
   entryIds: number[];
   form: Form | null;
 }
@@ -54,29 +59,28 @@ export async function makeMeeting(t: TestApp, o: MeetingOptions = {}): Promise<T
   await t.app.services.roster.addMany(session.adminId, meeting.id, rows);
   await call(t, session, 'POST', `/api/meetings/${meeting.id}/start-signin`);
   const roster = await call<{ entries: { id: number }[] }>(t, session, 'GET', `/api/meetings/${meeting.id}/roster`);
-  const tokens: string[] = [];
+  const tickets: string[] = [];
+  const tokens: PhoneToken[] = [];
   const shortCodes: string[] = [];
   const entryIds: number[] = [];
   const qr = o.signIn ?? rosterSize;
   const paper = o.paperSignIns ?? 0;
   for (const [i, e] of roster.entries.slice(0, qr + paper).entries()) {
-    const r = await call<{ credential: { token: string; shortCode: string } | null }>(
+    const r = await call<{ ticket: { secret: string; shortCode: string } | null }>(
       t, session, 'POST', `/api/meetings/${meeting.id}/roster/${e.id}/sign-in`, { handout: i < qr ? 'qr' : 'paper' },
     );
     entryIds.push(e.id);
-    if (r.credential) {
-      tokens.push(r.credential.token);
-      shortCodes.push(r.credential.shortCode);
+    if (r.ticket) {
+      tickets.push(r.ticket.secret);
+      shortCodes.push(r.ticket.shortCode);
+      if (o.redeem ?? true) tokens.push(await redeem(t, r.ticket.secret));
     }
   }
   if (o.open ?? true) {
     await call(t, session, 'POST', `/api/meetings/${meeting.id}/open-voting`, { overrideReason: o.overrideReason ?? null });
   }
-  const status = tokens[0]
-    ? await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: tokens[0] } })
-    : null;
-  const form = status && status.statusCode === 200 ? ((JSON.parse(status.body) as { form: Form | null }).form ?? null) : null;
-  return { meetingId: meeting.id, unitId: unit.id, campaignId: campaign.id, session, tokens, shortCodes, entryIds, form };
+  const { form } = await call<{ form: Form }>(t, session, 'GET', `/api/meetings/${meeting.id}/form`);
+  return { meetingId: meeting.id, unitId: unit.id, campaignId: campaign.id, session, tickets, tokens, shortCodes, entryIds, form };
 }
 
 export { call };

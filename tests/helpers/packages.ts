@@ -1,10 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import type { BallotPackage, Form } from '../../server/forms/form.schemas.ts';
-
-/** The phone's own random secret for one cast (16 bytes, base64url). */
-export function nonce(): string {
-  return randomBytes(16).toString('base64url');
-}
 
 /**
  * A complete, valid package: grade `grade` (index into the part's scale) everywhere, the first candidate,

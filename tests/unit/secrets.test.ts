@@ -8,12 +8,12 @@ import {
   hashSecret,
   newRowId,
   newShortCode,
-  newToken,
+  newTicketSecret,
   normalizeReceipt,
   normalizeShortCode,
-  receiptFromNonce,
+  receiptFromToken,
   safeEqual,
-  TOKEN_PATTERN,
+  TICKET_PATTERN,
   type RandomSource,
 } from '../../server/credentials/secrets.ts';
 
@@ -153,9 +153,9 @@ describe('receipts', () => {
   it('is XXXXX-XXXXX from the alphabet, and the same for the same nonce', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 60 }), (nonce) => {
-        const r = receiptFromNonce(pepper, nonce);
+        const r = receiptFromToken(pepper, nonce);
         expect(r).toMatch(new RegExp(`^[${CODE_ALPHABET}]{5}-[${CODE_ALPHABET}]{5}$`));
-        expect(receiptFromNonce(pepper, nonce)).toBe(r);
+        expect(receiptFromToken(pepper, nonce)).toBe(r);
         expect(normalizeReceipt(r)).toBe(r);
         expect(normalizeReceipt(r.toLowerCase().replace('-', ' '))).toBe(r);
       }),
@@ -165,13 +165,13 @@ describe('receipts', () => {
   it('differs across nonces and across peppers', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 30 }), { minLength: 2, maxLength: 50 }), (nonces) => {
-        const receipts = nonces.map((n) => receiptFromNonce(pepper, n));
+        const receipts = nonces.map((n) => receiptFromToken(pepper, n));
         expect(new Set(receipts).size).toBe(nonces.length);
       }),
     );
-    const many = new Set(Array.from({ length: 2000 }, (_, i) => receiptFromNonce(pepper, `nonce-${i}`)));
+    const many = new Set(Array.from({ length: 2000 }, (_, i) => receiptFromToken(pepper, `nonce-${i}`)));
     expect(many.size).toBe(2000);
-    expect(receiptFromNonce(Buffer.from('another pepper'), 'n1')).not.toBe(receiptFromNonce(pepper, 'n1'));
+    expect(receiptFromToken(Buffer.from('another pepper'), 'n1')).not.toBe(receiptFromToken(pepper, 'n1'));
   });
 
   it('normalizeReceipt rejects wrong lengths and symbols', () => {
@@ -185,7 +185,7 @@ describe('receipts', () => {
 describe('hashSecret', () => {
   const p1 = Buffer.from('pepper-one-pepper-one-pepper-one');
   const p2 = Buffer.from('pepper-two-pepper-two-pepper-two');
-  const purposes = ['token', 'code', 'receipt', 'retry', 'session'] as const;
+  const purposes = ['ticket', 'code', 'receipt', 'retry', 'session', 'nullifier', 'blinded', 'access'] as const;
 
   it('is deterministic and base64url', () => {
     expect(hashSecret(p1, 'code', 'ABCD2345')).toBe(hashSecret(p1, 'code', 'ABCD2345'));
@@ -198,7 +198,7 @@ describe('hashSecret', () => {
         const byPurpose = purposes.map((p) => hashSecret(p1, p, value));
         expect(new Set(byPurpose).size).toBe(purposes.length);
         for (const p of purposes) expect(hashSecret(p1, p, value)).not.toBe(hashSecret(p2, p, value));
-        expect(hashSecret(p1, 'token', value)).not.toBe(hashSecret(p1, 'token', `${value}x`));
+        expect(hashSecret(p1, 'ticket', value)).not.toBe(hashSecret(p1, 'ticket', `${value}x`));
       }),
     );
   });
@@ -210,9 +210,9 @@ describe('hashSecret', () => {
 });
 
 describe('tokens and row ids', () => {
-  it('newToken matches TOKEN_PATTERN; newRowId is 32 hex characters', () => {
+  it('newTicketSecret matches TICKET_PATTERN; newRowId is 32 hex characters', () => {
     for (let i = 0; i < 50; i++) {
-      expect(newToken(randomBytes)).toMatch(TOKEN_PATTERN);
+      expect(newTicketSecret(randomBytes)).toMatch(TICKET_PATTERN);
       expect(newRowId(randomBytes)).toMatch(/^[0-9a-f]{32}$/);
     }
   });

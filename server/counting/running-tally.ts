@@ -1,0 +1,40 @@
+import type { DbOrTrx } from '../db/database.ts';
+import type { Form } from '../forms/form.schemas.ts';
+import { recountBallots } from './recount.ts';
+import { sumRows, type TallyRow } from './tally.ts';
+
+/**
+ * A voting meeting's counters, kept in memory and grown by each batch of ballots, so a live step costs
+ * what changed rather than a recount. The first time a meeting is needed (after a start-up) its stored
+ * ballots are recounted, so the ballots stay the only source of truth; nothing about counters is written
+ * to the file while voting (a counter growing in place would record which grades moved last).
+ *
+ * Inside a batch: `stage` gives the counters including the batch's own ballots; `commit` keeps them
+ * once the batch is durable, `rollback` drops them.
+ */
+export class RunningTally {
+  readonly #committed = new Map<number, TallyRow[]>();
+  readonly #staged = new Map<number, TallyRow[]>();
+
+  /** The counters as they will be once this transaction commits; `pending` are its ballots' increments. */
+  async stage(trx: DbOrTrx, meetingId: number, form: Form, pending: TallyRow[]): Promise<TallyRow[]> {
+    const committed = this.#committed.get(meetingId);
+    // Not loaded yet: recount inside the transaction, which already holds this batch's ballots.
+    const rows = committed ? sumRows([...committed, ...pending]) : await recountBallots(trx, meetingId, form);
+    this.#staged.set(meetingId, rows);
+    return rows;
+  }
+
+  commit(): void {
+    for (const [id, rows] of this.#staged) this.#committed.set(id, rows);
+    this.#staged.clear();
+  }
+
+  rollback(): void {
+    this.#staged.clear();
+  }
+
+  forget(meetingId: number): void {
+    this.#committed.delete(meetingId);
+  }
+}

@@ -1,0 +1,103 @@
+import { sql } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from './database.ts';
+import { DomainError } from '../errors.ts';
+
+/**
+ * The rebuild after a meeting closes. VACUUM writes the whole file anew: pages then follow the random
+ * keys, freed pages (the voting key, the nullifiers, the empty slots) are gone, and nothing is left of
+ * the meeting's write history. It cannot run while another process holds a read lock on the file, so it
+ * is retried until it succeeds, and at start-up for any meeting closed but not yet rebuilt (a crash
+ * between the close and the rebuild). Seal, archive and download wait for it.
+ */
+export class Compactor {
+  readonly #db: Db;
+  readonly #log: FastifyBaseLogger;
+  readonly #now: () => Date;
+  readonly #retryMs: number;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<boolean> | null = null;
+  #closed = false;
+
+  constructor(db: Db, log: FastifyBaseLogger, now: () => Date, retryMs = 2000) {
+    this.#db = db;
+    this.#log = log;
+    this.#now = now;
+    this.#retryMs = retryMs;
+  }
+
+  /** Rebuild soon, and keep trying until it succeeds. */
+  request(): void {
+    if (this.#closed || this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.runNow().then((ok) => {
+        if (!ok) this.request();
+      });
+    }, 0);
+  }
+
+  /** Whether any closed meeting still waits for its rebuild. */
+  async due(): Promise<boolean> {
+    const r = await this.#db
+      .selectFrom('meetings')
+      .select('id')
+      .where('state', 'in', ['closed', 'sealed'])
+      .where('compacted_at', 'is', null)
+      .limit(1)
+      .execute();
+    return r.length > 0;
+  }
+
+  /** One attempt; true when every closed meeting is rebuilt. */
+  runNow(): Promise<boolean> {
+    this.#running ??= this.#attempt().finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  async #attempt(): Promise<boolean> {
+    if (!(await this.due())) return true;
+    try {
+      await this.#db.connection().execute(async (conn) => {
+        // Never wait for a lock here: the event loop would stop with it. Fail and retry later instead.
+        await sql`pragma busy_timeout = 0`.execute(conn);
+        try {
+          await sql`vacuum`.execute(conn);
+        } finally {
+          await sql`pragma busy_timeout = 5000`.execute(conn);
+        }
+        await conn
+          .updateTable('meetings')
+          .set({ compacted_at: this.#now().toISOString() })
+          .where('state', 'in', ['closed', 'sealed'])
+          .where('compacted_at', 'is', null)
+          .execute();
+      });
+      return true;
+    } catch (err) {
+      this.#log.warn({ err: { message: (err as Error).message } }, `rebuilding the database after close failed; retrying in ${this.#retryMs} ms`);
+      await new Promise((r) => setTimeout(r, this.#retryMs).unref());
+      return false;
+    }
+  }
+
+  /** Seal, archive and download call this: the meeting's history must be gone first. */
+  async ensure(meetingId: number): Promise<void> {
+    const m = await this.#db.selectFrom('meetings').select(['state', 'compacted_at']).where('id', '=', meetingId).executeTakeFirst();
+    if (!m || (m.state !== 'closed' && m.state !== 'sealed') || m.compacted_at !== null) return;
+    if (!(await this.runNow())) {
+      this.request();
+      throw new DomainError('COMPACTING');
+    }
+  }
+
+  /** Wait for a rebuild under way (shutdown). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+}

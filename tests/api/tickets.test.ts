@@ -1,0 +1,197 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTestApp, type TestApp } from '../helpers/harness.ts';
+import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
+import { fullPackage } from '../helpers/packages.ts';
+import { cast, finishRedemption, newBlinding, redeem, redeemRequest } from '../helpers/phone.ts';
+import { toB64u } from '../../server/credentials/voprf.ts';
+
+/** Tickets: what the desk hands out, and the one blind evaluation each buys. */
+describe('tickets at the desk and their redemption', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await makeTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const entries = async (m: TestMeeting) => (await call<{ entries: { id: number; signedIn: boolean }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster`)).entries;
+  const signIn = (m: TestMeeting, entryId: number, body: object = { handout: 'qr' }) =>
+    t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/roster/${entryId}/sign-in`, headers: m.session.headers, payload: body });
+  const desk = (m: TestMeeting, entryId: number, action: 'show' | 'replace' | 'reissue', payload: object = {}) =>
+    t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/roster/${entryId}/ticket/${action}`, headers: m.session.headers, payload });
+  const status = (m: TestMeeting, entryId: number) => call<{ state: string; kind: string | null; canShowAgain: boolean; serial: number | null }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster/${entryId}/ticket`);
+  const turnout = async (m: TestMeeting) => (await call<{ turnout: Record<string, number> }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/live`)).turnout;
+
+  it('a lost redemption reply is answered again for the same blinded element; another element is refused', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, redeem: false });
+    const b = newBlinding();
+    const first = await redeemRequest(t, m.tickets[0]!, toB64u(b.blinded));
+    expect(first.statusCode).toBe(200);
+    const again = await redeemRequest(t, m.tickets[0]!, toB64u(b.blinded));
+    expect(again.statusCode).toBe(200);
+    // The evaluation is the same (the proof is fresh): both finish into the same token.
+    expect(again.json().evaluated).toBe(first.json().evaluated);
+    expect(finishRedemption(b, again.json())).toEqual(finishRedemption(b, first.json()));
+
+    const other = newBlinding();
+    const stolen = await redeemRequest(t, m.tickets[0]!, toB64u(other.blinded));
+    expect(stolen.statusCode).toBe(409);
+    expect(stolen.json().error.code).toBe('TICKET_USED');
+    const assisted = await redeemRequest(t, m.tickets[0]!, null);
+    expect(assisted.json().error.code).toBe('TICKET_USED');
+  });
+
+  it('a typed short code redeems its ticket like the QR, in any case and with spaces', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, redeem: false });
+    const typed = ` ${m.shortCodes[1]!.toLowerCase().replace('-', ' ')} `;
+    const tok = await redeem(t, typed);
+    expect((await cast(t, tok, fullPackage(m.form!))).statusCode).toBe(200);
+    expect((await redeemRequest(t, m.tickets[1]!, null)).json().error.code).toBe('TICKET_USED');
+  });
+
+  it('a phone without BigInt gets a token made by the server, which casts like any other', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, redeem: false });
+    const tok = await redeem(t, m.tickets[2]!, { assisted: true });
+    expect(tok.input).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await cast(t, tok, fullPackage(m.form!))).statusCode).toBe(200);
+    // Its ticket is used up like any other, and a second assisted try is refused (the desk can 补发).
+    expect((await redeemRequest(t, m.tickets[2]!, null)).json().error.code).toBe('TICKET_USED');
+  });
+
+  it('the proof binds the evaluation to the meeting key whose fingerprint the projector shows', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, redeem: false });
+    const meeting = await call<{ keyFingerprint: string }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}`);
+    expect(meeting.keyFingerprint).toMatch(/^[0-9A-F]{4} [0-9A-F]{4} [0-9A-F]{4} [0-9A-F]{4}$/);
+    const b = newBlinding();
+    const res = (await redeemRequest(t, m.tickets[0]!, toB64u(b.blinded))).json();
+    expect(res.keyFingerprint).toBe(meeting.keyFingerprint);
+    // A key of its own for this phone (a tag) fails the phone's check of the proof.
+    const other = await makeMeeting(t, { kind: 'station', roster: 1, signIn: 1, redeem: false, session: m.session });
+    const foreignKey = (await redeemRequest(t, other.tickets[0]!, toB64u(newBlinding().blinded))).json().publicKey;
+    expect(() => finishRedemption(b, { ...res, publicKey: foreignKey })).toThrow();
+  });
+
+  it('a malformed blinded element is refused without using the ticket up', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, redeem: false });
+    const bad = await redeemRequest(t, m.tickets[0]!, 'A'.repeat(43));
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/[\u4e00-\u9fa5]/);
+    expect((await redeem(t, m.tickets[0]!)).meetingId).toBe(m.meetingId);
+  });
+
+  it('the desk follows the ticket: 已领取 once a phone redeems it; shown again or replaced until then', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 4, signIn: 0, open: false });
+    const [e1, e2] = await entries(m);
+    const r = (await signIn(m, e1!.id)).json();
+    expect(await status(m, e1!.id)).toMatchObject({ state: 'issued', kind: 'qr', canShowAgain: true });
+    const shown = (await desk(m, e1!.id, 'show')).json();
+    expect(shown.secret).toBe(r.ticket.secret);
+
+    const replaced = (await desk(m, e1!.id, 'replace')).json();
+    expect(replaced.secret).not.toBe(r.ticket.secret);
+    const old = await redeemRequest(t, r.ticket.secret, null);
+    expect(old.json().error.code).toBe('TICKET_VOID');
+    expect((await turnout(m)).issued).toBe(1);
+
+    await redeem(t, replaced.secret);
+    expect(await status(m, e1!.id)).toMatchObject({ state: 'redeemed', canShowAgain: false });
+    expect((await desk(m, e1!.id, 'show')).json().error.code).toBe('TICKET_ALREADY_REDEEMED');
+    expect((await desk(m, e1!.id, 'replace')).json().error.code).toBe('TICKET_ALREADY_REDEEMED');
+
+    // A paper form has no ticket.
+    await signIn(m, e2!.id, { handout: 'paper' });
+    expect(await status(m, e2!.id)).toMatchObject({ state: 'none', kind: null });
+  });
+
+  it('补发 only after redemption, with a reason; it counts as one more ballot issued and shows in the checks', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 0, open: false });
+    const [e1] = await entries(m);
+    const r = (await signIn(m, e1!.id)).json();
+    expect((await desk(m, e1!.id, 'reissue', { reason: '手机没电了' })).json().error.code).toBe('TICKET_NOT_REDEEMED');
+    await redeem(t, r.ticket.secret);
+    expect((await desk(m, e1!.id, 'reissue', { reason: '' })).statusCode).toBe(400);
+    const fresh = (await desk(m, e1!.id, 'reissue', { reason: '手机没电了' })).json();
+    expect(await status(m, e1!.id)).toMatchObject({ state: 'issued' });
+    expect(await turnout(m)).toMatchObject({ present: 1, issued: 2, reissued: 1 });
+    const tok = await redeem(t, fresh.secret);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, { overrideReason: '测试补发流程' });
+    expect((await cast(t, tok, fullPackage(m.form!))).statusCode).toBe(200);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    const results = await call<{ turnout: Record<string, number> }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/results`);
+    expect(results.turnout).toMatchObject({ present: 1, issued: 2, returned: 1, reissued: 1 });
+    const events = (await call<{ entries: { event: string; detail: Record<string, unknown> }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/audit`)).entries;
+    expect(events.find((e) => e.event === 'tickets.reissued')?.detail).toMatchObject({ entryId: e1!.id, reason: '手机没电了' });
+  });
+
+  it('printed slips are dead until the desk hands one out by its serial; spares can never vote', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 0, open: false });
+    const [e1, e2, e3] = await entries(m);
+    const { slips } = await call<{ slips: { secret: string; serial: number }[] }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/slips`, { count: 4 });
+    expect(slips.map((s) => s.serial)).toEqual([1, 2, 3, 4]);
+    expect((await turnout(m)).issued).toBe(0);
+    const dormant = await redeemRequest(t, slips[3]!.secret, null);
+    expect(dormant.statusCode).toBe(409);
+    expect(dormant.json().error.code).toBe('TICKET_NOT_HANDED_OUT');
+
+    expect((await signIn(m, e1!.id, { handout: 'slip', slipSerial: 9 })).json().error.code).toBe('SLIP_UNKNOWN');
+    expect((await entries(m)).find((e) => e.id === e1!.id)!.signedIn).toBe(false);
+    expect((await signIn(m, e1!.id, { handout: 'slip', slipSerial: 2 })).statusCode).toBe(200);
+    expect((await signIn(m, e2!.id, { handout: 'slip', slipSerial: 2 })).json().error.code).toBe('SLIP_TAKEN');
+    expect(await status(m, e1!.id)).toMatchObject({ state: 'issued', kind: 'slip', serial: 2 });
+    expect((await turnout(m)).issued).toBe(1);
+
+    const tok = await redeem(t, slips[1]!.secret);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, { overrideReason: '测试票条流程' });
+    expect((await cast(t, tok, fullPackage(m.form!))).statusCode).toBe(200);
+    // Spares 1, 3, 4 were never handed out: they redeem nothing, even during voting.
+    for (const s of [slips[0]!, slips[2]!, slips[3]!]) expect((await redeemRequest(t, s.secret, null)).json().error.code).toBe('TICKET_NOT_HANDED_OUT');
+    // A slip handed out during voting works then.
+    expect((await signIn(m, e3!.id, { handout: 'slip', slipSerial: 3 })).statusCode).toBe(200);
+    expect((await cast(t, await redeem(t, slips[2]!.secret), fullPackage(m.form!))).statusCode).toBe(200);
+    expect(await turnout(m)).toMatchObject({ present: 2, issued: 2, returned: 2 });
+  });
+
+  it('撤销 undoes a sign-in while its ballot is unused, and not after', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 4, signIn: 0, open: false });
+    const [e1, e2, e3] = await entries(m);
+    const undo = (id: number) => t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/roster/${id}/undo-sign-in`, headers: m.session.headers });
+    const qr = (await signIn(m, e1!.id)).json();
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/slips`, { count: 1 });
+    await signIn(m, e2!.id, { handout: 'slip', slipSerial: 1 });
+    await signIn(m, e3!.id, { handout: 'paper' });
+    expect(await turnout(m)).toMatchObject({ present: 3, issued: 3, paperIssued: 1 });
+
+    expect((await undo(e1!.id)).json()).toMatchObject({ signedIn: false });
+    expect((await redeemRequest(t, qr.ticket.secret, null)).json().error.code).toBe('TICKET_VOID');
+    expect((await undo(e2!.id)).statusCode).toBe(200);
+    expect((await undo(e3!.id)).statusCode).toBe(200);
+    expect(await turnout(m)).toMatchObject({ present: 0, issued: 0, paperIssued: 0 });
+    // The slip is a spare again: it can go to the right person.
+    expect((await signIn(m, e1!.id, { handout: 'slip', slipSerial: 1 })).statusCode).toBe(200);
+
+    const again = (await signIn(m, e2!.id)).json();
+    await redeem(t, again.ticket.secret);
+    const late = await undo(e2!.id);
+    expect(late.statusCode).toBe(409);
+    expect(late.json().error.code).toBe('UNDO_TOO_LATE');
+    const events = (await call<{ entries: { event: string }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/audit`)).entries;
+    expect(events.filter((e) => e.event === 'roster.signin_undone')).toHaveLength(3);
+  });
+
+  it('keys live from sign-in to close: the rehearsal key goes when voting opens, the voting key at close', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, open: false });
+    const keys = async () => (await t.db.selectFrom('meeting_keys').select('purpose').where('meeting_id', '=', m.meetingId).execute()).map((k) => k.purpose).sort();
+    expect(await keys()).toEqual(['rehearsal', 'vote']);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, {});
+    expect(await keys()).toEqual(['vote']);
+    await cast(t, m.tokens[0]!, fullPackage(m.form!));
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    expect(await keys()).toEqual([]);
+    expect(await t.db.selectFrom('spent_tokens').selectAll().execute()).toEqual([]);
+    expect(await t.db.selectFrom('tickets').select('blinded_hash').where('blinded_hash', 'is not', null).execute()).toEqual([]);
+    expect(await t.db.selectFrom('ballots').select('id').where('filled', '=', 0).execute()).toEqual([]);
+    // The fingerprint stays for the record, the projector and the archive.
+    expect((await call<{ keyFingerprint: string }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}`)).keyFingerprint).toMatch(/^[0-9A-F]{4} /);
+  });
+});
