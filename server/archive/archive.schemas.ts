@@ -51,6 +51,8 @@ export const ArchiveRecord = z.strictObject({
     votingClosedAt: z.string().nullable(),
     sealedAt: z.string(),
     quorumOverrideReason: z.string().nullable(),
+    /** The voting key's fingerprint that every phone showed (absent before Ceping 0.2). */
+    keyFingerprint: z.string().nullable().optional(),
   }),
   /** The frozen form the meeting voted on (the campaign's template resolved against the unit's team). */
   form: Form,

@@ -69,6 +69,7 @@ export async function writeMeetingArchive(trx: DbOrTrx, deps: ArchiveDeps, meeti
         votingClosedAt: m.voting_closed_at,
         sealedAt: m.sealed_at,
         quorumOverrideReason: m.quorum_override_reason,
+        keyFingerprint: m.key_fingerprint,
       },
       form,
       turnout,

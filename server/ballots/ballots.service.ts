@@ -76,12 +76,12 @@ export class BallotService {
   // ---------------------------------------------------------------- the phone
 
   /** What the phone asks while it waits: the meeting's state and form. It names the meeting, never the voter. */
-  async meetingStatus(meetingId: number, access: string): Promise<MeetingStatusResponse> {
+  async meetingStatus(meetingId: number, access: string, withForm = true): Promise<MeetingStatusResponse> {
     if (!this.#tickets.checkAccess(meetingId, access)) throw new DomainError('TICKET_INVALID');
     const m = await findMeeting(this.#d.db, meetingId);
     if (!m) throw new DomainError('TICKET_INVALID');
     const state = m.state === 'voting' ? 'voting' : m.state === 'signin' || m.state === 'draft' ? 'signin' : 'closed';
-    return { state, unitName: m.unit_name, keyFingerprint: m.key_fingerprint, form: state === 'closed' ? null : formOf(m) };
+    return { state, unitName: m.unit_name, keyFingerprint: m.key_fingerprint, form: state === 'closed' || !withForm ? null : formOf(m) };
   }
 
   /** Cast a phone package. Resolves only after the ballot's transaction is durably committed. */
@@ -91,10 +91,15 @@ export class BallotService {
     const output = fromB64u(req.token.output, OUTPUT_BYTES);
     if (!meeting || !input || !output) throw new DomainError('TOKEN_INVALID');
     if (meeting.state === 'draft') throw new DomainError('VOTING_NOT_OPEN');
-    if (meeting.state === 'closed' || meeting.state === 'sealed') throw new DomainError('VOTING_CLOSED');
+    const receipt = receiptFromToken(this.#d.pepper, req.token.input);
+    if (meeting.state === 'closed' || meeting.state === 'sealed') {
+      // A reply lost just before the close: the key and the retry checks are gone, but a receipt derived
+      // from this token's secret input exists only if a ballot was cast with it.
+      if (await repo.findReceipt(this.#d.db, hashSecret(this.#d.pepper, 'receipt', receipt))) return { receipt, alreadyRecorded: true, rehearsal: false };
+      throw new DomainError('VOTING_CLOSED');
+    }
     const form = formOf(meeting);
     if (!form) throw new DomainError('VOTING_NOT_OPEN');
-    const receipt = receiptFromToken(this.#d.pepper, req.token.input);
 
     if (meeting.state === 'signin') {
       // Before voting only a rehearsal token is good for anything, and it is counted nowhere.

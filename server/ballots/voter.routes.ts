@@ -38,7 +38,7 @@ export async function voterRoutes(app: App): Promise<void> {
     { config: limit(6000, keyOn((b) => b.meetingId)), schema: { body: MeetingStatusRequest, response: { 200: MeetingStatusResponse, ...errors } } },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return ballots.meetingStatus(req.body.meetingId, req.body.access);
+      return ballots.meetingStatus(req.body.meetingId, req.body.access, req.body.withForm);
     },
   );
 

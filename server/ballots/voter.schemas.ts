@@ -34,6 +34,8 @@ export type RedeemResponse = z.infer<typeof RedeemResponse>;
 export const MeetingStatusRequest = z.object({
   meetingId: z.number().int().positive(),
   access: z.string().min(1).max(100),
+  /** Whether to include the form (the phone asks for it once; its frequent polls leave it out). */
+  withForm: z.boolean().default(true),
 });
 export const VoterMeetingState = z.enum(['signin', 'voting', 'closed']);
 export const MeetingStatusResponse = z.object({
@@ -41,7 +43,7 @@ export const MeetingStatusResponse = z.object({
   unitName: z.string(),
   /** The meeting's voting-key fingerprint (null before sign-in starts). */
   keyFingerprint: z.string().nullable(),
-  /** The frozen form while signing in (for a rehearsal) and voting; null after close. */
+  /** The frozen form while signing in (for a rehearsal) and voting, when asked for; null otherwise. */
   form: Form.nullable(),
 });
 export type MeetingStatusResponse = z.infer<typeof MeetingStatusResponse>;

@@ -9,6 +9,8 @@
  */
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 
+export { fromB64u, keyFingerprint, toB64u } from './encoding.ts';
+
 /** 32-byte random input, 32-byte points and scalars, 64-byte proof and output. */
 export const INPUT_BYTES = 32;
 export const POINT_BYTES = 32;
@@ -59,48 +61,4 @@ export function blindInput(input: Bytes, rng?: (n: number) => Bytes): { blind: B
 /** Check the server's proof against the meeting's public key and unblind. Throws when the proof fails. */
 export function finalizeToken(p: { input: Bytes; blind: Bytes; blinded: Bytes; evaluated: Bytes; proof: Bytes; publicKey: Bytes }): Bytes {
   return voprf.finalize(p.input, p.blind, p.evaluated, p.blinded, p.publicKey, p.proof);
-}
-
-// ---------------------------------------------------------------- encodings shared by both ends
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/** base64url without padding; written out so the phone page needs neither Buffer nor btoa. */
-export function toB64u(bytes: Bytes): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]!;
-    if (i + 1 < bytes.length) out += B64[(n >> 6) & 63]!;
-    if (i + 2 < bytes.length) out += B64[n & 63]!;
-  }
-  return out;
-}
-
-/** Decode base64url of exactly `length` bytes; null when it is anything else. */
-export function fromB64u(text: string, length: number): Bytes | null {
-  if (text.length !== Math.ceil((length * 4) / 3) || !/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  const out = new Uint8Array(length);
-  let bits = 0;
-  let acc = 0;
-  let j = 0;
-  for (const ch of text) {
-    acc = (acc << 6) | B64.indexOf(ch);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (j < length) out[j++] = (acc >> bits) & 255;
-    }
-  }
-  // Leftover bits must be zero, so each byte string has exactly one text.
-  if ((acc & ((1 << bits) - 1)) !== 0) return null;
-  return out;
-}
-
-/** A key's short fingerprint from its SHA-256 digest: "3F2A 9C01 7B44 E0D2", the same on phone and projector. */
-export function keyFingerprint(sha256Digest: Uint8Array): string {
-  let hex = '';
-  for (let i = 0; i < 8; i++) hex += (sha256Digest[i]! < 16 ? '0' : '') + sha256Digest[i]!.toString(16);
-  hex = hex.toUpperCase();
-  return `${hex.slice(0, 4)} ${hex.slice(4, 8)} ${hex.slice(8, 12)} ${hex.slice(12, 16)}`;
 }

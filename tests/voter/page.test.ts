@@ -2,29 +2,23 @@
 /**
  * The real components, rendered in jsdom against a scripted API: what a voter sees and taps.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { useRenderedPage } from './dom.ts';
 import App from '../../voter-ui/src/App.svelte';
-import { VoterSession } from '../../voter-ui/src/lib/session.svelte.ts';
-import { DraftStore, newNonce } from '../../voter-ui/src/lib/draft-store.ts';
-import { FakeApi, MemoryStorage, UNREACHABLE, status } from './fake-api.ts';
+import { FakeApi, UNREACHABLE, meeting, newSession } from './fake-api.ts';
 import { makeForm } from '../factories/forms.ts';
 
 const TOKEN = 'AbCdEfGhIjKlMnOpQrStUv';
 
 useRenderedPage();
 
-async function open(form = makeForm({ members: 5, candidates: 2 }), api = new FakeApi([status(form)])) {
-  const session = new VoterSession({
-    api,
-    drafts: new DraftStore(new MemoryStorage()),
-    tab: new MemoryStorage(),
-    newNonce: () => newNonce(),
-  });
+async function open(form = makeForm({ members: 5, candidates: 2 }), api = new FakeApi([meeting(form)])) {
+  const { session } = newSession(api);
   session.start(`#${TOKEN}`);
   render(App, { props: { session } });
-  await vi.advanceTimersByTimeAsync(0);
+  for (let i = 0; i < 6; i++) await vi.advanceTimersByTimeAsync(0);
   return { session, api, form };
 }
 
@@ -110,7 +104,7 @@ describe('the voter page', () => {
   it('tells the voter how comments are passed on, reviews everything, and ends on the receipt', async () => {
     const { session, form, api } = await open(undefined, undefined);
     for (const part of form.parts) if (part.kind === 'rating') for (const s of part.subjects) session.ballot!.choose(part, s.key, part.grades[0]!.key === 'excellent' ? 'competent' : 'good');
-    session.goToPart(4);
+    for (let i = 1; i <= 4; i++) session.goToPart(i);
     await vi.advanceTimersByTimeAsync(0);
     expect(screen.getByText('意见建议将以随机顺序提供给考察组，不会显示您的姓名。')).toBeTruthy();
     await fireEvent.input(screen.getByLabelText('您的意见建议（可以不填）'), { target: { value: '希望加强村务公开' } });
@@ -123,15 +117,18 @@ describe('the voter page', () => {
     expect(screen.getByRole('heading', { level: 1, name: '提交成功' })).toBeTruthy();
     expect(screen.getByText(/可在会议结束后凭此码查询您的测评票是否已计入，此码不能显示您的选择/)).toBeTruthy();
     expect(api.castCalls).toHaveLength(1);
-    // The fake server's receipt is built from the phone's nonce (base64url, so it may hold '-' or '_').
-    expect(document.getElementById('receipt')!.textContent).toBe(`R${api.castCalls[0]!.nonce.slice(0, 4).toUpperCase()}-00000`);
+    // The fake server's receipt is built from the token's input, as the real one's is.
+    expect(document.getElementById('receipt')!.textContent).toBe(`R${createHash('sha256').update(api.castCalls[0]!.token.input).digest('hex').slice(0, 4).toUpperCase()}-00000`);
+    // And the key fingerprint to compare with the projector's.
+    expect(screen.getByText(api.fingerprint)).toBeTruthy();
   });
 
   it('keeps the submitting screen honest while the network is down', async () => {
     const form = makeForm({ members: 2, candidates: 0 });
-    const api = new FakeApi([status(form)], [UNREACHABLE, 'server']);
+    const api = new FakeApi([meeting(form)], [UNREACHABLE, 'server']);
     const { session } = await open(form, api);
     for (const part of form.parts) if (part.kind === 'rating') for (const s of part.subjects) session.ballot!.choose(part, s.key, part.grades[1]!.key);
+    for (let i = 1; i < form.parts.length; i++) session.goToPart(i);
     session.toReview();
     await vi.advanceTimersByTimeAsync(0);
     await tap(screen.getByRole('button', { name: '确认提交' }));
@@ -144,7 +141,7 @@ describe('the voter page', () => {
 
   it('shows the waiting screen until voting opens', async () => {
     const form = makeForm();
-    await open(form, new FakeApi([status(form, 'not_open'), status(form)]));
+    await open(form, new FakeApi([meeting(form, 'signin'), meeting(form)]));
     expect(screen.getByRole('heading', { level: 1, name: '请等待主持人宣布开始测评' })).toBeTruthy();
     await vi.advanceTimersByTimeAsync(3000);
     expect(screen.getByRole('heading', { level: 1, name: '党组织政治建设民主测评表' })).toBeTruthy();
@@ -152,7 +149,10 @@ describe('the voter page', () => {
 
   it('marks a rehearsal on every screen', async () => {
     const form = makeForm();
-    await open(form, new FakeApi([status(form, 'ready', true)]));
+    const api = new FakeApi([meeting(form, 'signin')]);
+    api.rehearsal = true;
+    await open(form, api);
     expect(screen.getByText('演练：本次填写和提交不计入正式结果')).toBeTruthy();
+    expect(screen.getByRole('heading', { level: 1, name: '党组织政治建设民主测评表' })).toBeTruthy();
   });
 });

@@ -12,9 +12,9 @@ import { VoterSession } from '../../voter-ui/src/lib/session.svelte.ts';
 import { ReceiptChecker } from '../../voter-ui/src/lib/receipt-check.svelte.ts';
 import { checkTypedReceipt, isCheckHash, normalizeReceipt } from '../../voter-ui/src/lib/receipt.ts';
 import { CODE_ALPHABET, credentialFromHash } from '../../voter-ui/src/lib/credential.ts';
-import { DraftStore, newNonce } from '../../voter-ui/src/lib/draft-store.ts';
+import { DraftStore } from '../../voter-ui/src/lib/draft-store.ts';
 import * as serverSecrets from '../../server/credentials/secrets.ts';
-import { FakeApi, MemoryStorage, UNREACHABLE, refusal, status } from './fake-api.ts';
+import { FakeApi, MemoryStorage, UNREACHABLE, meeting, newSession, refusal } from './fake-api.ts';
 import { makeForm } from '../factories/forms.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 
@@ -24,11 +24,12 @@ const form: Form = makeForm({ members: 2, candidates: 0 });
 
 useRenderedPage();
 
-const settle = () => vi.advanceTimersByTimeAsync(0);
+const settle = async () => {
+  for (let i = 0; i < 6; i++) await vi.advanceTimersByTimeAsync(0);
+};
 
-function setup(api = new FakeApi([status(form)], [{ ok: true, data: { receipt: RECEIPT, alreadyRecorded: false, rehearsal: false } }])) {
-  const tab = new MemoryStorage();
-  const session = new VoterSession({ api, drafts: new DraftStore(new MemoryStorage()), tab, newNonce: () => newNonce(), pollMs: 3000 });
+function setup(api = new FakeApi([meeting(form)], [{ ok: true, data: { receipt: RECEIPT, alreadyRecorded: false, rehearsal: false } }])) {
+  const { session, tab } = newSession(api);
   return { session, api, tab };
 }
 
@@ -39,6 +40,7 @@ async function voteThrough(session: VoterSession): Promise<void> {
   for (const part of session.ballot!.form.parts) {
     if (part.kind === 'rating') for (const s of part.subjects) session.ballot!.choose(part, s.key, part.grades[1]!.key);
   }
+  for (let i = 1; i < session.ballot!.form.parts.length; i++) session.goToPart(i);
   session.toReview();
   session.submit();
   await settle();
@@ -89,7 +91,7 @@ describe('reading a typed receipt', () => {
 
 describe('ReceiptChecker', () => {
   it('answers 已计入 with the unit, 未找到, or not yet sealed, and sends only the receipt', async () => {
-    const api = new FakeApi([status(form)]);
+    const api = new FakeApi([meeting(form)]);
     api.receipts.add(RECEIPT);
     const checker = new ReceiptChecker(api);
     checker.typed = 'dv334 jh9hb';
@@ -106,7 +108,7 @@ describe('ReceiptChecker', () => {
   });
 
   it('sends nothing for a mistyped receipt and says why', async () => {
-    const api = new FakeApi([status(form)]);
+    const api = new FakeApi([meeting(form)]);
     const checker = new ReceiptChecker(api);
     checker.typed = 'DV334-JH9H';
     await checker.check();
@@ -116,7 +118,7 @@ describe('ReceiptChecker', () => {
   });
 
   it('tells "too many checks" and "no network" apart from an answer, and never shows a refusal as 未找到', async () => {
-    const api = new FakeApi([status(form)]);
+    const api = new FakeApi([meeting(form)]);
     api.receiptScript = [
       { ok: false, kind: 'unreachable', status: 429 },
       refusal('RATE_LIMITED'),
@@ -134,7 +136,7 @@ describe('ReceiptChecker', () => {
   });
 
   it('is busy while asking, takes one check at a time, and drops an answer that comes after a reset', async () => {
-    const api = new FakeApi([status(form)]);
+    const api = new FakeApi([meeting(form)]);
     let open!: () => void;
     api.receiptGate = new Promise((resolve) => (open = resolve));
     const checker = new ReceiptChecker(api);
@@ -158,7 +160,8 @@ describe('VoterSession and the receipt check', () => {
     await settle();
     expect(session.screen).toEqual({ name: 'check' });
     expect(session.receipts.typed).toBe('');
-    expect(api.statusCalls).toEqual([]);
+    expect(api.redeemCalls).toEqual([]);
+    expect(api.meetingCalls).toEqual([]);
     expect(tab.items.size).toBe(0);
     expect(session.checkFromLink).toBe(false);
     session.closeCheck();
@@ -179,9 +182,9 @@ describe('VoterSession and the receipt check', () => {
   });
 
   it("does not fill in a rehearsal's receipt (it is never counted)", async () => {
-    const { session } = setup(
-      new FakeApi([status(form, 'ready', true)], [{ ok: true, data: { receipt: RECEIPT, alreadyRecorded: false, rehearsal: true } }]),
-    );
+    const api = new FakeApi([meeting(form, 'signin')], [{ ok: true, data: { receipt: RECEIPT, alreadyRecorded: false, rehearsal: true } }]);
+    api.rehearsal = true;
+    const { session } = setup(api);
     await voteThrough(session);
     session.openCheck(true);
     expect(session.receipts.typed).toBe('');
@@ -189,9 +192,8 @@ describe('VoterSession and the receipt check', () => {
 
   it('from the "already voted" screen: its kept receipt is filled in too', async () => {
     const local = new MemoryStorage();
-    const drafts = new DraftStore(local);
-    drafts.saveReceipt(TOKEN, { receipt: RECEIPT, rehearsal: false });
-    const session = new VoterSession({ api: new FakeApi([status(form, 'used')]), drafts, tab: new MemoryStorage(), newNonce: () => newNonce() });
+    new DraftStore(local).saveReceipt('some token', { receipt: RECEIPT, rehearsal: false, ticketKey: DraftStore.ticketKey(TOKEN) });
+    const { session } = newSession(new FakeApi([meeting(form)]), { local });
     session.start(`#${TOKEN}`);
     await settle();
     expect(session.screen).toEqual({ name: 'used', receipt: RECEIPT });
@@ -213,13 +215,15 @@ describe('VoterSession and the receipt check', () => {
     expect(session.screen.name).toBe('connecting');
     await settle();
     expect(session.screen.name).toBe('ballot');
-    expect(api.statusCalls).toEqual([TOKEN, TOKEN]);
+    // One redemption; the meeting asked about again with the token the tab kept.
+    expect(api.redeemCalls).toHaveLength(1);
+    expect(api.meetingCalls.filter((c) => c.withForm !== false)).toHaveLength(2);
   });
 });
 
 describe('the receipt check page', () => {
-  function open(api = new FakeApi([status(form)])) {
-    const session = new VoterSession({ api, drafts: new DraftStore(new MemoryStorage()), tab: new MemoryStorage(), newNonce: () => newNonce() });
+  function open(api = new FakeApi([meeting(form)])) {
+    const { session } = newSession(api);
     session.start('#check');
     render(App, { props: { session } });
     return { session, api };
@@ -301,7 +305,8 @@ describe('the receipt check page', () => {
 
   it('is linked from the done screen ("会议结束后可在此查询"), but not after a rehearsal', async () => {
     for (const rehearsal of [false, true]) {
-      const api = new FakeApi([status(form, 'ready', rehearsal)], [{ ok: true, data: { receipt: RECEIPT, alreadyRecorded: false, rehearsal } }]);
+      const api = new FakeApi([meeting(form, rehearsal ? 'signin' : 'voting')], [{ ok: true, data: { receipt: RECEIPT, alreadyRecorded: false, rehearsal } }]);
+      api.rehearsal = rehearsal;
       const { session } = setup(api);
       await voteThrough(session);
       render(App, { props: { session } });

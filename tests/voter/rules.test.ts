@@ -6,7 +6,6 @@ import { checkSymbol, checkTypedCode, credentialFromHash, normalizeShortCode, CO
 import * as serverSecrets from '../../server/credentials/secrets.ts';
 import { quotaLimit as serverQuotaLimit, validatePackage } from '../../server/ballots/validate-package.ts';
 import { answersFor, quotaLimit, toPackage, findProblems, quotaRefusal } from '../../voter-ui/src/lib/ballot-rules.ts';
-import { newNonce } from '../../voter-ui/src/lib/draft-store.ts';
 import { arbForm, arbPackage, makeForm, ratingPart } from '../factories/forms.ts';
 import type { Quota, RatingPart } from '../../server/forms/form.schemas.ts';
 
@@ -51,19 +50,13 @@ describe('credentials', () => {
   });
 
   it('reads the token from the fragment', () => {
-    const token = serverSecrets.newToken(random);
+    const token = serverSecrets.newTicketSecret(random);
     expect(credentialFromHash(`#${token}`)).toBe(token);
     expect(credentialFromHash('#')).toBeNull();
     expect(credentialFromHash('#abc')).toBeNull();
     expect(credentialFromHash('#%E0%A4%A')).toBeNull();
   });
 
-  it('makes a 22-character base64url nonce from 16 random bytes', () => {
-    const nonce = newNonce();
-    expect(nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(newNonce((b) => b.fill(255))).toBe(Buffer.alloc(16, 255).toString('base64url'));
-    expect(newNonce()).not.toBe(nonce);
-  });
 });
 
 describe('ballot rules mirror the server', () => {

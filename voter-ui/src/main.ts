@@ -3,7 +3,7 @@ import './app.css';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import { httpApi } from './lib/api.ts';
-import { browserStorage, DraftStore, newNonce } from './lib/draft-store.ts';
+import { browserStorage, DraftStore } from './lib/draft-store.ts';
 import { isCheckHash } from './lib/receipt.ts';
 import { VoterSession } from './lib/session.svelte.ts';
 
@@ -13,11 +13,12 @@ const session = new VoterSession({
   api: httpApi,
   drafts,
   tab: browserStorage('sessionStorage'),
-  newNonce: () => newNonce(),
+  // The curve code is a chunk of its own: loaded only where BigInt exists (it needs it as it loads).
+  crypto: () => (typeof BigInt === 'function' ? import('./lib/token-crypto.ts') : Promise.resolve(null)),
 });
 
 /**
- * Read the credential from the fragment, then take it out of the address bar (screenshots, shared links).
+ * Read the ticket from the fragment, then take it out of the address bar (screenshots, shared links).
  * "#check" (the receipt check) is no secret and stays, so a reload or a bookmark keeps it.
  */
 function startFromAddress(fromLink: boolean): void {

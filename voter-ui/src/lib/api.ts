@@ -1,8 +1,11 @@
 /**
- * The voter's requests: status, cast, and the receipt check after the meeting. The credential and the
- * receipt travel only in a POST body to this page's own server, never in a URL; nothing here logs.
+ * The voter's requests: redeem a ticket, ask about the meeting, cast, and the receipt check after the
+ * meeting. Secrets travel only in a POST body to this page's own server, never in a URL; the three
+ * ballot requests share no value (see server/ballots/voter.routes.ts); nothing here logs.
  */
-import type { CastRequest, CastResponse, ErrorBody, ReceiptCheckRequest, ReceiptCheckResponse, StatusRequest, StatusResponse } from './types.ts';
+import type {
+  CastRequest, CastResponse, ErrorBody, MeetingStatusRequest, MeetingStatusResponse, ReceiptCheckRequest, ReceiptCheckResponse, RedeemRequest, RedeemResponse,
+} from './types.ts';
 
 export type ApiResult<T> =
   | { ok: true; data: T }
@@ -12,7 +15,8 @@ export type ApiResult<T> =
   | { ok: false; kind: 'unreachable'; status: number | null };
 
 export interface VoterApi {
-  status(body: StatusRequest): Promise<ApiResult<StatusResponse>>;
+  redeem(body: RedeemRequest): Promise<ApiResult<RedeemResponse>>;
+  meeting(body: MeetingStatusRequest): Promise<ApiResult<MeetingStatusResponse>>;
   cast(body: CastRequest): Promise<ApiResult<CastResponse>>;
   checkReceipt(body: ReceiptCheckRequest): Promise<ApiResult<ReceiptCheckResponse>>;
 }
@@ -69,7 +73,8 @@ async function post<T>(path: string, body: unknown, timeoutMs: number): Promise<
 
 /** The real API on this page's own origin. */
 export const httpApi: VoterApi = {
-  status: (body) => post<StatusResponse>('/api/voter/status', body, 10000),
+  redeem: (body) => post<RedeemResponse>('/api/voter/redeem', body, 15000),
+  meeting: (body) => post<MeetingStatusResponse>('/api/voter/meeting', body, 10000),
   cast: (body) => post<CastResponse>('/api/voter/cast', body, 20000),
   checkReceipt: (body) => post<ReceiptCheckResponse>('/api/receipts/check', body, 10000),
 };

@@ -33,7 +33,14 @@ function utf8(text: string): number[] {
 
 /** Hex SHA-256 of the UTF-8 bytes of `text`. */
 export function sha256Hex(text: string): string {
-  const bytes = utf8(text);
+  let hex = '';
+  for (const b of sha256(utf8(text))) hex += (b < 16 ? '0' : '') + b.toString(16);
+  return hex;
+}
+
+/** SHA-256 of bytes (the meeting key's fingerprint is made from it, on every phone, BigInt or not). */
+export function sha256(input: ArrayLike<number>): Uint8Array {
+  const bytes = Array.prototype.slice.call(input) as number[];
   const bitLength = bytes.length * 8;
   bytes.push(0x80);
   while (bytes.length % 64 !== 56) bytes.push(0);
@@ -78,7 +85,12 @@ export function sha256Hex(text: string): string {
     h[6] = h[6]! + g;
     h[7] = h[7]! + k;
   }
-  let hex = '';
-  for (let i = 0; i < 8; i++) hex += ('00000000' + h[i]!.toString(16)).slice(-8);
-  return hex;
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 8; i++) {
+    out[4 * i] = h[i]! >>> 24;
+    out[4 * i + 1] = (h[i]! >>> 16) & 255;
+    out[4 * i + 2] = (h[i]! >>> 8) & 255;
+    out[4 * i + 3] = h[i]! & 255;
+  }
+  return out;
 }

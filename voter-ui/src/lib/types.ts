@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { ABSTAIN as ServerAbstain } from '../../../server/forms/form.schemas.ts';
-import type { ErrorResponse, StatusRequest as StatusRequestSchema } from '../../../server/ballots/voter.schemas.ts';
+import type { ErrorResponse, MeetingStatusRequest as MeetingStatusRequestSchema, RedeemRequest as RedeemRequestSchema } from '../../../server/ballots/voter.schemas.ts';
 import type { ReceiptCheckRequest as ReceiptCheckRequestSchema } from '../../../server/archive/archive.schemas.ts';
 
 export type {
@@ -18,8 +18,9 @@ export type {
   RecommendPart,
   Subject,
 } from '../../../server/forms/form.schemas.ts';
-export type { CastRequest, CastResponse, StatusResponse, VoterState } from '../../../server/ballots/voter.schemas.ts';
-export type StatusRequest = z.infer<typeof StatusRequestSchema>;
+export type { CastRequest, CastResponse, MeetingStatusResponse, RedeemResponse, Token } from '../../../server/ballots/voter.schemas.ts';
+export type RedeemRequest = z.input<typeof RedeemRequestSchema>;
+export type MeetingStatusRequest = z.input<typeof MeetingStatusRequestSchema>;
 export type { ReceiptCheckResponse } from '../../../server/archive/archive.schemas.ts';
 export type ReceiptCheckRequest = z.infer<typeof ReceiptCheckRequestSchema>;
 
