@@ -6,9 +6,9 @@
  * baseline: the same N ballots submitted one after another, so each is its own durable commit.
  * Rounds alternate between the two so both see the same machine load.
  */
-import { randomBytes } from 'node:crypto';
 import { makeTestApp } from '../tests/helpers/harness.ts';
 import { makeMeeting } from '../tests/helpers/meeting.ts';
+import { castPayload, type PhoneToken } from '../tests/helpers/phone.ts';
 import type { Form } from '../server/forms/form.schemas.ts';
 
 const N = Number(process.env.BENCH_BALLOTS ?? 200);
@@ -29,8 +29,8 @@ async function run(mode: 'group' | 'baseline'): Promise<{ ms: number; commits: n
   try {
     const m = await makeMeeting(t, { roster: N, signIn: N });
     const body = pkg(m.form!);
-    const cast = (token: string) =>
-      t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: token, nonce: randomBytes(16).toString('base64url'), package: body } }).then((r) => {
+    const cast = (token: PhoneToken) =>
+      t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: castPayload(token, body) }).then((r) => {
         if (r.statusCode !== 200) throw new Error(r.body);
       });
     const before = t.app.services.ballots.commits;

@@ -68,6 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const fields = err.validation.map((v) => v.instancePath || '/').join(', ');
       return reply.status(400).send(errorBody('VALIDATION', `提交的内容格式不正确（${fields}）`, { fields: err.validation.map((v) => v.instancePath) }));
     }
+    // Another program holds the database file (a sqlite3 shell, a copy tool): nothing was written; try again.
+    if (String((err as { code?: string }).code ?? '').startsWith('SQLITE_BUSY')) return reply.status(503).send(errorBody('DATABASE_BUSY'));
     const status = (err as { statusCode?: number }).statusCode;
     if (status === 429) return reply.status(429).send(errorBody('RATE_LIMITED'));
     if (status && status >= 400 && status < 500) {

@@ -18,7 +18,8 @@ export default defineConfig({
     emptyOutDir: true,
     target: VOTER_TARGET,
     cssTarget: VOTER_TARGET,
-    modulePreload: { polyfill: false },
+    // No preload helper: the one dynamic chunk (the curve code) needs nothing but the entry, already loaded.
+    modulePreload: false,
     reportCompressedSize: false,
   },
   server: {

@@ -233,7 +233,7 @@ export class BallotService {
     });
     this.#tally.forget(meetingId);
     // The close has committed; the rebuild runs (and is retried) on its own.
-    this.#compactor.request();
+    this.#compactor.request(1000);
   }
 
   async liveState(meetingId: number): Promise<LiveState> {

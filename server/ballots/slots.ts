@@ -6,8 +6,12 @@
  */
 import type { Form } from '../forms/form.schemas.ts';
 
-/** Worst-case bytes of one UTF-16 unit of free text as JSON in UTF-8: a control character is \u00XX. */
-const TEXT_BYTES_PER_UNIT = 6;
+/**
+ * Worst-case bytes of one UTF-16 unit of free text as JSON in UTF-8: three for a character of the
+ * Basic Multilingual Plane (two for an escaped quote, backslash, tab or newline; four for a pair of
+ * surrogates). validate-package drops the other control characters, which would take six.
+ */
+const TEXT_BYTES_PER_UNIT = 3;
 /** Room for the JSON punctuation and keys around the parts. */
 const SLACK = 256;
 

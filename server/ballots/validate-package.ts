@@ -84,7 +84,7 @@ function checkPart(form: Form, part: FormPart, answer: unknown, source: BallotSo
     case 'comment': {
       if (answer === undefined) return { text: '' };
       if (!has(answer, 'text')) return refuse('内容格式不正确');
-      const text = String(answer.text).trim();
+      const text = withoutControls(String(answer.text)).trim();
       if (text.length > part.maxLength) refuse(`意见建议不能超过 ${part.maxLength} 字`);
       return { text };
     }
@@ -93,6 +93,18 @@ function checkPart(form: Form, part: FormPart, answer: unknown, source: BallotSo
     case 'rating':
       return checkRating(part, answer, source, refuse);
   }
+}
+
+/**
+ * Control characters other than tab and newline, and halves of surrogate pairs standing alone, are
+ * dropped from free text: nobody types them, they print as nothing, and each would take six bytes as
+ * JSON (ballot slots are sized for three bytes per character; see slots.ts).
+ */
+export function withoutControls(text: string): string {
+  // Array.from splits into code points: a lone surrogate is an element of length one in D800–DFFF.
+  return Array.from(text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ''))
+    .filter((c) => !(c.length === 1 && c.charCodeAt(0) >= 0xd800 && c.charCodeAt(0) <= 0xdfff))
+    .join('');
 }
 
 function has<K extends string>(v: unknown, k: K): v is Record<K, unknown> {
@@ -159,7 +171,7 @@ function checkRecommend(
   }
   const writeIns: string[] = [];
   for (const raw of answer.writeIns as string[]) {
-    const name = raw.trim().replace(/\s+/g, '');
+    const name = withoutControls(raw).trim().replace(/\s+/g, '');
     if (!part.allowWriteIn) refuse('本次推荐只能从名单中选择');
     if (name === '') continue;
     const listed = byName.get(name);

@@ -26,15 +26,19 @@ export class Compactor {
     this.#retryMs = retryMs;
   }
 
-  /** Rebuild soon, and keep trying until it succeeds. */
-  request(): void {
+  /**
+   * Rebuild after `delayMs`, and keep trying until it succeeds. After a close the rebuild waits a
+   * second, so the close's reply and the final live step go out first (the rebuild holds the process
+   * for as long as it takes to write the file anew).
+   */
+  request(delayMs = 0): void {
     if (this.#closed || this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.runNow().then((ok) => {
         if (!ok) this.request();
       });
-    }, 0);
+    }, delayMs);
   }
 
   /** Whether any closed meeting still waits for its rebuild. */

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
-import { Desk, QR_SHOWN_MS } from '../../admin-ui/src/lib/desk.svelte.ts';
+import { Desk, POLL_MS, TAKEN_SHOWN_MS, UNDO_MS } from '../../admin-ui/src/lib/desk.svelte.ts';
 import { MeetingStore } from '../../admin-ui/src/lib/meeting.svelte.ts';
 import DeskPage from '../../admin-ui/src/pages/meeting/DeskPage.svelte';
 import type { Meeting, RosterEntry } from '../../admin-ui/src/lib/types.ts';
@@ -10,30 +10,55 @@ import { FakeServer, refuse, settle } from './fake-fetch.ts';
 afterEach(() => cleanup());
 
 function roster(): RosterEntry[] {
-  return ['张三民', '李四', '王芳', '章山敏'].map((name, i) => ({ id: i + 1, name, category: '党员', note: '', walkIn: false, signedIn: false }));
+  return ['张三民', '李四', '王芳', '章山敏', '沈雪', '沈雪立'].map((name, i) => ({ id: i + 1, name, category: '党员', note: '', walkIn: false, signedIn: false }));
 }
 
+/** The desk's server: sign-in hands out a ticket; a phone "redeems" one when the test says so. */
 function deskServer() {
   const server = new FakeServer();
   const entries = roster();
+  const tickets = new Map<number, { id: string; state: 'issued' | 'redeemed'; kind: 'qr' | 'slip'; serial: number | null }>();
   let n = 0;
+  const ticketFor = (entryId: number, kind: 'qr' | 'slip' = 'qr', serial: number | null = null) => {
+    n += 1;
+    tickets.set(entryId, { id: `t${n}`, state: 'issued', kind, serial });
+    return { id: `t${n}`, secret: `tok${n}`, shortCode: `CODE-000${n}`, url: `http://192.0.2.10:8080/v/#tok${n}`, serial };
+  };
   server.on('GET', '/api/meetings/3/roster', () => ({ status: 200, body: { entries } }));
   for (const e of entries) {
     server.on('POST', `/api/meetings/3/roster/${e.id}/sign-in`, (body) => {
       if (e.signedIn) return refuse('ALREADY_SIGNED_IN');
+      const { handout, slipSerial } = body as { handout: string; slipSerial: number | null };
+      if (handout === 'slip' && slipSerial === 9) return refuse('SLIP_UNKNOWN');
       e.signedIn = true;
-      n += 1;
-      const handout = (body as { handout: string }).handout;
-      return { status: 200, body: { entry: { ...e }, credential: handout === 'qr' ? { token: `tok${n}`, shortCode: `CODE-000${n}`, url: `http://192.0.2.10:8080/v/#tok${n}` } : null } };
+      const ticket = handout === 'qr' ? ticketFor(e.id) : null;
+      if (handout === 'slip') tickets.set(e.id, { id: `s${slipSerial}`, state: 'issued', kind: 'slip', serial: slipSerial });
+      return { status: 200, body: { entry: { ...e }, ticket } };
+    });
+    server.on('GET', `/api/meetings/3/roster/${e.id}/ticket`, () => {
+      const t = tickets.get(e.id);
+      return { status: 200, body: t ? { ticketId: t.id, kind: t.kind, serial: t.serial, state: t.state, canShowAgain: t.state === 'issued' } : { ticketId: null, kind: null, serial: null, state: 'none', canShowAgain: false } };
+    });
+    server.on('POST', `/api/meetings/3/roster/${e.id}/ticket/replace`, () => (tickets.get(e.id)?.state === 'issued' ? { status: 200, body: ticketFor(e.id) } : refuse('TICKET_ALREADY_REDEEMED')));
+    server.on('POST', `/api/meetings/3/roster/${e.id}/ticket/reissue`, () => (tickets.get(e.id)?.state === 'redeemed' ? { status: 200, body: ticketFor(e.id) } : refuse('TICKET_NOT_REDEEMED')));
+    server.on('POST', `/api/meetings/3/roster/${e.id}/undo-sign-in`, () => {
+      if (tickets.get(e.id)?.state === 'redeemed') return refuse('UNDO_TOO_LATE');
+      e.signedIn = false;
+      tickets.delete(e.id);
+      return { status: 200, body: { ...e } };
     });
   }
   server.on('POST', '/api/meetings/3/roster', (body) => {
     const e = { id: 99, ...(body as { name: string; category: string; note: string }), walkIn: true, signedIn: false };
     entries.push(e);
-    server.on('POST', '/api/meetings/3/roster/99/sign-in', () => ((e.signedIn = true), { status: 200, body: { entry: { ...e }, credential: { token: 'tokW', shortCode: 'WALK-0001', url: 'http://x/v/#tokW' } } }));
+    server.on('POST', '/api/meetings/3/roster/99/sign-in', () => ((e.signedIn = true), { status: 200, body: { entry: { ...e }, ticket: ticketFor(99) } }));
     return { status: 201, body: e };
   });
-  return server;
+  /** A phone scans and redeems the ticket of this entry. */
+  const redeem = (entryId: number) => {
+    tickets.get(entryId)!.state = 'redeemed';
+  };
+  return Object.assign(server, { redeem });
 }
 
 function fakeTimers() {
@@ -60,7 +85,7 @@ function fakeTimers() {
 }
 
 describe('the desk', () => {
-  it('signs a person in with one call and shows their QR until 60 s pass or the next person signs in', async () => {
+  it('shows a QR until the phone takes it (已领取), whatever the time, then frees the desk', async () => {
     const server = deskServer();
     const clock = fakeTimers();
     const desk = new Desk(3, { api: server.api(), ...clock.deps });
@@ -68,63 +93,117 @@ describe('the desk', () => {
     desk.query = 'zsm';
     expect(desk.results.map((e) => e.name)).toEqual(['张三民', '章山敏']);
     await desk.signIn(desk.results[0]!);
-    expect(server.calls.at(-1)).toMatchObject({ method: 'POST', url: '/api/meetings/3/roster/1/sign-in', body: { handout: 'qr' }, csrf: 'csrf-1' });
-    expect(desk.shown?.credential.shortCode).toBe('CODE-0001');
-    expect(desk.shown?.name).toBe('张三民');
-    // Signed-in people leave the "waiting" list.
+    expect(server.calls.at(-1)).toMatchObject({ method: 'POST', url: '/api/meetings/3/roster/1/sign-in', body: { handout: 'qr', slipSerial: null }, csrf: 'csrf-1' });
+    expect(desk.shown).toMatchObject({ name: '张三民', taken: false, ticket: { shortCode: 'CODE-0001' } });
     expect(desk.results.map((e) => e.name)).toEqual(['章山敏']);
-    clock.advance(QR_SHOWN_MS - 1);
-    expect(desk.shown).not.toBeNull();
-    clock.advance(1);
+    // Minutes pass: the QR stays (a ballot is not lost to a timer).
+    for (let i = 0; i < 300; i++) {
+      clock.advance(POLL_MS);
+      await settle();
+    }
+    expect(desk.shown).toMatchObject({ name: '张三民', taken: false });
+    server.redeem(1);
+    clock.advance(POLL_MS);
+    await settle();
+    expect(desk.shown).toMatchObject({ name: '张三民', taken: true });
+    clock.advance(TAKEN_SHOWN_MS);
     expect(desk.shown).toBeNull();
-
-    desk.query = '';
-    await desk.signIn(desk.entries[1]!);
-    expect(desk.shown?.name).toBe('李四');
-    await desk.signIn(desk.entries[2]!);
-    expect(desk.shown?.name).toBe('王芳');
-    // The first QR's timer must not hide the second.
-    clock.advance(QR_SHOWN_MS - 1);
-    expect(desk.shown?.name).toBe('王芳');
   });
 
-  it('Enter signs in the only person the search finds; slips and paper get no QR', async () => {
+  it('slips ask for their serial; paper and slip sign-ins set the handout back to 手机扫码', async () => {
     const server = deskServer();
     const desk = new Desk(3, { api: server.api() });
     await desk.load();
-    desk.query = 'wf';
-    await desk.signInOnlyMatch();
-    expect(desk.entries.find((e) => e.name === '王芳')?.signedIn).toBe(true);
-    expect(desk.query).toBe('');
-    desk.query = 'zsm';
-    expect(await desk.signInOnlyMatch()).toBeNull();
-    desk.handout = 'paper';
+    desk.handout = 'slip';
+    expect(await desk.signIn(desk.entries[1]!)).toBeNull();
+    expect(desk.askSerial?.name).toBe('李四');
+    expect(server.calls.filter((c) => c.method === 'POST')).toEqual([]);
+    await desk.signInWithSlip(9);
+    expect(desk.error?.message).toContain('没有这个编号的打印票条');
+    desk.handout = 'slip';
     await desk.signIn(desk.entries[1]!);
+    await desk.signInWithSlip(12);
+    expect(server.calls.filter((c) => c.method === 'POST').at(-1)).toMatchObject({ url: '/api/meetings/3/roster/2/sign-in', body: { handout: 'slip', slipSerial: 12 } });
     expect(desk.shown).toBeNull();
-    expect(desk.lastDone).toEqual({ name: '李四', handout: 'paper' });
-    desk.hideQr();
+    expect(desk.lastDone).toMatchObject({ name: '李四', handout: 'slip', serial: 12 });
+    expect(desk.handout).toBe('qr');
+    desk.handout = 'paper';
+    await desk.signIn(desk.entries[2]!);
+    expect(desk.lastDone).toMatchObject({ name: '王芳', handout: 'paper' });
+    expect(desk.handout).toBe('qr');
+  });
+
+  it('asks before signing in a name one character away from another waiting name', async () => {
+    const server = deskServer();
+    const desk = new Desk(3, { api: server.api() });
+    await desk.load();
+    const shenXue = desk.entries.find((e) => e.name === '沈雪')!;
+    expect(await desk.signIn(shenXue)).toBeNull();
+    expect(desk.askSure).toMatchObject({ entry: { name: '沈雪' }, alike: ['沈雪立'] });
+    desk.cancelQuestions();
+    expect(shenXue.signedIn).toBe(false);
+    await desk.signIn(shenXue);
+    await desk.confirmSure();
+    expect(desk.entries.find((e) => e.name === '沈雪')!.signedIn).toBe(true);
+    // 李四 has no look-alike: no question.
+    expect(await desk.signIn(desk.entries.find((e) => e.name === '李四')!)).not.toBeNull();
+  });
+
+  it('撤销 the last sign-in while its QR is unused; not once a phone has taken it', async () => {
+    const server = deskServer();
+    const clock = fakeTimers();
+    const desk = new Desk(3, { api: server.api(), ...clock.deps });
+    await desk.load();
+    await desk.signIn(desk.entries[0]!);
+    expect(desk.canUndo(clock.deps.now())).toBe(true);
+    expect(await desk.undoLast()).toBe(true);
+    expect(desk.entries[0]!.signedIn).toBe(false);
+    expect(desk.shown).toBeNull();
+    await desk.signIn(desk.entries[0]!);
+    server.redeem(1);
+    expect(await desk.undoLast()).toBe(false);
+    expect(desk.error?.message).toContain('不能撤销');
+    clock.advance(UNDO_MS);
+    expect(desk.canUndo(clock.deps.now())).toBe(false);
+  });
+
+  it('a signed-in person\'s ticket: replace while unredeemed, 补发 only after', async () => {
+    const server = deskServer();
+    const desk = new Desk(3, { api: server.api() });
+    await desk.load();
+    await desk.signIn(desk.entries[1]!);
+    const li = desk.entries[1]!;
+    expect(await desk.ticketOf(li)).toMatchObject({ state: 'issued', canShowAgain: true });
+    expect(await desk.reissue(li, '手机没电了')).toBe(false);
+    expect(await desk.replace(li)).toBe(true);
+    expect(desk.shown?.ticket.shortCode).toBe('CODE-0002');
+    server.redeem(li.id);
+    expect(await desk.replace(li)).toBe(false);
+    expect(await desk.reissue(li, '手机没电了')).toBe(true);
+    expect(server.calls.at(-1)).toMatchObject({ url: '/api/meetings/3/roster/2/ticket/reissue', body: { reason: '手机没电了' } });
   });
 
   it('a refusal is shown in words with what to do next, and the roster is reloaded', async () => {
     const server = deskServer();
     const desk = new Desk(3, { api: server.api() });
     await desk.load();
-    const stale = { ...desk.entries[0]! };
-    await desk.signIn(desk.entries[0]!);
+    const stale = { ...desk.entries[1]! };
+    await desk.signIn(desk.entries[1]!);
     desk.hideQr();
     await desk.signIn(stale);
     expect(desk.error).toEqual({ message: '此人已签到', hint: '此人已经签到，无需重复签到。' });
     server.offline = true;
-    await desk.signIn(desk.entries[1]!);
+    await desk.signIn(desk.entries[2]!);
     expect(desk.error?.message).toBe('无法连接服务器');
     expect(desk.error?.hint).toContain('网络');
   });
 
-  it('renders: search by initials, one tap, the QR and short code large', async () => {
+  it('renders: search by initials, one tap, the QR and short code large until the phone takes it', async () => {
     const server = deskServer();
     const api = server.api();
     const meeting = {
-      id: 3, unitId: 1, unitName: '红旗村', unitKind: 'village', state: 'signin', stateLabel: '签到中', turnout: { expected: 4, present: 0, issued: 0, returned: 0, paper: 0 },
+      id: 3, unitId: 1, unitName: '红旗村', unitKind: 'village', state: 'signin', stateLabel: '签到中',
+      turnout: { expected: 6, present: 0, issued: 0, returned: 0, paper: 0, paperIssued: 0, reissued: 0 },
       quorum: { needed: 70, text: '村不少于70人', met: false }, liveK: 5, projectorShowsDistributions: false,
     } as unknown as Meeting;
     const store = new MeetingStore(3, api);
@@ -139,7 +218,9 @@ describe('the desk', () => {
     await settle();
     expect(screen.getByTestId('short-code').textContent).toBe('CODE-0001');
     expect(screen.getByRole('img', { name: '张三民 的测评二维码' })).toBeTruthy();
-    await fireEvent.click(screen.getByRole('button', { name: '已扫码，隐藏' }));
+    expect(screen.getByRole('button', { name: '撤销签到' })).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: /先隐藏/ }));
     expect(screen.queryByTestId('short-code')).toBeNull();
+    desk.hideQr();
   });
 });

@@ -45,7 +45,7 @@ class Clock {
   }
 }
 
-const turnout = (returned: number) => ({ expected: 72, present: 70, issued: 70, returned, paper: 0 });
+const turnout = (returned: number) => ({ expected: 72, present: 70, issued: 70, returned, paper: 0, paperIssued: 0, reissued: 0 });
 const snapshot = (count: number, final = false) => ({ count, final, parts: [] });
 
 function setup() {

@@ -23,7 +23,7 @@ function row(id: number, unitName: string, o: Partial<SummaryRow> & { present?: 
   const present = o.present ?? 70;
   return {
     meetingId: id, unitName, unitKind: 'village', state: 'sealed', stateLabel: '已封存',
-    turnout: { expected: 72, present, issued: present, returned: present, paper: 0 },
+    turnout: { expected: 72, present, issued: present, returned: present, paper: 0, paperIssued: 0, reissued: 0 },
     politicalGood: pct(900), teamExcellent: pct(300), teamCompetentOrBetter: pct(900), flaggedMembers: [], secretaryGood: pct(950),
     topRecommended: { name: '王芳', votes: 40, share: pct(571) },
     ...o,

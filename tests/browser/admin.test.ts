@@ -13,7 +13,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { loginAs, TEST_PASSWORD, SETUP_USERNAME, type AdminSession } from '../helpers/auth.ts';
 import { call } from '../helpers/meeting.ts';
-import { fullPackage, nonce } from '../helpers/packages.ts';
+import { fullPackage } from '../helpers/packages.ts';
+import { cast, redeem } from '../helpers/phone.ts';
 import { seedDemo } from '../../server/demo/demo.ts';
 import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
 import { signInAtDesk } from './desk.ts';
@@ -86,7 +87,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     // 3. The desk: find people by pinyin initials, one tap signs in and shows the QR and short code.
     await tab('签到');
     const roster = await call<{ entries: { id: number; name: string }[] }>(t, session, 'GET', `/api/meetings/${village.id}/roster`);
-    const tokens = await signInAtDesk(page, roster.entries.slice(0, 5), 8_000);
+    const tickets = await signInAtDesk(page, roster.entries.slice(0, 5), 8_000);
     await poll(() => num(page, 'present')).toBe(5);
     await screenshot(page, '02-desk-qr');
     // A township laptop's browser window: 1366×768 less the browser's own bars; the QR and its code still fit.
@@ -108,7 +109,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await page.getByRole('dialog').getByLabel('姓名').fill('田野');
     await page.getByRole('dialog').getByLabel('类别').fill('群众代表');
     const [walkIn] = await Promise.all([page.waitForResponse((r) => r.url().includes('/sign-in')), page.getByRole('button', { name: '添加并签到' }).click()]);
-    tokens.push(((await walkIn.json()) as { credential: { token: string } }).credential.token);
+    tickets.push(((await walkIn.json()) as { ticket: { secret: string } }).ticket.secret);
     await poll(() => num(page, 'present')).toBe(6);
 
     // Below the quorum the guard's reason is on the flow page, with the override and its written reason.
@@ -132,12 +133,15 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
 
     // The rest through the API, for speed; one takes a paper ballot. The header follows live.
     for (const entry of roster.entries.slice(5, 69)) {
-      const r = await call<{ credential: { token: string } }>(t, session, 'POST', `/api/meetings/${village.id}/roster/${entry.id}/sign-in`, { handout: 'qr' });
-      tokens.push(r.credential.token);
+      const r = await call<{ ticket: { secret: string } }>(t, session, 'POST', `/api/meetings/${village.id}/roster/${entry.id}/sign-in`, { handout: 'qr' });
+      tickets.push(r.ticket.secret);
     }
     await call(t, session, 'POST', `/api/meetings/${village.id}/roster/${roster.entries[69]!.id}/sign-in`, { handout: 'paper' });
     await poll(() => num(page, 'present')).toBe(71);
-    expect(tokens).toHaveLength(70);
+    expect(tickets).toHaveLength(70);
+    // The phones redeem their tickets at the desk, before voting opens.
+    const tokens = [];
+    for (const ticket of tickets) tokens.push(await redeem(t, ticket));
     await page.getByLabel('查找参会人员').fill('');
     await screenshot(page, '03-desk-full');
 
@@ -164,11 +168,10 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     // 6. The dashboard while 70 phones cast: 收回 follows each ballot; the charts only in steps of ≥ k.
     await tab('实时统计');
     await poll(() => page.getByTestId('k-note').textContent()).toContain(`每收回至少 ${k} 张票才更新一次`);
-    const status = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: tokens[0] } });
-    const form = (JSON.parse(status.body) as { form: Form }).form;
+    const { form } = await call<{ form: Form }>(t, session, 'GET', `/api/meetings/${village.id}/form`);
     const chartCounts: number[] = [0];
     for (const [i, token] of tokens.entries()) {
-      const r = await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: token, nonce: nonce(), package: fullPackage(form, (i % 3) + 1) } });
+      const r = await cast(t, token, fullPackage(form, (i % 3) + 1));
       expect(r.statusCode, r.body).toBe(200);
       await poll(() => num(page, 'returned')).toBe(i + 1);
       const shown = await page.evaluate(() => Number(document.querySelector('[data-testid="charts"]')?.getAttribute('data-count') ?? 0));

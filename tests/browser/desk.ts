@@ -8,20 +8,20 @@ const initials = (name: string) => pinyin(name, { pattern: 'first', toneType: 'n
 
 /**
  * On the open desk tab, finds each entry by its initials and signs it in with one click, checking the
- * short code the desk shows; returns the issued credentials' tokens in order. `timeout` is the test's
+ * short code the desk shows; returns the issued tickets' secrets in order. `timeout` is the test's
  * patience for each step.
  */
 export async function signInAtDesk(page: Page, entries: readonly { id: number; name: string }[], timeout: number): Promise<string[]> {
   const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout, interval: 50 });
-  const tokens: string[] = [];
+  const tickets: string[] = [];
   for (const entry of entries) {
     await page.getByLabel('查找参会人员').fill(initials(entry.name));
     const button = page.getByRole('button', { name: `签到 ${entry.name}`, exact: true });
     await poll(() => button.count()).toBe(1);
     const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/roster/${entry.id}/sign-in`)), button.click()]);
-    const body = (await response.json()) as { credential: { token: string; shortCode: string } };
-    tokens.push(body.credential.token);
-    await poll(() => page.getByTestId('short-code').textContent()).toBe(body.credential.shortCode);
+    const body = (await response.json()) as { ticket: { secret: string; shortCode: string } };
+    tickets.push(body.ticket.secret);
+    await poll(() => page.getByTestId('short-code').textContent()).toBe(body.ticket.shortCode);
   }
-  return tokens;
+  return tickets;
 }

@@ -1,9 +1,10 @@
 /**
  * The voter's page in real headless Chromium against the real server, as a WeChat user on a small
- * Android phone: wait for voting to open, fill every part, lose the reply and the network on submit,
- * end on the receipt, then scan again and see "already voted"; after the seal, check a receipt at
- * /v/#check. Screenshots of every step are saved to tests/artifacts/voter/ so anyone can look at what
- * a voter sees.
+ * Android phone: scan at the desk (the ticket is redeemed for a token at once, through a reload in the
+ * middle of it), wait for voting to open, fill every part, lose the reply and the network on submit,
+ * end on the receipt, then scan again and see "already voted"; a phone without BigInt votes by the
+ * assisted path; after the seal, check a receipt at /v/#check. Screenshots of every step are saved to
+ * tests/artifacts/voter/ so anyone can look at what a voter sees.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,8 @@ const ARTIFACTS = path.join(repoRoot, 'tests/artifacts/voter');
 
 interface Watch {
   requests: string[];
+  /** The phone's POST bodies to the voter API, by path. */
+  bodies: { path: string; body: string }[];
   console: string[];
   errors: string[];
 }
@@ -51,7 +54,8 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
     if (oldWebView) {
       await context.addInitScript(() => {
         const w = window as unknown as Record<string, unknown>;
-        for (const name of ['queueMicrotask', 'structuredClone', 'AbortController', 'requestIdleCallback']) delete w[name];
+        // iOS 12/13 and Chrome before 67 have no BigInt: such a phone takes the assisted path.
+        for (const name of ['queueMicrotask', 'structuredClone', 'AbortController', 'requestIdleCallback', 'BigInt']) delete w[name];
         const strip = (o: object, names: string[]) => {
           for (const n of names) delete (o as Record<string, unknown>)[n];
         };
@@ -62,8 +66,11 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
         delete w.globalThis;
       });
     }
-    const watch: Watch = { requests: recordRequests(context), console: [], errors: [] };
+    const watch: Watch = { requests: recordRequests(context), bodies: [], console: [], errors: [] };
     const page = await context.newPage();
+    page.on('request', (r) => {
+      if (r.url().includes('/api/voter/')) watch.bodies.push({ path: new URL(r.url()).pathname, body: r.postData() ?? '' });
+    });
     page.on('console', (m) => watch.console.push(m.text()));
     page.on('pageerror', (e) => watch.errors.push(e.message));
     return { context, page, watch };
@@ -98,15 +105,38 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
     for (let i = 0; i < n; i++) await cards.nth(i).getByRole('button', { name: label, exact: true }).click();
   }
 
-  it('goes from the waiting screen through every part to the receipt, through a lost reply', async () => {
-    const m: TestMeeting = await makeMeeting(t, { roster: 72, signIn: 72, members: 4, candidates: 3, open: false });
-    const token = m.tokens[0]!;
+  it('redeems at the desk through a reload, then goes from the waiting screen through every part to the receipt, through a lost reply', async () => {
+    const m: TestMeeting = await makeMeeting(t, { roster: 72, signIn: 72, members: 4, candidates: 3, open: false, redeem: false });
+    const token = m.tickets[0]!;
     const { context, page, watch } = await phone();
 
-    // 1. Scanned before the host opens voting: a calm waiting screen, and the secret gone from the address bar.
+    // 1. Scanned at the desk before voting opens: the ticket is redeemed at once. The first answer is
+    //    lost and the page reloads (WeChat going to the background): it sends the same blinded element again.
+    let redeems = 0;
+    let lost = false;
+    await page.route('**/api/voter/redeem', async (route) => {
+      redeems += 1;
+      if (redeems === 1) {
+        await route.fetch();
+        await route.abort('connectionreset');
+        lost = true;
+        return;
+      }
+      await route.continue();
+    });
     await page.goto(`${base}/v/#${token}`);
-    await poll(() => heading(page).textContent()).toBe('请等待主持人宣布开始测评');
+    await poll(() => lost).toBe(true);
+    await page.reload();
+    await poll(() => heading(page).textContent(), 15_000).toBe('请等待主持人宣布开始测评');
     expect(page.url()).toBe(`${base}/v/`);
+    const redeemBodies = watch.bodies.filter((b) => b.path === '/api/voter/redeem').map((b) => JSON.parse(b.body) as { ticket: string; blinded: string });
+    expect(redeemBodies.length).toBeGreaterThanOrEqual(2);
+    for (const b of redeemBodies) expect(b).toEqual(redeemBodies[0]);
+    expect(redeemBodies[0]!.blinded).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await page.unroute('**/api/voter/redeem');
+    // The desk sees 已领取.
+    const status = await call<{ state: string }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster/${m.entryIds[0]}/ticket`);
+    expect(status.state).toBe('redeemed');
     await screenshot(page, 'waiting');
     await expectAccessible(page, 'the waiting screen');
 
@@ -208,6 +238,8 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
     expect(receipt).toBe(firstReceipt);
     await poll(() => page.getByText(/刚才网络中断，但提交已被记录/).count()).toBe(1);
     await poll(() => page.getByText(/可在会议结束后凭此码查询您的测评票是否已计入，此码不能显示您的选择/).count()).toBe(1);
+    const fp = (await call<{ keyFingerprint: string }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}`)).keyFingerprint;
+    await poll(() => page.locator('.fingerprint').textContent()).toBe(fp);
     await screenshot(page, 'done');
     await expectAccessible(page, 'the receipt');
     expect(castRequests).toBeGreaterThanOrEqual(2);
@@ -231,15 +263,27 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
 
     expectNoLeaks(watch, [token]);
     expect(t.logs.join('\n')).not.toContain(token);
+    // After the redemption no request carries the ticket or the blinded element: the meeting is asked
+    // about with its shared access word, the ballot cast with the token.
+    const later = watch.bodies.filter((b) => b.path !== '/api/voter/redeem');
+    expect(later.filter((b) => b.path === '/api/voter/cast').length).toBeGreaterThanOrEqual(2);
+    for (const b of later) {
+      expect(b.body).not.toContain(token);
+      expect(b.body).not.toContain(redeemBodies[0]!.blinded);
+    }
+    // The done screen showed the key fingerprint the projector shows.
+    const meeting = await call<{ keyFingerprint: string }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}`);
+    expect(meeting.keyFingerprint).toMatch(/^[0-9A-F]{4}( [0-9A-F]{4}){3}$/);
     await context.close();
   }, 180_000);
 
-  it('takes a typed short code, works with very large text, and runs without the newer browser functions', async () => {
-    const m = await makeMeeting(t, { roster: 72, signIn: 72, members: 6, candidates: 2 });
+  it('takes a typed short code, works with very large text, and votes without BigInt or the newer browser functions', async () => {
+    const m = await makeMeeting(t, { roster: 72, signIn: 72, members: 6, candidates: 2, redeem: false });
     const code = m.shortCodes[5]!;
     const { context, page, watch } = await phone(true);
     await page.goto(`${base}/v/`);
     expect(await page.evaluate(() => typeof ([] as unknown as { flatMap?: unknown }).flatMap)).toBe('undefined');
+    expect(await page.evaluate(() => typeof (window as unknown as { BigInt?: unknown }).BigInt)).toBe('undefined');
 
     await page.goto(`${base}/v/`);
     await poll(() => heading(page).textContent()).toBe('民主测评');
@@ -252,6 +296,9 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
     await page.getByLabel('测评码').fill(` ${code.toLowerCase().replace('-', ' ')} `);
     await page.getByRole('button', { name: '开始测评' }).click();
     await poll(() => heading(page).textContent()).toBe('党组织政治建设民主测评表');
+    // No BigInt: the server made the token (the page says so on the review and the done screen).
+    expect((JSON.parse(watch.bodies.find((b) => b.path === '/api/voter/redeem')!.body) as { blinded: unknown }).blinded).toBeNull();
+    expect(watch.requests.some((u) => u.includes('/assets/token-crypto-'))).toBe(false);
 
     // The phone's font size set to "large" and more: everything grows, nothing runs off the side.
     await page.addStyleTag({ content: 'html { font-size: 175% !important; }' });
@@ -277,8 +324,11 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
     }
     await page.getByRole('button', { name: '下一步', exact: true }).click();
     await page.getByRole('button', { name: '下一步：核对' }).click();
+    await poll(() => page.locator('.assisted').textContent()).toContain('由服务器代为生成');
     await page.getByRole('button', { name: '确认提交' }).click();
     await poll(() => heading(page).textContent()).toBe('提交成功');
+    await poll(() => page.locator('.assisted').textContent()).toContain('由服务器代为生成');
+    await screenshot(page, 'assisted-done');
 
     expectNoLeaks(watch, [code, code.replace('-', '')]);
     expect(readdirSync(ARTIFACTS).length).toBeGreaterThan(10);
@@ -303,13 +353,13 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
   }
 
   it('checks a receipt after the seal at /v/#check: 已计入 for the one from the done screen, 未找到 for a made-up one', async () => {
-    const a = await makeMeeting(t, { roster: 72, signIn: 72, members: 3, candidates: 2 });
+    const a = await makeMeeting(t, { roster: 72, signIn: 72, members: 3, candidates: 2, redeem: false });
     const { context, page, watch } = await phone();
     const checks: string[] = [];
     page.on('request', (r) => {
       if (r.url().endsWith('/api/receipts/check')) checks.push(r.postData() ?? '');
     });
-    await page.goto(`${base}/v/#${a.tokens[0]!}`);
+    await page.goto(`${base}/v/#${a.tickets[0]!}`);
     const receipt = await voteToReceipt(page);
 
     // The meeting ends: voting closed, results sealed.
@@ -381,15 +431,15 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
     await poll(() => heading(page).textContent()).toBe('民主测评');
     expect(page.url()).toBe(`${base}/v/`);
 
-    expectNoLeaks(watch, [a.tokens[0]!, receipt, receipt.replace('-', '')]);
+    expectNoLeaks(watch, [a.tickets[0]!, receipt, receipt.replace('-', '')]);
     expect(t.logs.join('\n')).not.toContain(receipt);
     await context.close();
 
     // Another meeting, still open, on an old WebView: the done screen's link, tapped at once, says calmly
     // that checking opens after the seal; back shows the receipt again.
-    const b = await makeMeeting(t, { roster: 72, signIn: 72, members: 3, candidates: 2 });
+    const b = await makeMeeting(t, { roster: 72, signIn: 72, members: 3, candidates: 2, redeem: false });
     const old = await phone(true);
-    await old.page.goto(`${base}/v/#${b.tokens[0]!}`);
+    await old.page.goto(`${base}/v/#${b.tickets[0]!}`);
     const receiptB = await voteToReceipt(old.page);
     await old.page.getByRole('link', { name: '会议结束后可在此查询' }).click();
     await poll(() => heading(old.page).textContent()).toBe('查询回执');
@@ -402,7 +452,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
     await old.page.goBack();
     await poll(() => heading(old.page).textContent()).toBe('提交成功');
     expect(await old.page.locator('#receipt').textContent()).toBe(receiptB);
-    expectNoLeaks(old.watch, [b.tokens[0]!, receiptB]);
+    expectNoLeaks(old.watch, [b.tickets[0]!, receiptB]);
     await old.context.close();
   }, 180_000);
 });

@@ -35,7 +35,7 @@ export interface TestMeeting {
   form: Form | null;
 }
 
-async function call<T>(t: TestApp, session: AdminSession, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown): Promise<T> {
+async function call<T>(t: TestApp, session: AdminSession, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown): Promise<T> {
   const res = await t.app.inject({ method, url, headers: session.headers, ...(payload !== undefined ? { payload: payload as object } : {}) });
   if (res.statusCode >= 300) throw new Error(`${method} ${url} → ${res.statusCode} ${res.body}`);
   return (res.body ? JSON.parse(res.body) : null) as T;

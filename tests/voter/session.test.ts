@@ -109,6 +109,23 @@ describe('VoterSession: the ticket becomes a token at once', () => {
     expect([...local.items.keys()].some((k) => k.startsWith('ceping.pending.'))).toBe(false);
   });
 
+  it('a reload that lost the answer picks the ticket up from the tab and sends the same blinding', async () => {
+    const local = new MemoryStorage();
+    const tab = new MemoryStorage();
+    const api = new FakeApi([meeting(form)], ['server'], ['lost', 'server']);
+    const first = newSession(api, { local, tab }).session;
+    first.start(`#${TICKET}`);
+    await settle();
+    expect(first.screen).toEqual({ name: 'connecting', attempt: 1 });
+    // The page reloads: no fragment any more, only what the tab kept.
+    const second = newSession(api, { local, tab }).session;
+    second.start('');
+    await settle();
+    expect(second.screen).toMatchObject({ name: 'ballot' });
+    expect(api.redeemCalls[1]).toEqual(api.redeemCalls[0]);
+    expect(tab.getItem('ceping.ticket')).toBeNull();
+  });
+
   it('refuses to go on when the meeting key changes, or when the proof does not hold', async () => {
     const local = new MemoryStorage();
     const api = new FakeApi([meeting(form)]);

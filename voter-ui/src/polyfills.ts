@@ -15,3 +15,7 @@ if (typeof String.prototype.replaceAll !== 'function') {
     return this.split(search).join(replacement);
   } as typeof String.prototype.replaceAll;
 }
+// The curve code (loaded only where BigInt exists: Chrome 67+, iOS 14+) calls Object.hasOwn (Chrome 93, Safari 15.4).
+if (typeof (Object as { hasOwn?: unknown }).hasOwn !== 'function') {
+  (Object as unknown as { hasOwn: (o: object, k: PropertyKey) => boolean }).hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+}

@@ -207,10 +207,12 @@ export class DraftStore {
   }
 
   #tokens(): StoredToken[] {
-    return this.#keys('token').flatMap((k) => {
+    const out: StoredToken[] = [];
+    for (const k of this.#keys('token')) {
       const t = this.#token(this.#read(k));
-      return t ? [t] : [];
-    });
+      if (t) out.push(t);
+    }
+    return out;
   }
 
   /** This page's keys (of one kind), from storage and from the memory copy. */

@@ -49,6 +49,8 @@ export interface SessionDeps {
 }
 
 const TAB_KEY = 'ceping.current';
+/** The ticket being redeemed, for a reload before the answer came (the address bar no longer has it). */
+const TAB_TICKET = 'ceping.ticket';
 const RETRY_MS = [1000, 2000, 4000, 8000];
 const MAX_RETRY_MS = 10000;
 
@@ -103,11 +105,14 @@ export class VoterSession {
     const fromHash = hash.replace(/^#/, '') === '' ? null : credentialFromHash(hash);
     if (fromHash) return this.#openTicket(fromHash);
     let current: string | null = null;
+    let redeeming: string | null = null;
     try {
       current = this.#deps.tab ? this.#deps.tab.getItem(TAB_KEY) : null;
+      redeeming = this.#deps.tab ? this.#deps.tab.getItem(TAB_TICKET) : null;
     } catch {
       current = null;
     }
+    if (redeeming) return this.#openTicket(redeeming);
     const token = (current && this.#deps.drafts.loadToken(current)) || this.#deps.drafts.latestToken();
     if (token) return this.#useToken(token);
     this.screen = {
@@ -124,6 +129,7 @@ export class VoterSession {
 
   retype(): void {
     this.#forgetCurrent();
+    this.#tabSet(TAB_TICKET, null);
     this.#generation++;
     this.ballot = null;
     this.#token = null;
@@ -251,8 +257,19 @@ export class VoterSession {
       this.screen = { name: 'used', receipt: cast.receipt };
       return;
     }
+    this.#tabSet(TAB_TICKET, ticket);
     this.screen = { name: 'connecting', attempt: 0 };
     void this.#redeem(ticket, this.#generation);
+  }
+
+  #tabSet(key: string, value: string | null): void {
+    try {
+      if (!this.#deps.tab) return;
+      if (value === null) this.#deps.tab.removeItem(key);
+      else this.#deps.tab.setItem(key, value);
+    } catch {
+      // A reload asks for the code again; nothing else is lost.
+    }
   }
 
   async #redeem(ticket: string, gen: number): Promise<void> {
@@ -277,6 +294,7 @@ export class VoterSession {
 
   #redeemed(ticket: string, blinding: Blinding | null, crypto: TokenCrypto | null, r: RedeemResponse, gen: number): void {
     const drafts = this.#deps.drafts;
+    this.#tabSet(TAB_TICKET, null);
     const pinned = drafts.pinnedKey(r.meetingId, r.rehearsal);
     if (pinned && pinned !== r.publicKey) {
       this.screen = {
@@ -330,6 +348,7 @@ export class VoterSession {
   #redeemRefused(ticket: string, res: Extract<ApiResult<unknown>, { kind: 'refused' }>): void {
     // Refused means nothing was evaluated for this phone: its blinding is of no further use.
     this.#deps.drafts.wipePending(ticket);
+    this.#tabSet(TAB_TICKET, null);
     switch (res.code) {
       case 'VOTING_CLOSED':
         this.screen = { name: 'closed', unsent: false };

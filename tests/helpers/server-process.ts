@@ -1,0 +1,123 @@
+/**
+ * A real server process, started as `npm start` starts it (tsx server/main.ts), on its own data folder
+ * and port, and a client that talks to it over HTTP as the admin pages and the phones do. For the tests
+ * that must kill a process (kill -9) and start it again on the same files.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BallotPackage } from '../../server/forms/form.schemas.ts';
+import { castPayload, finishRedemption, newBlinding, type PhoneToken } from './phone.ts';
+import { toB64u } from '../../server/credentials/encoding.ts';
+import { TEST_PASSWORD } from './auth.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface ServerProcess {
+  proc: ChildProcess;
+  base: string;
+  /** The one-time setup code it printed (null once an admin exists). */
+  setupCode: string | null;
+  output: () => string;
+  /** SIGTERM, and wait for the exit. */
+  stop(): Promise<void>;
+  /** SIGKILL: no shutdown at all, as a power cut or kill -9. */
+  kill(): Promise<void>;
+}
+
+export async function startServer(dataDir: string, port: number, env: Record<string, string> = {}): Promise<ServerProcess> {
+  // One process (node with tsx's loader), so a kill reaches the server itself and not a wrapper.
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, SCRYPT_LOG_N: '12', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const started = Date.now();
+  while (!/民主测评系统已启动[\s\S]*数据文件/.test(out)) {
+    if (proc.exitCode !== null) throw new Error(`server exited: ${out}`);
+    if (Date.now() - started > 60_000) throw new Error(`server did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const setupCode = /首次设置码[^:]*:\s*([0-9A-Z]{10})/.exec(out)?.[1] ?? null;
+  return {
+    proc,
+    base: `http://127.0.0.1:${port}`,
+    setupCode,
+    output: () => out,
+    async stop() {
+      proc.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** An admin of a server process, over HTTP with the session cookie and CSRF token. */
+export class HttpAdmin {
+  cookie = '';
+  csrf = '';
+  constructor(readonly base: string) {}
+
+  async setup(code: string, username = 'admin'): Promise<void> {
+    await this.#session('/api/auth/setup', { code, username, displayName: '镇党委办公室', password: TEST_PASSWORD });
+  }
+
+  async login(username = 'admin'): Promise<void> {
+    await this.#session('/api/auth/login', { username, password: TEST_PASSWORD });
+  }
+
+  async #session(url: string, body: object): Promise<void> {
+    const res = await fetch(this.base + url, { method: 'POST', headers: { 'content-type': 'application/json', origin: this.base }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${url} → ${res.status} ${await res.text()}`);
+    this.cookie = /ceping_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
+    this.csrf = ((await res.json()) as { csrfToken: string }).csrfToken;
+  }
+
+  async request(method: string, url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+    const res = await fetch(this.base + url, {
+      method,
+      headers: { cookie: this.cookie, 'x-csrf-token': this.csrf, origin: this.base, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? (JSON.parse(text) as unknown) : null };
+  }
+
+  async call<T>(method: string, url: string, body?: unknown): Promise<T> {
+    const r = await this.request(method, url, body);
+    if (r.status >= 300) throw new Error(`${method} ${url} → ${r.status} ${JSON.stringify(r.json)}`);
+    return r.json as T;
+  }
+}
+
+/** A phone against a server process: redeem a ticket, cast a package. */
+export async function redeemOver(base: string, ticket: string): Promise<PhoneToken> {
+  const b = newBlinding();
+  const res = await fetch(`${base}/api/voter/redeem`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ticket, blinded: toB64u(b.blinded) }) });
+  if (!res.ok) throw new Error(`redeem → ${res.status} ${await res.text()}`);
+  return finishRedemption(b, (await res.json()) as Record<string, unknown>);
+}
+
+export async function castOver(base: string, token: PhoneToken, pkg: BallotPackage): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${base}/api/voter/cast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(castPayload(token, pkg)) });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
