@@ -39,8 +39,10 @@ describe('the charts', () => {
     const bars = screen.getAllByRole('img');
     expect(bars).toHaveLength(part.kind === 'rating' ? part.rows.length : 0);
     const segs = [...bars[0]!.querySelectorAll<HTMLElement>('.seg')];
-    const total = segs.reduce((a, s) => a + parseFloat(s.style.width), 0);
-    expect(total).toBeCloseTo(100, 5);
+    // Segments grow in proportion to their counts, which fill the bar exactly; the labels are the rounded shares.
+    const grow = segs.map((s) => Number(s.style.flexGrow));
+    const row0 = (part as Extract<typeof part, { kind: 'rating' }>).rows[0]!;
+    expect(grow).toEqual([...row0.counts, row0.abstain].filter((c) => c > 0));
     // 称职 (second grade) 40%: 2 of 5.
     expect(segs[0]!.style.background).toBe(rgb(gradeColour(1, 4)));
     expect(segs[0]!.getAttribute('title')).toBe('称职 2 票（40.0%）');

@@ -14,7 +14,7 @@ import type * as Archive from '../../../server/archive/archive.schemas.ts';
 export type {
   BallotPackage, Form, FormPart, Grade, PartKey, Quota, RatingPart, RecommendPart, CommentPart, Subject, Template, TemplatePart, SubjectSource, Scale,
 } from '../../../server/forms/form.schemas.ts';
-export type { PartResult, RatingResult, RatingRow, RecommendResult, CommentResult, Results, Percent, RowFlag } from '../../../server/counting/tally.ts';
+export type { PartResult, RatingResult, RatingRow, RecommendResult, CommentResult, Results, Percent, Rate, RowFlag, RankedCandidate } from '../../../server/counting/tally.ts';
 import type { SummaryRow as SummaryRowType } from '../../../server/reports/summary.ts';
 export type SummaryRow = SummaryRowType;
 
