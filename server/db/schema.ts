@@ -130,6 +130,8 @@ export interface PaperPendingTable {
   meeting_id: number;
   package_json: string;
   entered_by: number;
+  /** previewPaper() of the package as typed (rows from before this column: null). */
+  preview_json: string | null;
 }
 
 export type AdminRole = 'township' | 'inspector';

@@ -76,3 +76,4 @@ export type ArchiveImportResponse = z.infer<typeof Archive.ImportResponse>;
 export type { MeetingReport, CampaignSummary, ImportedReport } from '../../../server/reports/reports.types.ts';
 
 export type ErrorBody = z.infer<typeof ErrorResponse>;
+export type { PaperPartPreview } from '../../../server/ballots/paper-preview.ts';
