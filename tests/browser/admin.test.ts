@@ -163,7 +163,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
 
     // 6. The dashboard while 70 phones cast: 收回 follows each ballot; the charts only in steps of ≥ k.
     await tab('实时统计');
-    await poll(() => page.getByTestId('k-note').textContent()).toContain(`每收回至少 ${k} 张票才更新一次`);
+    await poll(() => page.getByTestId('k-note').textContent()).toContain(`新收回至少 ${k} 张手机票`);
     const status = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: tokens[0] } });
     const form = (JSON.parse(status.body) as { form: Form }).form;
     const chartCounts: number[] = [0];
