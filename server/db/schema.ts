@@ -167,6 +167,13 @@ export interface AuditLogTable {
   detail_json: Generated<string>;
 }
 
+export interface MeetingTimersTable {
+  meeting_id: number;
+  /** server/timers/timers.ts TimerState */
+  state_json: string;
+  updated_at: string;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -189,4 +196,5 @@ export interface DB {
   meeting_assignments: MeetingAssignmentsTable;
   audit_log: AuditLogTable;
   settings: SettingsTable;
+  meeting_timers: MeetingTimersTable;
 }

@@ -70,6 +70,9 @@ export type Turnout = z.infer<typeof Live.Turnout>;
 export type LiveState = z.infer<typeof Live.LiveState>;
 export type LiveMessage = Live.LiveMessage;
 
+export type { TimerView, TimerCommandBody } from '../../../server/timers/timers.schemas.ts';
+export type { Speaker } from '../../../server/timers/timers.ts';
+
 export type PublicKeyResponse = z.infer<typeof Archive.PublicKeyResponse>;
 export type ImportedArchive = z.infer<typeof Archive.ImportedArchive>;
 export type ArchiveImportResponse = z.infer<typeof Archive.ImportResponse>;
