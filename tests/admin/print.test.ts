@@ -66,8 +66,9 @@ function meeting(state: 'closed' | 'sealed'): Meeting {
     id: 3, unitId: 1, unitName: '红旗村', unitKind: 'village', campaignId: 1, year: 2020, township: '插旗镇', state,
     stateLabel: state === 'sealed' ? '已封存' : '测评已结束', plannedAt: '2020-11-25T09:00', location: '红旗村会议室', inspectionTeam: '插旗镇第一考察组',
     liveK: 5, projectorShowsDistributions: false, quorum: { needed: 70, text: '村不少于70人', met: false }, quorumOverrideReason: null,
-    turnout: { expected: 12, present: 11, issued: 11, returned: 10, paper: 1 },
+    turnout: { expected: 12, present: 11, issued: 11, returned: 10, paper: 1, paperIssued: 1, reissued: 0 },
     signinStartedAt: null, votingOpenedAt: null, votingClosedAt: null, sealedAt: state === 'sealed' ? '2020-11-25T11:30' : null,
+    keyFingerprint: null, compacted: true,
   };
 }
 

@@ -23,7 +23,7 @@ function row(id: number, unitName: string, o: Partial<SummaryRow> & { present?: 
   const present = o.present ?? 70;
   return {
     meetingId: id, unitName, unitKind: 'village', state: 'sealed', stateLabel: '已封存',
-    turnout: { expected: 72, present, issued: present, returned: present, paper: 0 },
+    turnout: { expected: 72, present, issued: present, returned: present, paper: 0, paperIssued: 0, reissued: 0 },
     politicalGood: rate(63, 70), teamExcellent: rate(21, 70), teamCompetentOrBetter: rate(63, 70), flaggedMembers: [], secretaryGood: rate(665, 700),
     topRecommended: { names: ['王芳'], votes: 40, share: percentOf(40, 70) },
     ...o,

@@ -6,7 +6,6 @@
  * a reload. Screenshots go to tests/artifacts/projector/.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -14,6 +13,7 @@ import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { loginAs, TEST_PASSWORD, type AdminSession } from '../helpers/auth.ts';
 import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
 import { fullPackage } from '../helpers/packages.ts';
+import { cast as castBallot } from '../helpers/phone.ts';
 import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
 import { chromiumSuite, expectAccessible, hasChromium, launchChromium } from './chromium.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
@@ -99,10 +99,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('the projector as a wall screen', 'p
   async function cast(m: TestMeeting, from: number, to: number): Promise<void> {
     const { form } = await call<{ form: Form }>(t, session, 'GET', `/api/meetings/${m.meetingId}/form`);
     for (let i = from; i < to; i++) {
-      const res = await t.app.inject({
-        method: 'POST', url: '/api/voter/cast',
-        payload: { credential: m.tokens[i], nonce: randomBytes(16).toString('base64url'), package: fullPackage(form, 1 + (i % 3)) },
-      });
+      const res = await castBallot(t, m.tokens[i]!, fullPackage(form, 1 + (i % 3)));
       expect(res.statusCode, res.body).toBe(200);
     }
   }
