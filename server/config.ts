@@ -5,7 +5,8 @@ const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Base URL put into QR codes; when unset, the first LAN address is used. */
   PUBLIC_URL: z.url().optional(),
-  DATA_DIR: z.string().default('./data'),
+  /** Default ./data; the demo's own ./data-demo (see loadConfig), so demo data never mixes with real data. */
+  DATA_DIR: z.string().optional(),
   /** scrypt cost exponent for admin passwords: N = 2^SCRYPT_LOG_N. Tests lower it for speed. */
   SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
   SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(12),
@@ -16,14 +17,19 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
 });
 
-export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+export type Config = Readonly<z.infer<typeof ConfigSchema> & { DATA_DIR: string }>;
+
+export const DATA_DIR_DEFAULT = './data';
+/** `npm run demo` keeps its invented year apart: following the quick start literally cannot mix it into ./data. */
+export const DEMO_DATA_DIR_DEFAULT = './data-demo';
 
 /** Parse configuration once; nothing else in the server reads process.env. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env, opts: { demo?: boolean } = {}): Config {
   const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return Object.freeze(parsed.data);
+  const DATA_DIR = parsed.data.DATA_DIR ?? (opts.demo ? DEMO_DATA_DIR_DEFAULT : DATA_DIR_DEFAULT);
+  return Object.freeze({ ...parsed.data, DATA_DIR });
 }

@@ -30,8 +30,8 @@ function newSetupCode(): string {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
   const demo = process.argv.includes('--demo');
+  const config = loadConfig(process.env, { demo });
   mkdirSync(config.DATA_DIR, { recursive: true });
   const file = path.join(config.DATA_DIR, 'ceping.db');
   const { db, sqlite } = openDatabase(file);
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     if (setupCode) {
       const admin = await app.services.auth.setupFirstAdmin(setupCode, { username: 'admin', displayName: '演示管理员', password: 'ceping-demo' });
       actorId = admin.admin.id;
-      demoLogin = '演示账号 admin / 密码 ceping-demo（仅供演示，正式使用请另建数据目录）';
+      demoLogin = '演示账号 admin / 密码 ceping-demo（仅供演示）';
     }
     await seedDemo(app.services, actorId);
   }
@@ -64,7 +64,21 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void close('SIGINT'));
   process.once('SIGTERM', () => void close('SIGTERM'));
 
-  await app.listen({ host: config.HOST, port: config.PORT });
+  try {
+    await app.listen({ host: config.HOST, port: config.PORT });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      await app.close();
+      await db.destroy();
+      process.stderr.write(
+        `端口 ${config.PORT} 已被占用：可能已有一个 Ceping 在运行（npm start 或 npm run demo）。\n` +
+          '请先在运行它的终端窗口按 Ctrl+C 停止，再启动这一个；或用 PORT=8081 换一个端口。\n' +
+          `Port ${config.PORT} is in use (another Ceping?): stop it with Ctrl+C in its terminal, or set PORT.\n`,
+      );
+      process.exit(1);
+    }
+    throw e;
+  }
   // `ceping restore` looks for this file and refuses while the server runs.
   writePidFile(config.DATA_DIR);
   const base = publicBaseUrl(config.PUBLIC_URL, config.PORT);
@@ -79,6 +93,7 @@ async function main(): Promise<void> {
   ];
   if (setupCode && !demoLogin) lines.push(`  首次设置码 (one-time setup code for the first admin): ${setupCode}`);
   if (demoLogin) lines.push(`  ${demoLogin}`);
+  if (demo) lines.push(`  演示模式 (demo): 数据在 ${path.resolve(config.DATA_DIR)}，与正式数据分开；按 Ctrl+C 停止`);
   lines.push('');
   process.stdout.write(lines.join('\n') + '\n');
 }

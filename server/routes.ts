@@ -14,6 +14,7 @@ import { voterRoutes } from './ballots/voter.routes.ts';
 import { liveRoutes } from './live/live.routes.ts';
 import { reportRoutes } from './reports/reports.routes.ts';
 import { archiveRoutes } from './archive/archive.routes.ts';
+import { timerRoutes } from './timers/timers.routes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -48,6 +49,7 @@ export async function registerRoutes(app: App, _services: Services, deps: AppDep
   await meetingRoutes(app);
   await rosterRoutes(app);
   await voterRoutes(app);
+  await timerRoutes(app);
   await liveRoutes(app);
   await reportRoutes(app);
   await archiveRoutes(app);

@@ -3,7 +3,7 @@ import type { RandomSource } from '../credentials/secrets.ts';
 import { canonicalJson } from './canonical.ts';
 import { publicKeyInfo, signBytes } from './signing.ts';
 import {
-  MEETING_ARCHIVE_FORMAT, YEAR_ARCHIVE_FORMAT,
+  MEETING_ARCHIVE_FORMAT, MEETING_ARCHIVE_VERSION, YEAR_ARCHIVE_FORMAT,
   type ArchiveRecord, type SignedArchive, type YearArchive, type YearManifest,
 } from './archive.schemas.ts';
 
@@ -37,7 +37,7 @@ export function buildArchiveRecord(content: ArchiveContent, key: KeyObject, rand
   const { publicKeyPem, fingerprint } = publicKeyInfo(key);
   return {
     format: MEETING_ARCHIVE_FORMAT,
-    version: 1,
+    version: MEETING_ARCHIVE_VERSION,
     ...content,
     ballots: shuffled(content.ballots, random),
     signer: { publicKeyPem, fingerprint },

@@ -3,11 +3,17 @@ import { BallotPackage, Form } from '../forms/form.schemas.ts';
 import type { Results } from '../counting/tally.ts';
 
 /**
- * The sealed archive's file formats (see README.md in this folder). Version 1. Every field of a
+ * The sealed archive's file formats (see README.md in this folder). Every field of a
  * record is covered by its SHA-256 and signature; verify reads files through these schemas.
  */
 
 export const MEETING_ARCHIVE_FORMAT = 'ceping.meeting-archive';
+/**
+ * Version 2: every percentage is its own ratio rounded half up, and recommendations carry their rank.
+ * Version 1 files (rows apportioned to 100.0%, no rank) still verify: their counts are recounted, and
+ * their percentages are reported as made by the old rule.
+ */
+export const MEETING_ARCHIVE_VERSION = 2;
 export const YEAR_ARCHIVE_FORMAT = 'ceping.year-archive';
 
 const count = z.number().int().min(0);
@@ -35,7 +41,7 @@ export const ArchiveAuditEntry = z.strictObject({
 
 export const ArchiveRecord = z.strictObject({
   format: z.literal(MEETING_ARCHIVE_FORMAT),
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(MEETING_ARCHIVE_VERSION)]),
   township: z.string(),
   year: z.number().int(),
   campaign: z.string(),

@@ -1,5 +1,5 @@
 import { validatePackage, type NormalizedPackage } from '../ballots/validate-package.ts';
-import { computeResults, sumRows, tallyIncrements } from '../counting/tally.ts';
+import { computeResults, figureProblems, sumRows, tallyIncrements, type Results } from '../counting/tally.ts';
 import type { BallotPackage } from '../forms/form.schemas.ts';
 import { canonicalJson } from './canonical.ts';
 import { sha256Hex } from './archive.build.ts';
@@ -144,6 +144,12 @@ function diffValues(stored: unknown, recount: unknown, path: string, grades: { l
   out.push(`${path}: 存档 stored ${JSON.stringify(stored)}, 重新计票 recount ${JSON.stringify(recount)}`);
 }
 
+/** Results without the figures derived from the counts (shares, rates, flags, ranks): what a version 1 file is compared on. */
+const DERIVED = new Set(['shares', 'abstainShare', 'rates', 'share', 'flags', 'rank', 'tied', 'rankText']);
+function countsOnly(results: unknown): unknown {
+  return JSON.parse(JSON.stringify(results ?? null, (k, v: unknown) => (DERIVED.has(k) ? undefined : v)));
+}
+
 // ---- one meeting ----
 
 export function verifyMeetingArchive(value: unknown, opts: VerifyOptions = {}): MeetingVerification {
@@ -190,23 +196,46 @@ export function verifyMeetingArchive(value: unknown, opts: VerifyOptions = {}): 
     bad.length === 0 ? `all ${record.ballots.length} ballots fit the form` : `${bad.length} ballots do not fit the form: ${bad.slice(0, 3).join('; ')}`,
   );
 
-  // Recount every ballot with the counting module and compare with the stored figures.
+  // Recount every ballot with the counting module and compare with the stored results.
+  const legacy = record.version === 1;
   try {
     const rows = sumRows(record.ballots.flatMap((b) => tallyIncrements(form, b as NormalizedPackage)));
     const recount = computeResults(form, rows, turnout);
     const found: string[] = [];
-    diffValues(raw.results, recount, 'results', null, found);
+    if (legacy) diffValues(countsOnly(raw.results), countsOnly(recount), 'results', null, found);
+    else diffValues(raw.results, recount, 'results', null, found);
     // Name the counts that differ; the percentages and flags computed from them follow and only add noise.
-    const derived = /\.(shares|abstainShare|rates|share|flags)\b/;
+    const derived = /\.(shares|abstainShare|rates|share|flags|rank|tied|rankText)\b/;
     const primary = found.filter((d) => !derived.test(d.split(': ')[0]!));
     const differences = (primary.length > 0 ? primary : found).slice(0, 6);
     c.add(
       'recount', differences.length === 0,
       differences.length === 0 ? '重新计票结果与存档结果一致' : `重新计票结果与存档结果不一致：${differences.join('；')}`,
-      differences.length === 0 ? 'recount of the ballots matches the stored counts' : `recount of the ballots differs from the stored counts: ${differences.join('; ')}`,
+      differences.length === 0 ? 'recount of the ballots matches the stored results' : `recount of the ballots differs from the stored results: ${differences.join('; ')}`,
     );
   } catch (e) {
     c.add('recount', false, `重新计票失败：${errorText(e)}`, `recount failed: ${errorText(e)}`);
+  }
+
+  // The displayed figures of the file against its own counts, as a 监票人 checks them with a calculator.
+  if (legacy) {
+    c.add(
+      'figures', false,
+      '第1版档案：其中的百分比按旧规则舍入（每行凑足100.0%），个别数字可能与「票数 ÷ 有效票，四舍五入」相差0.1个百分点；票数已逐张核对',
+      'version 1 file: its percentages were apportioned so that each row sums to 100.0%, and may differ by 0.1 from each ratio rounded on its own; the counts were recounted',
+      true,
+    );
+  } else {
+    const problems = figureProblems(raw.results as Results);
+    c.add(
+      'figures', problems.length === 0,
+      problems.length === 0
+        ? '存档中的每个百分比都等于票数 ÷ 有效票（四舍五入保留一位小数），需进一步考察的标记和推荐名次都与票数一致'
+        : `存档中的数字与票数不符：${problems.slice(0, 4).join('；')}`,
+      problems.length === 0
+        ? 'every percentage in the file equals its count ÷ valid ballots rounded half up to one decimal; review flags and ranks agree with the counts'
+        : `figures in the file disagree with their counts: ${problems.slice(0, 4).join('; ')}`,
+    );
   }
 
   const n = record.ballots.length;

@@ -78,15 +78,18 @@ export function countBallot(db: DbOrTrx, meetingId: number, source: 'phone' | 'p
 
 // ---------------------------------------------------------------- paper packages awaiting a second person
 
-export function insertPendingPaper(db: DbOrTrx, p: { id: string; meetingId: number; packageJson: string; enteredBy: number }) {
-  return db.insertInto('paper_pending').values({ id: p.id, meeting_id: p.meetingId, package_json: p.packageJson, entered_by: p.enteredBy }).execute();
+export function insertPendingPaper(db: DbOrTrx, p: { id: string; meetingId: number; packageJson: string; enteredBy: number; previewJson: string }) {
+  return db
+    .insertInto('paper_pending')
+    .values({ id: p.id, meeting_id: p.meetingId, package_json: p.packageJson, entered_by: p.enteredBy, preview_json: p.previewJson })
+    .execute();
 }
 
 export function listPendingPaper(db: DbOrTrx, meetingId: number) {
   return db
     .selectFrom('paper_pending')
     .innerJoin('admins', 'admins.id', 'paper_pending.entered_by')
-    .select(['paper_pending.id', 'paper_pending.package_json', 'paper_pending.entered_by', 'admins.display_name'])
+    .select(['paper_pending.id', 'paper_pending.package_json', 'paper_pending.preview_json', 'paper_pending.entered_by', 'admins.display_name'])
     .where('paper_pending.meeting_id', '=', meetingId)
     .orderBy('paper_pending.id')
     .execute();

@@ -21,6 +21,7 @@ import type { LiveHub } from '../live/live.hub.ts';
 import type { LiveMessage, LiveState, Snapshot } from '../live/live.schemas.ts';
 import { validatePackage, type NormalizedPackage } from './validate-package.ts';
 import { encodeSlot, SLOT_BATCH } from './slots.ts';
+import { previewPaper, type PaperPartPreview } from './paper-preview.ts';
 import { WriteQueue } from './write-queue.ts';
 import * as repo from './ballots.repository.ts';
 import type { CastRequest, CastResponse, MeetingStatusResponse } from './voter.schemas.ts';
@@ -163,24 +164,37 @@ export class BallotService {
     const meeting = await findMeeting(this.#d.db, meetingId);
     if (!meeting) throw new DomainError('NOT_FOUND');
     assertGuard(canEnterPaper(meeting.state));
-    const pkg = this.#validate(formOf(meeting)!, input, 'paper');
+    const form = formOf(meeting)!;
+    const pkg = this.#validate(form, input, 'paper');
+    // What each part will count as, from the package as typed (the normalized one no longer says why a part is void).
+    const preview = previewPaper(form, input);
     const pendingId = newRowId(this.#d.random);
     await this.#d.db.transaction().execute(async (trx) => {
       // Checked again inside the write: voting may have closed since the form was read.
       assertGuard(canEnterPaper((await findMeeting(trx, meetingId))!.state));
-      await repo.insertPendingPaper(trx, { id: pendingId, meetingId, packageJson: JSON.stringify(pkg), enteredBy: actorId });
+      await repo.insertPendingPaper(trx, {
+        id: pendingId, meetingId, packageJson: JSON.stringify(pkg), enteredBy: actorId, previewJson: JSON.stringify(preview.ok ? preview.parts : []),
+      });
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.PAPER_BALLOT_ENTERED });
     });
     return { pendingId };
   }
 
   async listPendingPaper(meetingId: number) {
+    const meeting = await findMeeting(this.#d.db, meetingId);
+    const form = meeting ? formOf(meeting) : null;
     const rows = await repo.listPendingPaper(this.#d.db, meetingId);
-    return rows.map((r) => ({
-      id: r.id,
-      package: JSON.parse(r.package_json) as NormalizedPackage,
-      enteredBy: { id: r.entered_by, displayName: r.display_name },
-    }));
+    return rows.map((r) => {
+      const pkg = JSON.parse(r.package_json) as NormalizedPackage;
+      const again = form ? previewPaper(form, pkg as BallotPackage, { normalized: true }) : null;
+      return {
+        id: r.id,
+        package: pkg,
+        // The preview made as it was typed; rows from before it was kept get one from the normalized package.
+        preview: r.preview_json !== null ? (JSON.parse(r.preview_json) as PaperPartPreview[]) : again?.ok ? again.parts : [],
+        enteredBy: { id: r.entered_by, displayName: r.display_name },
+      };
+    });
   }
 
   /** A second member confirms a typed paper package: now it counts, within the paper forms handed out. */

@@ -45,6 +45,16 @@ export function quotaLimit(part: RatingPart, quota: Quota): number {
   return Math.min(quota.max ?? Infinity, byShare, n);
 }
 
+/** The first quota a rating part's grades break, with the figures to say so; null within every quota. */
+export function quotaOverrun(part: RatingPart, grades: Record<string, string | undefined>): { label: string; limit: number; used: number } | null {
+  for (const q of part.quotas) {
+    const limit = quotaLimit(part, q);
+    const used = part.subjects.filter((s) => (q.scope === 'all' || s.member) && grades[s.key] === q.grade).length;
+    if (used > limit) return { label: part.grades.find((g) => g.key === q.grade)?.label ?? q.grade, limit, used };
+  }
+  return null;
+}
+
 class Refusal extends Error {
   constructor(readonly problem: PackageProblem) {
     super(problem.message);
@@ -137,14 +147,10 @@ function checkRating(
       refuse(`${subjectName(s)} 的评价等次「${g}」不存在`, s.key);
     }
   }
-  for (const q of part.quotas) {
-    const limit = quotaLimit(part, q);
-    const used = part.subjects.filter((s) => (q.scope === 'all' || s.member) && grades[s.key] === q.grade).length;
-    if (used > limit) {
-      if (source === 'paper') return { void: true };
-      const label = part.grades.find((g) => g.key === q.grade)?.label ?? q.grade;
-      refuse(`「${label}」最多可选 ${limit} 人，现已选 ${used} 人`);
-    }
+  const over = quotaOverrun(part, grades);
+  if (over) {
+    if (source === 'paper') return { void: true };
+    refuse(`「${over.label}」最多可选 ${over.limit} 人，现已选 ${over.used} 人`);
   }
   return { grades };
 }
@@ -159,6 +165,24 @@ function checkRecommend(
     if (source === 'phone') refuse('尚未填写');
     return { picks: [], writeIns: [] };
   }
+  const { picks, writeIns } = collectRecommendations(part, answer, refuse);
+  const total = picks.length + writeIns.length;
+  if (total > part.maxPicks) {
+    if (source === 'paper') return { void: true };
+    refuse(`最多推荐 ${part.maxPicks} 人，现已推荐 ${total} 人`);
+  }
+  return { picks, writeIns };
+}
+
+/**
+ * The people a recommendation answer names: listed candidates (in list order, a written-in listed
+ * name counted as that candidate) and other names written in. Refuses unknown keys and repeats.
+ */
+export function collectRecommendations(
+  part: RecommendPart,
+  answer: unknown,
+  refuse: (m: string, s?: string | null) => never,
+): { picks: string[]; writeIns: string[] } {
   if (!has(answer, 'picks') || !has(answer, 'writeIns')) return refuse('内容格式不正确');
   const byKey = new Map(part.candidates.map((c) => [c.key, c]));
   // Names are compared without spaces: a list may print 王　芳 for alignment while the voter writes 王芳.
@@ -183,11 +207,6 @@ function checkRecommend(
       if (writeIns.includes(name)) refuse(`${name} 重复推荐`);
       writeIns.push(name);
     }
-  }
-  const total = picks.size + writeIns.length;
-  if (total > part.maxPicks) {
-    if (source === 'paper') return { void: true };
-    refuse(`最多推荐 ${part.maxPicks} 人，现已推荐 ${total} 人`);
   }
   return { picks: part.candidates.filter((c) => picks.has(c.key)).map((c) => c.key), writeIns };
 }

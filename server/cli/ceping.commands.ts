@@ -8,7 +8,8 @@ import { backupDataDir, BackupError, defaultBackupDir, restoreDataDir, type Data
 
 /**
  * `ceping` commands. Exit codes: 0 all good; 1 a check failed or the operation was refused;
- * 2 the command line or a file could not be read.
+ * 2 the command line or a file could not be read; 3 verify found the file consistent but was not
+ * told which key to expect (no --fingerprint), which is not a pass: anyone can re-sign a changed file.
  */
 
 export interface CliIo {
@@ -19,11 +20,14 @@ export interface CliIo {
 }
 
 export const USAGE = `用法 / usage:
-  ceping verify FILE [--fingerprint "XXXX XXXX XXXX XXXX"]
-      校验会议档案或年度档案：签名、SHA-256、逐张重新计票、收回 = 选票数、收回 ≤ 发出 ≤ 实到。
-      Verify a meeting or whole-year archive: signature, hash, a recount of every ballot, turnout rules.
-      --fingerprint  报告上印的公钥指纹；由其他密钥签名的档案判为不通过。
-                     The key fingerprint printed on the reports; a file signed by any other key fails.
+  ceping verify FILE --fingerprint "XXXX XXXX XXXX XXXX"
+      校验会议档案或年度档案：签名、SHA-256、逐张重新计票、每个百分比、收回 = 选票数、收回 ≤ 发出 ≤ 实到。
+      Verify a meeting or whole-year archive: signature, hash, a recount of every ballot, every percentage, turnout rules.
+      --fingerprint     报告上印的公钥指纹；由其他密钥签名的档案判为不通过。不给指纹时结论为「未核对公钥指纹」，退出码 3。
+                        The key fingerprint printed on the reports; a file signed by any other key fails.
+                        Without it the result is "not verified" (exit code 3): anyone can re-sign a changed file.
+      --no-fingerprint  明确不核对指纹（例如只想看票数）；结论会注明未核对。
+                        Skip the fingerprint on purpose; the result says so.
   ceping backup [--data DIR] [--out DIR]
       在服务器运行时在线备份：生成一个目录，内含 ceping.db、secret.key、signing.key、backup.json。
       Online backup while the server runs: a folder with ceping.db, secret.key, signing.key, backup.json.
@@ -55,7 +59,12 @@ function meetingHeader(v: MeetingVerification): string[] {
   ];
 }
 
-export function formatVerification(file: string, v: Verification): string {
+/** How the signing key was checked: against a given fingerprint, skipped on purpose, or not at all (not a pass). */
+export type KeyCheck = 'fingerprint' | 'skipped' | 'unchecked';
+
+export const UNCHECKED_KEY = '未核对公钥指纹';
+
+export function formatVerification(file: string, v: Verification, key: KeyCheck = 'fingerprint'): string {
   const lines = ['Ceping 测评档案校验 / archive verification', `文件 file: ${file}`];
   const failed = (checks: Check[]) => checks.filter((c) => !c.ok && !c.warning).length;
   let failures: number;
@@ -79,7 +88,20 @@ export function formatVerification(file: string, v: Verification): string {
     }
   }
   lines.push('');
-  lines.push(v.ok ? '结论 result: 全部通过 / ALL CHECKS PASSED' : `结论 result: 校验失败，${failures} 项不通过 / VERIFICATION FAILED: ${failures} check(s) failed`);
+  if (!v.ok) {
+    lines.push(`结论 result: 校验失败，${failures} 项不通过 / VERIFICATION FAILED: ${failures} check(s) failed`);
+  } else if (key === 'fingerprint') {
+    lines.push('结论 result: 全部通过 / ALL CHECKS PASSED');
+  } else if (key === 'skipped') {
+    lines.push(`结论 result: 全部通过，按要求${UNCHECKED_KEY} / ALL CHECKS PASSED, key fingerprint not checked (--no-fingerprint)`);
+  } else {
+    lines.push(
+      '文件内容自洽，但没有与报告上印的公钥指纹核对：任何人都能改动档案后用自己的密钥重新签名。',
+      `请加上 --fingerprint "报告上印的指纹" 再运行${v.fingerprint ? `（本文件的签名公钥指纹是 ${v.fingerprint}）` : ''}；确实无法核对时加 --no-fingerprint。`,
+      'The file is consistent, but its signing key was not compared with the fingerprint printed on the reports: pass --fingerprint (or --no-fingerprint to skip on purpose).',
+      `结论 result: NOT VERIFIED / ${UNCHECKED_KEY}`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -88,9 +110,11 @@ function countsText(c: DatabaseCounts): string {
 }
 
 async function verify(args: string[], io: CliIo): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { fingerprint: { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    args, allowPositionals: true, options: { fingerprint: { type: 'string' }, 'no-fingerprint': { type: 'boolean', default: false } },
+  });
   const file = positionals[0];
-  if (!file || positionals.length > 1) {
+  if (!file || positionals.length > 1 || (values.fingerprint !== undefined && values['no-fingerprint'])) {
     io.err(USAGE);
     return 2;
   }
@@ -102,8 +126,10 @@ async function verify(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const v = verifyArchiveText(text, { expectedFingerprint: values.fingerprint });
-  io.out(formatVerification(file, v));
-  return v.ok ? 0 : 1;
+  const key: KeyCheck = values.fingerprint !== undefined ? 'fingerprint' : values['no-fingerprint'] ? 'skipped' : 'unchecked';
+  io.out(formatVerification(file, v, key));
+  if (!v.ok) return 1;
+  return key === 'unchecked' ? 3 : 0;
 }
 
 function dataDirOf(values: { data?: string | undefined }, io: CliIo): string {

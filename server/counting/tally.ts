@@ -66,10 +66,25 @@ export class CountingError extends Error {
 
 // ---- results ----
 
-/** A percentage held in tenths of a percent, so sums are exact; text has one decimal. */
+/**
+ * The one rounding rule, said once for every output: each percentage is its own count ÷ the part's
+ * valid ballots, rounded half up to one decimal. A row of shares therefore need not add up to 100.0%,
+ * and every threshold is judged from the counts, never from a rounded share.
+ */
+export const ROUNDING_RULE = '每个百分比都按各自的票数 ÷ 该部分有效票计算，四舍五入保留一位小数；是否超过三分之一、是否不足三分之二等一律按票数精确判断，不按显示的百分比判断。';
+/** The footnote under every table of shares. */
+export const ROUNDING_NOTE = '因四舍五入，合计可能不等于100%。';
+
+/** A percentage held in tenths of a percent (per mille), with its text to one decimal. */
 export interface Percent {
   tenths: number;
   text: string;
+}
+
+/** A rate, with the counts it is the rounded ratio of, so any threshold can be judged exactly. */
+export interface Rate extends Percent {
+  count: number;
+  of: number;
 }
 
 export interface Turnout {
@@ -91,7 +106,7 @@ export interface RatingRow {
   shares: Percent[];
   abstainShare: Percent;
   /** 好评率 (quality) or 优秀率/称职以上率/不称职率 (competence); null while there is no valid ballot. */
-  rates: { good?: Percent; excellent?: Percent; competentOrBetter?: Percent; incompetent?: Percent } | null;
+  rates: { good?: Rate; excellent?: Rate; competentOrBetter?: Rate; incompetent?: Rate } | null;
   flags: RowFlag[];
 }
 
@@ -112,6 +127,12 @@ export interface RankedCandidate {
   listed: boolean;
   votes: number;
   share: Percent;
+  /** Competition rank (1, 1, 1, 4 …): equal votes share a rank. null for no votes. */
+  rank: number | null;
+  /** Another candidate has the same votes (and at least one vote). */
+  tied: boolean;
+  /** 第1 / 并列第1, or — without votes. */
+  rankText: string;
 }
 
 export interface RecommendResult {
@@ -146,33 +167,51 @@ export function formatTenths(tenths: number): string {
   return `${(tenths / 10).toFixed(1)}%`;
 }
 
-function percent(tenths: number): Percent {
+/**
+ * count/total as tenths of a percent, rounded half up. Integers only: 1000·count = q·total + r, and
+ * the half is judged as 2r ≥ total, so no floating-point quotient can land a hair below a .5.
+ */
+export function percentTenths(count: number, total: number): number {
+  if (!Number.isSafeInteger(count) || !Number.isSafeInteger(total) || count < 0) throw new CountingError(`not a count: ${count}/${total}`);
+  if (total <= 0) return 0;
+  const scaled = 1000 * count;
+  const r = scaled % total;
+  const q = (scaled - r) / total;
+  return 2 * r >= total ? q + 1 : q;
+}
+
+/** The displayed percentage of count out of total. */
+export function percentOf(count: number, total: number): Percent {
+  const tenths = percentTenths(count, total);
   return { tenths, text: formatTenths(tenths) };
 }
 
-/** Rounded share of one count, half up, in tenths of a percent. */
-export function shareTenths(count: number, total: number): number {
-  if (total <= 0) return 0;
-  return Math.floor((2000 * count + total) / (2 * total));
+function rateOf(count: number, total: number): Rate {
+  return { ...percentOf(count, total), count, of: total };
 }
 
-/**
- * Shares of a row in tenths that add up to exactly 1000 (largest remainder), so a printed row always
- * sums to 100.0%. Ties go to the earlier column.
- */
-export function apportionTenths(counts: number[], total: number): number[] {
-  if (total <= 0) return counts.map(() => 0);
-  // Integer arithmetic: floating remainders such as 166.67 vs 666.67 differ in their last bits and would break ties.
-  const base = counts.map((c) => Math.floor((1000 * c) / total));
-  const rem = counts.map((c, i) => 1000 * c - base[i]! * total);
-  let left = 1000 - base.reduce((a, b) => a + b, 0);
-  const order = rem.map((r, i) => ({ i, r })).sort((a, b) => b.r - a.r || a.i - b.i);
-  for (const { i } of order) {
-    if (left <= 0) break;
-    base[i]! += 1;
-    left -= 1;
-  }
-  return base;
+/** The review flags of a team member's row, from the counts alone (1/3 and 2/3 compared exactly). */
+export function reviewFlags(counts: number[], valid: number): RowFlag[] {
+  const flags: RowFlag[] = [];
+  if (valid <= 0 || counts.length < 2) return flags;
+  if (3 * counts[counts.length - 1]! > valid) flags.push('INCOMPETENT_OVER_THIRD');
+  if (3 * (counts[0]! + counts[1]!) < 2 * valid) flags.push('COMPETENT_UNDER_TWO_THIRDS');
+  return flags;
+}
+
+/** Rank candidates already in display order (votes descending): equal votes share a rank. */
+export function rankCandidates<T extends { votes: number }>(ordered: T[]): (T & Pick<RankedCandidate, 'rank' | 'tied' | 'rankText'>)[] {
+  return ordered.map((c) => {
+    if (c.votes <= 0) return { ...c, rank: null, tied: false, rankText: '—' };
+    const rank = 1 + ordered.filter((o) => o.votes > c.votes).length;
+    const tied = ordered.some((o) => o !== c && o.votes === c.votes);
+    return { ...c, rank, tied, rankText: `${tied ? '并列' : ''}第${rank}` };
+  });
+}
+
+/** The candidates with the most votes (all of them when tied); empty when nobody has a vote. */
+export function topCandidates(part: RecommendResult): RankedCandidate[] {
+  return part.ranking.filter((c) => c.rank === 1);
 }
 
 function must(cond: boolean, message: string): void {
@@ -206,10 +245,12 @@ export function computeResults(form: Form, rows: TallyRow[], turnout: Turnout): 
       const picks = all.reduce((a, c) => a + c.votes, 0);
       must(picks <= valid * part.maxPicks, `part ${part.key}: ${picks} picks exceed ${valid} × ${part.maxPicks}`);
       for (const c of all) must(c.votes <= valid, `part ${part.key}: ${c.name} has more votes than valid ballots`);
-      const ranking = all
-        .map((c, order) => ({ ...c, order, share: percent(shareTenths(c.votes, valid)) }))
-        .sort((a, b) => b.votes - a.votes || a.order - b.order)
-        .map(({ order: _o, ...c }) => c);
+      const ranking = rankCandidates(
+        all
+          .map((c, order) => ({ ...c, order, share: percentOf(c.votes, valid) }))
+          .sort((a, b) => b.votes - a.votes || a.order - b.order)
+          .map(({ order: _o, ...c }) => c),
+      );
       return { kind: 'recommend', key: part.key, title: part.title, maxPicks: part.maxPicks, valid, void: voided, ranking };
     }
     const known = new Set([...part.grades.map((g) => g.key), ABSTAIN]);
@@ -221,29 +262,18 @@ export function computeResults(form: Form, rows: TallyRow[], turnout: Turnout): 
       const counts = part.grades.map((g) => get(part.key, subject.key, g.key));
       const abstain = get(part.key, subject.key, ABSTAIN);
       must(counts.reduce((a, b) => a + b, 0) + abstain === valid, `part ${part.key} ${subject.label}: row does not add up to ${valid}`);
-      const tenths = apportionTenths([...counts, abstain], valid);
-      if (valid > 0) must(tenths.reduce((a, b) => a + b, 0) === 1000, `part ${part.key} ${subject.label}: shares do not add up to 100.0%`);
-      const shares = tenths.slice(0, -1);
-      const last = shares.length - 1;
+      const last = counts.length - 1;
       let rates: RatingRow['rates'] = null;
-      const flags: RowFlag[] = [];
+      let flags: RowFlag[] = [];
       if (valid > 0) {
-        if (part.scale === 'quality') {
-          rates = { good: percent(shares[0]! + shares[1]!) };
-        } else {
-          rates = {
-            excellent: percent(shares[0]!),
-            competentOrBetter: percent(shares[0]! + shares[1]!),
-            incompetent: percent(shares[last]!),
-          };
-          // Exact integer comparisons: the review thresholds must not depend on rounding.
-          if (subject.member && 3 * counts[last]! > valid) flags.push('INCOMPETENT_OVER_THIRD');
-          if (subject.member && 3 * (counts[0]! + counts[1]!) < 2 * valid) flags.push('COMPETENT_UNDER_TWO_THIRDS');
-        }
+        rates = part.scale === 'quality'
+          ? { good: rateOf(counts[0]! + counts[1]!, valid) }
+          : { excellent: rateOf(counts[0]!, valid), competentOrBetter: rateOf(counts[0]! + counts[1]!, valid), incompetent: rateOf(counts[last]!, valid) };
+        if (part.scale === 'competence' && subject.member) flags = reviewFlags(counts, valid);
       }
       return {
         subject, counts, abstain,
-        shares: shares.map(percent), abstainShare: percent(tenths[tenths.length - 1]!),
+        shares: counts.map((c) => percentOf(c, valid)), abstainShare: percentOf(abstain, valid),
         rates, flags,
       };
     });
@@ -253,4 +283,63 @@ export function computeResults(form: Form, rows: TallyRow[], turnout: Turnout): 
     };
   });
   return { turnout, ballots, parts };
+}
+
+/**
+ * Every displayed figure of a result checked against the rule applied to its own counts: each share,
+ * rate, flag and rank. Empty when all agree. The archive's verify runs it on the stored figures (so a
+ * file whose printed percentages were edited fails even if its counts were not), and the results page
+ * shows it among the checks before sealing. The input may come from a file, so nothing is assumed.
+ */
+export function figureProblems(results: Results): string[] {
+  const out: string[] = [];
+  const same = (p: unknown, want: Percent | Rate): boolean => {
+    const x = p as Partial<Rate> | null | undefined;
+    return !!x && x.tenths === want.tenths && x.text === want.text && (!('count' in want) || (x.count === want.count && x.of === want.of));
+  };
+  try {
+    for (const part of results.parts) {
+      if (part.kind === 'rating') {
+        for (const row of part.rows) {
+          const who = `${part.title} ${row.subject.label}`;
+          const valid = part.valid;
+          if (row.counts.reduce((a, b) => a + b, 0) + row.abstain !== valid) out.push(`${who}：票数合计不等于有效票 ${valid}`);
+          row.counts.forEach((c, i) => {
+            const want = percentOf(c, valid);
+            if (!same(row.shares[i], want)) out.push(`${who} ${part.grades[i]?.label ?? i}：显示 ${row.shares[i]?.text}，${c}/${valid} 应为 ${want.text}`);
+          });
+          const a = percentOf(row.abstain, valid);
+          if (!same(row.abstainShare, a)) out.push(`${who} ${part.abstainLabel}：显示 ${row.abstainShare?.text}，${row.abstain}/${valid} 应为 ${a.text}`);
+          const c = row.counts;
+          const last = c.length - 1;
+          const rates: [string, Rate | undefined, number][] =
+            part.scale === 'quality'
+              ? [['好评率', row.rates?.good, c[0]! + c[1]!]]
+              : [['优秀率', row.rates?.excellent, c[0]!], ['称职以上率', row.rates?.competentOrBetter, c[0]! + c[1]!], ['不称职率', row.rates?.incompetent, c[last]!]];
+          if (valid === 0) {
+            if (row.rates !== null) out.push(`${who}：没有有效票却有比率`);
+          } else {
+            for (const [label, got, n] of rates) {
+              const want = rateOf(n, valid);
+              if (!same(got, want)) out.push(`${who} ${label}：显示 ${got?.text}，${n}/${valid} 应为 ${want.text}`);
+            }
+          }
+          const flags = part.scale === 'competence' && row.subject.member ? reviewFlags(c, valid) : [];
+          if (JSON.stringify(row.flags) !== JSON.stringify(flags)) out.push(`${who}：需进一步考察的标记与票数不符`);
+        }
+      } else if (part.kind === 'recommend') {
+        const ranked = rankCandidates(part.ranking.map((c) => ({ votes: c.votes })));
+        part.ranking.forEach((c, i) => {
+          const want = percentOf(c.votes, part.valid);
+          if (!same(c.share, want)) out.push(`${part.title} ${c.name}：得票率显示 ${c.share?.text}，${c.votes}/${part.valid} 应为 ${want.text}`);
+          if (i > 0 && part.ranking[i - 1]!.votes < c.votes) out.push(`${part.title}：${c.name} 的得票多于排在前面的人`);
+          const r = ranked[i]!;
+          if (c.rank !== r.rank || c.tied !== r.tied || c.rankText !== r.rankText) out.push(`${part.title} ${c.name}：名次显示 ${c.rankText}，按得票应为 ${r.rankText}`);
+        });
+      }
+    }
+  } catch (e) {
+    out.push(`结果的结构不正确：${e instanceof Error ? e.message : String(e)}`);
+  }
+  return out;
 }

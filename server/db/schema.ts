@@ -130,6 +130,8 @@ export interface PaperPendingTable {
   meeting_id: number;
   package_json: string;
   entered_by: number;
+  /** previewPaper() of the package as typed (rows from before this column: null). */
+  preview_json: string | null;
 }
 
 export type AdminRole = 'township' | 'inspector';
@@ -165,6 +167,13 @@ export interface AuditLogTable {
   detail_json: Generated<string>;
 }
 
+export interface MeetingTimersTable {
+  meeting_id: number;
+  /** server/timers/timers.ts TimerState */
+  state_json: string;
+  updated_at: string;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -187,4 +196,5 @@ export interface DB {
   meeting_assignments: MeetingAssignmentsTable;
   audit_log: AuditLogTable;
   settings: SettingsTable;
+  meeting_timers: MeetingTimersTable;
 }

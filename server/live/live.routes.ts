@@ -50,6 +50,8 @@ export async function liveRoutes(app: App): Promise<void> {
       const { snapshot, ...rest } = state;
       socket.send(JSON.stringify({ type: 'turnout', ...rest }));
       if (snapshot) socket.send(JSON.stringify({ type: 'snapshot', meetingId, snapshot }));
+      // The timers as they are now, so a window that (re)connects shows the same speaker and time.
+      socket.send(JSON.stringify({ type: 'timers', meetingId, timers: await app.services.timers.view(meetingId) }));
     },
   );
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TimerView } from '../timers/timers.schemas.ts';
 
 export const Turnout = z.object({
   expected: z.number().int(),
@@ -29,4 +30,17 @@ export const LiveState = z.object({
 });
 export type LiveState = z.infer<typeof LiveState>;
 
-export type LiveMessage = ({ type: 'turnout' } & Omit<LiveState, 'snapshot'>) | ({ type: 'snapshot' } & { meetingId: number; snapshot: Snapshot });
+/**
+ * The live socket's messages, all JSON with a `type`:
+ * - 'turnout': the meeting's state and counts (at once, on every change);
+ * - 'snapshot': distributions, only as the k-rule allows (gate.ts);
+ * - 'timers': the 述职 timers after every change (and once on connecting), for every window of the
+ *   meeting: the projector, the timers page, a second laptop. Never anything about a ballot.
+ */
+export const TimersMessage = z.object({ type: z.literal('timers'), meetingId: z.number().int(), timers: TimerView });
+export type TimersMessage = z.infer<typeof TimersMessage>;
+
+export type LiveMessage =
+  | ({ type: 'turnout' } & Omit<LiveState, 'snapshot'>)
+  | ({ type: 'snapshot' } & { meetingId: number; snapshot: Snapshot })
+  | TimersMessage;

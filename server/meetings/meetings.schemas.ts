@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Turnout } from '../live/live.schemas.ts';
 import { BallotPackage } from '../forms/form.schemas.ts';
+import { PaperPartPreview } from '../ballots/paper-preview.ts';
 
 export const MeetingParams = z.object({ id: z.coerce.number().int().positive() });
 export const UnitParams = z.object({ unitId: z.coerce.number().int().positive() });
@@ -62,5 +63,13 @@ export const AuditEntry = z.object({
 export const PendingParams = MeetingParams.extend({ pendingId: z.string().regex(/^[0-9a-f]{32}$/) });
 export const ConfirmPaperBody = z.object({ username: z.string().max(40).optional(), password: z.string().max(200).optional() }).default({});
 export const PendingPaperList = z.object({
-  pending: z.array(z.object({ id: z.string(), package: BallotPackage, enteredBy: z.object({ id: z.number(), displayName: z.string() }) })),
+  pending: z.array(
+    z.object({
+      id: z.string(),
+      package: BallotPackage,
+      /** What each part will count as (废票 / 弃权) and why, as the person typing it saw it. */
+      preview: z.array(PaperPartPreview),
+      enteredBy: z.object({ id: z.number(), displayName: z.string() }),
+    }),
+  ),
 });

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ArchiveRecord } from '../archive/archive.schemas.ts';
 import { quorumNeeded, quorumText } from '../meetings/lifecycle.ts';
 import { reportParagraph } from './paragraph.ts';
+import { computeResults, sumRows, tallyIncrements, type Results } from '../counting/tally.ts';
+import type { NormalizedPackage } from '../ballots/validate-package.ts';
 import type { MeetingReport } from './reports.types.ts';
 
 /** Part E texts in an order unrelated to casting: sorted by a hash of each text (keyed where a key is known). */
@@ -30,6 +32,7 @@ export function commentsOf(packages: unknown[]): string[] {
  */
 export function reportFromArchive(record: ArchiveRecord): MeetingReport {
   const t = record.turnout;
+  const results = resultsOf(record);
   const needed = quorumNeeded(record.unit.kind, t.expected);
   return {
     meeting: {
@@ -57,8 +60,23 @@ export function reportFromArchive(record: ArchiveRecord): MeetingReport {
       keyFingerprint: record.meeting.keyFingerprint ?? null,
       compacted: true,
     },
-    results: record.results,
-    paragraph: reportParagraph(record.results),
+    results,
+    paragraph: reportParagraph(results),
     comments: orderComments(commentsOf(record.ballots), record.signer.fingerprint),
   };
+}
+
+/**
+ * A version 2 file's results are shown as signed. A version 1 file rounded its percentages by an
+ * older rule and has no ranks: its figures are recomputed from its ballots, whose counts verify
+ * checked against the signed ones, so the page prints what the rule of today gives.
+ */
+function resultsOf(record: ArchiveRecord): Results {
+  if (record.version !== 1) return record.results;
+  try {
+    const rows = sumRows(record.ballots.flatMap((b) => tallyIncrements(record.form, b as NormalizedPackage)));
+    return computeResults(record.form, rows, record.turnout);
+  } catch {
+    return record.results;
+  }
 }

@@ -1,4 +1,4 @@
-import type { PartResult, RatingResult, RatingRow, Results } from '../counting/tally.ts';
+import type { PartResult, RatingResult, RatingRow, RecommendResult, Results } from '../counting/tally.ts';
 
 /**
  * The paragraph for section 二 of the 考察报告 ("参会及测评情况"), ready to paste. Every number comes
@@ -33,9 +33,21 @@ function partSentence(part: PartResult): string | null {
   const title = part.title.replace(/(民主测评表|评议表|推荐表)$/, '');
   if (part.kind === 'comment') return part.withText > 0 ? `收到意见建议${part.withText}条。` : null;
   if (part.kind === 'recommend') {
-    const top = part.ranking.filter((c) => c.votes > 0);
-    if (top.length === 0) return `${title}：${validText(part)}，无人得票。`;
-    return `${title}：${validText(part)}，${top.map((c) => `${c.name}得${c.votes}票（${c.share.text}）`).join('，')}。`;
+    const voted = part.ranking.filter((c) => c.rank !== null);
+    if (voted.length === 0) return `${title}：${validText(part)}，无人得票。`;
+    // One clause per rank, so that equal votes read as a tie and every tied name is there: 甲、乙各得10票（13.9%），并列第1.
+    const groups: RecommendResult['ranking'][] = [];
+    for (const c of voted) {
+      const g = groups[groups.length - 1];
+      if (g && g[0]!.rank === c.rank) g.push(c);
+      else groups.push([c]);
+    }
+    const clauses = groups.map((g) =>
+      g.length > 1
+        ? `${g.map((c) => c.name).join('、')}各得${g[0]!.votes}票（${g[0]!.share.text}），${g[0]!.rankText}`
+        : `${g[0]!.name}得${g[0]!.votes}票（${g[0]!.share.text}）`,
+    );
+    return `${title}：${validText(part)}，${clauses.join('；')}。`;
   }
   if (part.valid === 0) return `${title}：${validText(part)}。`;
   if (part.scale === 'quality') {

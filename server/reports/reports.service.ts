@@ -88,7 +88,8 @@ async function toXlsx(sheets: Sheet[]): Promise<Buffer> {
     const ws = wb.addWorksheet(s.name.replace(/[\\/?*[\]:]/g, ''));
     ws.addRow(s.header).font = { bold: true };
     for (const r of s.rows) {
-      const row = ws.addRow(r.map((c: Cell) => (c !== null && typeof c === 'object' ? c.percent : c)));
+      // tenths / 1000 is the displayed one-decimal figure itself (62.5% → 0.625), so Excel's 0.0% shows the same text.
+      const row = ws.addRow(r.map((c: Cell) => (c !== null && typeof c === 'object' ? c.percent.tenths / 1000 : c)));
       r.forEach((c, i) => {
         if (c !== null && typeof c === 'object') row.getCell(i + 1).numFmt = '0.0%';
       });

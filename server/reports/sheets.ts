@@ -1,14 +1,17 @@
-import type { Results } from '../counting/tally.ts';
+import { ROUNDING_NOTE, ROUNDING_RULE, type Percent, type Results } from '../counting/tally.ts';
 
-/** A table as the spreadsheet and the CSV show it: numbers stay numbers; percentages are fractions. */
-export type Cell = string | number | { percent: number } | null;
+/**
+ * A table as the spreadsheet and the CSV show it: numbers stay numbers; a percentage keeps the
+ * counting module's figure (the XLSX cell holds exactly that one-decimal value, the CSV its text).
+ */
+export type Cell = string | number | { percent: Percent } | null;
 export interface Sheet {
   name: string;
   header: string[];
   rows: Cell[][];
 }
 
-const pct = (tenths: number): Cell => ({ percent: tenths / 1000 });
+const pct = (p: Percent): Cell => ({ percent: p });
 
 export interface SheetMeta {
   unitName: string;
@@ -33,6 +36,7 @@ export function resultSheets(meta: SheetMeta, results: Results, comments: string
         ['有效票', results.ballots.valid],
         ['含废票', results.ballots.void],
         ...results.parts.map((p): Cell[] => [`${p.title} 有效票/废票`, `${p.valid}/${p.void}`]),
+        ['百分比说明', `${ROUNDING_RULE}${ROUNDING_NOTE}`],
       ],
     },
   ];
@@ -50,13 +54,13 @@ export function resultSheets(meta: SheetMeta, results: Results, comments: string
         rows: part.rows.map((r) => [
           r.subject.label,
           r.subject.detail ?? '',
-          ...r.counts.flatMap((c, i) => [c, pct(r.shares[i]!.tenths)]),
-          r.abstain, pct(r.abstainShare.tenths),
+          ...r.counts.flatMap((c, i) => [c, pct(r.shares[i]!)]),
+          r.abstain, pct(r.abstainShare),
           ...(r.rates === null
             ? rateNames.map(() => null)
             : part.scale === 'quality'
-              ? [pct(r.rates.good!.tenths)]
-              : [pct(r.rates.excellent!.tenths), pct(r.rates.competentOrBetter!.tenths), pct(r.rates.incompetent!.tenths)]),
+              ? [pct(r.rates.good!)]
+              : [pct(r.rates.excellent!), pct(r.rates.competentOrBetter!), pct(r.rates.incompetent!)]),
           flagText(r.flags),
         ]),
       });
@@ -64,7 +68,8 @@ export function resultSheets(meta: SheetMeta, results: Results, comments: string
       sheets.push({
         name: part.title.slice(0, 31),
         header: ['名次', '姓名', '来源', '得票', '得票率'],
-        rows: part.ranking.map((c, i) => [i + 1, c.name, c.listed ? '候选名单' : '另行推荐', c.votes, pct(c.share.tenths)]),
+        // 名次 as text: equal votes share a rank (并列第1).
+        rows: part.ranking.map((c) => [c.rankText, c.name, c.listed ? '候选名单' : '另行推荐', c.votes, pct(c.share)]),
       });
     } else {
       sheets.push({ name: part.title.slice(0, 31), header: ['序号', '意见建议（随机顺序）'], rows: comments.map((c, i) => [i + 1, c]) });
@@ -81,6 +86,6 @@ export function flagText(flags: string[]): string {
 
 export function cellText(c: Cell): string {
   if (c === null) return '';
-  if (typeof c === 'object') return `${(c.percent * 100).toFixed(1)}%`;
+  if (typeof c === 'object') return c.percent.text;
   return String(c);
 }

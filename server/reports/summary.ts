@@ -1,4 +1,4 @@
-import type { Percent, Results } from '../counting/tally.ts';
+import { topCandidates, type Percent, type Rate, type Results } from '../counting/tally.ts';
 import type { MeetingView } from '../meetings/meeting.view.ts';
 import type { Sheet } from './sheets.ts';
 
@@ -9,16 +9,17 @@ export interface SummaryRow {
   state: string;
   stateLabel: string;
   turnout: MeetingView['turnout'];
-  /** Part A's overall 好评率. */
-  politicalGood: Percent | null;
+  /** Part A's overall 好评率 (with its counts: a threshold is judged from them, not from the rounded figure). */
+  politicalGood: Rate | null;
   /** Part B's 班子集体 优秀率 and 称职以上率. */
-  teamExcellent: Percent | null;
-  teamCompetentOrBetter: Percent | null;
+  teamExcellent: Rate | null;
+  teamCompetentOrBetter: Rate | null;
   /** Team members with a review flag (不称职 > 1/3 or 优秀+称职 < 2/3). */
   flaggedMembers: string[];
   /** Part C's 好评率. */
-  secretaryGood: Percent | null;
-  topRecommended: { name: string; votes: number; share: Percent } | null;
+  secretaryGood: Rate | null;
+  /** Everyone with the most votes in part D: all of them when tied (并列第1). */
+  topRecommended: { names: string[]; votes: number; share: Percent } | null;
 }
 
 export function summaryRow(m: MeetingView, results: Results | null): SummaryRow {
@@ -42,14 +43,14 @@ export function summaryRow(m: MeetingView, results: Results | null): SummaryRow 
       row.flaggedMembers = [...new Set(p.rows.filter((r) => r.flags.length > 0).map((r) => (/^m\d+_\d+$/.test(r.subject.key) ? r.subject.detail ?? r.subject.label : r.subject.label)))];
     }
     if (p.kind === 'recommend') {
-      const top = p.ranking[0];
-      row.topRecommended = top && top.votes > 0 ? { name: top.name, votes: top.votes, share: top.share } : null;
+      const top = topCandidates(p);
+      row.topRecommended = top.length > 0 ? { names: top.map((c) => c.name), votes: top[0]!.votes, share: top[0]!.share } : null;
     }
   }
   return row;
 }
 
-const pct = (p: Percent | null) => (p === null ? null : { percent: p.tenths / 1000 });
+const pct = (p: Percent | null) => (p === null ? null : { percent: p });
 const KIND: Record<string, string> = { village: '村', community: '社区', station: '站所' };
 
 export function summarySheet(rows: SummaryRow[]): Sheet {
@@ -60,7 +61,13 @@ export function summarySheet(rows: SummaryRow[]): Sheet {
       r.unitName, KIND[r.unitKind] ?? r.unitKind, r.stateLabel,
       r.turnout.expected, r.turnout.present, r.turnout.issued, r.turnout.returned,
       pct(r.politicalGood), pct(r.teamExcellent), pct(r.teamCompetentOrBetter), r.flaggedMembers.join('、'),
-      pct(r.secretaryGood), r.topRecommended ? `${r.topRecommended.name}（${r.topRecommended.votes}票）` : '',
+      pct(r.secretaryGood), topRecommendedText(r.topRecommended),
     ]),
   };
+}
+
+/** 王芳（40票）, or every tied name: 王芳、李明（并列第1，各40票）. */
+export function topRecommendedText(top: SummaryRow['topRecommended']): string {
+  if (!top) return '';
+  return top.names.length > 1 ? `${top.names.join('、')}（并列第1，各${top.votes}票）` : `${top.names[0]}（${top.votes}票）`;
 }

@@ -18,7 +18,8 @@ describe('the checks before sealing', () => {
     const checks = finalChecks(results);
     expect(checks.every((c) => c.ok)).toBe(true);
     expect(checks[0]).toEqual({ label: '收回票数 ≤ 发出票数', ok: true, detail: '收回 7 张，发出 8 张' });
-    expect(checks.filter((c) => c.label.endsWith('每一行合计 100.0%')).length).toBe(3);
+    expect(checks.filter((c) => c.label.endsWith('每一行票数合计 = 有效票')).length).toBe(3);
+    expect(checks.at(-1)!.label).toMatch(/^每个百分比 = 票数 ÷ 有效票/);
   });
 
   it('fail loudly when a figure does not add up', () => {
@@ -26,9 +27,19 @@ describe('the checks before sealing', () => {
     broken.turnout.returned = 9;
     const part = broken.parts.find((p) => p.kind === 'rating')!;
     if (part.kind === 'rating') part.rows[0]!.shares[0]!.tenths += 1;
-    const bad = finalChecks(broken).filter((c) => !c.ok).map((c) => c.label);
+    const checks = finalChecks(broken);
+    const bad = checks.filter((c) => !c.ok).map((c) => c.label);
     expect(bad).toContain('收回票数 ≤ 发出票数');
-    expect(bad.some((l) => l.endsWith('每一行合计 100.0%'))).toBe(true);
+    expect(bad.some((l) => l.startsWith('每个百分比'))).toBe(true);
+    expect(checks.find((c) => c.label.startsWith('每个百分比'))!.detail).toContain(part.title);
     expect(bad.some((l) => l.endsWith('有效票 + 废票 = 收回票数'))).toBe(true);
+  });
+
+  it('a row whose counts do not add up to the valid ballots fails its own check', () => {
+    const broken = structuredClone(results);
+    const part = broken.parts.find((p) => p.kind === 'rating')!;
+    if (part.kind === 'rating') part.rows[1]!.counts[0]! += 1;
+    const bad = finalChecks(broken).filter((c) => !c.ok).map((c) => c.label);
+    expect(bad).toContain(`${part.title}：每一行票数合计 = 有效票`);
   });
 });

@@ -39,8 +39,10 @@ describe('the charts', () => {
     const bars = screen.getAllByRole('img');
     expect(bars).toHaveLength(part.kind === 'rating' ? part.rows.length : 0);
     const segs = [...bars[0]!.querySelectorAll<HTMLElement>('.seg')];
-    const total = segs.reduce((a, s) => a + parseFloat(s.style.width), 0);
-    expect(total).toBeCloseTo(100, 5);
+    // Segments grow in proportion to their counts, which fill the bar exactly; the labels are the rounded shares.
+    const grow = segs.map((s) => Number(s.style.flexGrow));
+    const row0 = (part as Extract<typeof part, { kind: 'rating' }>).rows[0]!;
+    expect(grow).toEqual([...row0.counts, row0.abstain].filter((c) => c > 0));
     // 称职 (second grade) 40%: 2 of 5.
     expect(segs[0]!.style.background).toBe(rgb(gradeColour(1, 4)));
     expect(segs[0]!.getAttribute('title')).toBe('称职 2 票（40.0%）');
@@ -65,25 +67,24 @@ describe('small pieces', () => {
     expect(screen.getByText('含纸质票 1')).toBeTruthy();
   });
 
-  it('the timer turns amber then red', () => {
+  it('the timer turns amber then red, and names who is next', async () => {
     let now = 0;
-    const timers = new SpeechTimers(1, { now: () => now, storage: null, listen: null });
-    timers.replaceSpeakers([{ name: '周建玉', role: '党组织书记述职（代表班子）', seconds: 120 }]);
+    const timers = new SpeechTimers(1, { now: () => now, feed: null, setInterval: () => 0, clearInterval: () => {} });
+    const view = { meetingId: 1, current: 0, running: true, usedMs: 0, shown: true, version: 1 };
+    timers.accept({ ...view, speakers: [{ name: '周建玉', role: '党组织书记述职（代表班子）', seconds: 120 }, { name: '史丹丹', role: '个人述职', seconds: 240 }] });
     render(TimerDisplay, { props: { timers } });
     const el = screen.getByTestId('speech-timer');
-    timers.start();
+    expect(screen.getByTestId('timer-next').textContent).toBe('下一位：史丹丹');
     now = 70_000;
     timers.tick();
-    return Promise.resolve().then(async () => {
-      await new Promise((r) => setTimeout(r, 0));
-      expect(el.dataset.phase).toBe('warn');
-      expect(screen.getByRole('timer').textContent).toBe('0:50');
-      now = 125_000;
-      timers.tick();
-      await new Promise((r) => setTimeout(r, 0));
-      expect(el.dataset.phase).toBe('over');
-      expect(el.textContent).toContain('已超时 0:05');
-    });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(el.dataset.phase).toBe('warn');
+    expect(screen.getByRole('timer').textContent).toBe('0:50');
+    now = 125_000;
+    timers.tick();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(el.dataset.phase).toBe('over');
+    expect(el.textContent).toContain('已超时 0:05');
   });
 
   it('the template editor checks a draft in Chinese and previews it with the server resolver', () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { ABSTAIN, PaperDraft, splitNames, summarize } from '../../admin-ui/src/lib/paper.svelte.ts';
 import PaperRatingPart from '../../admin-ui/src/components/PaperRatingPart.svelte';
+import PaperOutcome from '../../admin-ui/src/components/PaperOutcome.svelte';
 import type { RatingPart, RecommendPart } from '../../admin-ui/src/lib/types.ts';
 import { makeForm } from '../factories/forms.ts';
 
@@ -38,6 +39,24 @@ describe('a paper ballot being typed in', () => {
     expect(draft.voidParts).toEqual(['A', 'B', 'D']);
     draft.reset();
     expect(draft.voidParts).toEqual([]);
+  });
+
+  it('says before submitting what each part will count as, with the rule in one sentence', () => {
+    const draft = new PaperDraft(form);
+    expect(draft.outcomes.A).toMatchObject({ outcome: 'abstain', label: '弃权' });
+    for (const s of B.subjects.filter((x) => x.member)) draft.setGrade(B, s.key, 'excellent');
+    expect(draft.outcomes.B).toMatchObject({ outcome: 'void', reason: 'OVER_QUOTA' });
+    expect(draft.outcomes.B!.rule).toContain('最多可选 1 人，这张票选了 4 人');
+    render(PaperOutcome, { props: { preview: draft.outcomes.B! } });
+    const note = screen.getByTestId('paper-outcome');
+    expect(note.textContent!.replace(/\s+/g, '')).toBe(`按废票计：${draft.outcomes.B!.rule}`.replace(/\s+/g, ''));
+    cleanup();
+    // A part counted as marked shows nothing.
+    draft.reset();
+    for (const s of B.subjects) draft.setGrade(B, s.key, 'competent');
+    expect(draft.outcomes.B!.outcome).toBe('valid');
+    render(PaperOutcome, { props: { preview: draft.outcomes.B! } });
+    expect(screen.queryByTestId('paper-outcome')).toBeNull();
   });
 
   it('splits written-in names on the separators people use', () => {

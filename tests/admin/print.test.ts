@@ -67,7 +67,8 @@ function meeting(state: 'closed' | 'sealed'): Meeting {
     stateLabel: state === 'sealed' ? '已封存' : '测评已结束', plannedAt: '2020-11-25T09:00', location: '红旗村会议室', inspectionTeam: '插旗镇第一考察组',
     liveK: 5, projectorShowsDistributions: false, quorum: { needed: 70, text: '村不少于70人', met: false }, quorumOverrideReason: null,
     turnout: { expected: 12, present: 11, issued: 11, returned: 10, paper: 1, paperIssued: 1, reissued: 0 },
-    signinStartedAt: null, votingOpenedAt: null, votingClosedAt: null, sealedAt: state === 'sealed' ? '2020-11-25T11:30' : null, keyFingerprint: '3F2A 9C01 7B44 E0D2', compacted: true,
+    signinStartedAt: null, votingOpenedAt: null, votingClosedAt: null, sealedAt: state === 'sealed' ? '2020-11-25T11:30' : null,
+    keyFingerprint: null, compacted: true,
   };
 }
 
@@ -166,12 +167,41 @@ describe('the print view', () => {
     await renderReport(report());
     const d = results.parts.find((p): p is RecommendResult => p.key === 'D')!;
     const ranking = [...document.querySelectorAll('table.ranking tbody tr')].map(cellsOf);
-    expect(ranking).toEqual(d.ranking.map((c, i) => [String(i + 1), c.name, c.listed ? '候选人名单' : '另行推荐', String(c.votes), c.share.text]));
+    expect(ranking).toEqual(d.ranking.map((c) => [c.rankText, c.name, c.listed ? '候选人名单' : '另行推荐', String(c.votes), c.share.text]));
+    expect(ranking.map((r) => r[0])).toEqual(['第1', '第2', '第3', '—']);
     // 候选人2: seven ballots alone and two with 候选人1, of ten valid.
     expect(ranking[0]!.slice(3)).toEqual(['9', '90.0%']);
     expect(ranking.find((r) => r[1] === '田野')?.[2]).toBe('另行推荐');
     expect([...document.querySelectorAll('.comment-list li')].map((li) => li.textContent)).toEqual(comments);
     expect(text(document.querySelector('section[data-part="E"] .caption'))).toContain('共 2 张票填写了意见建议');
+  });
+
+  it('shows equal votes as a shared rank, and says the rounding rule once with a footnote under each table', async () => {
+    const form = makeForm({ members: 2, candidates: 4, parts: { D: { maxPicks: 3 } } });
+    const D = recommendPart(form);
+    const pkgs = Array.from({ length: 7 }, (_, i) =>
+      makePackage(form, { D: { picks: i < 6 ? D.candidates.slice(0, 3).map((c) => c.key) : [D.candidates[3]!.key], writeIns: [] } }),
+    );
+    const normalized = pkgs.map((p) => {
+      const r = validatePackage(form, p, 'phone');
+      if (!r.ok) throw new Error(r.problem.message);
+      return r.pkg as NormalizedPackage;
+    });
+    const tied = computeResults(form, sumRows(normalized.flatMap((p) => tallyIncrements(form, p))), { expected: 7, present: 7, issued: 7, returned: 7 });
+    await renderReport({ meeting: meeting('sealed'), results: tied, paragraph: reportParagraph(tied), comments: [] });
+    const ranking = [...document.querySelectorAll('table.ranking tbody tr')].map(cellsOf);
+    expect(ranking.map((r) => [r[0], r[1], r[3], r[4]])).toEqual([
+      ['并列第1', D.candidates[0]!.name, '6', '85.7%'],
+      ['并列第1', D.candidates[1]!.name, '6', '85.7%'],
+      ['并列第1', D.candidates[2]!.name, '6', '85.7%'],
+      ['第4', D.candidates[3]!.name, '1', '14.3%'],
+    ]);
+    expect(document.querySelectorAll('table.ranking tr.tied')).toHaveLength(3);
+    // Every tied name is in the paragraph too.
+    expect((screen.getByTestId('paragraph') as HTMLTextAreaElement).value).toContain(`${D.candidates.slice(0, 3).map((c) => c.name).join('、')}各得6票（85.7%），并列第1`);
+    expect(text(screen.getByTestId('rounding-rule'))).toContain('四舍五入保留一位小数');
+    expect(document.querySelectorAll('.note.rounding')).toHaveLength(tied.parts.filter((p) => p.kind === 'rating').length);
+    expect(text(document.querySelector('.note.rounding'))).toBe('因四舍五入，合计可能不等于100%。');
   });
 
   it('has the signature lines, the fingerprint with the verify command, and an A4 page with numbered footers', async () => {

@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import SummaryPage from '../../admin-ui/src/pages/setup/SummaryPage.svelte';
 import { SignerKey } from '../../admin-ui/src/lib/signer.svelte.ts';
-import { attentionReasons, DEFAULT_THRESHOLD, nextOrder, sortSummary } from '../../admin-ui/src/lib/summary.ts';
+import { attentionReasons, DEFAULT_THRESHOLD, nextOrder, parseLimit, sortSummary } from '../../admin-ui/src/lib/summary.ts';
 import type { CampaignSummary, ImportedArchive, SummaryRow } from '../../admin-ui/src/lib/types.ts';
-import { formatTenths } from '../../server/counting/tally.ts';
+import { percentOf } from '../../server/counting/tally.ts';
 import { FakeServer, settle } from './fake-fetch.ts';
 
 afterEach(() => {
@@ -17,28 +17,30 @@ afterEach(() => {
   document.head.querySelectorAll('style[data-print-setup]').forEach((s) => s.remove());
 });
 
-const pct = (tenths: number) => ({ tenths, text: formatTenths(tenths) });
+const rate = (count: number, of: number) => ({ ...percentOf(count, of), count, of });
 
 function row(id: number, unitName: string, o: Partial<SummaryRow> & { present?: number } = {}): SummaryRow {
   const present = o.present ?? 70;
   return {
     meetingId: id, unitName, unitKind: 'village', state: 'sealed', stateLabel: '已封存',
     turnout: { expected: 72, present, issued: present, returned: present, paper: 0, paperIssued: 0, reissued: 0 },
-    politicalGood: pct(900), teamExcellent: pct(300), teamCompetentOrBetter: pct(900), flaggedMembers: [], secretaryGood: pct(950),
-    topRecommended: { name: '王芳', votes: 40, share: pct(571) },
+    politicalGood: rate(63, 70), teamExcellent: rate(21, 70), teamCompetentOrBetter: rate(63, 70), flaggedMembers: [], secretaryGood: rate(665, 700),
+    topRecommended: { names: ['王芳'], votes: 40, share: percentOf(40, 70) },
     ...o,
   };
 }
 
 const ROWS: SummaryRow[] = [
   row(1, '红旗村', { present: 72 }),
-  row(2, '城南社区', { unitKind: 'community', state: 'closed', stateLabel: '测评已结束', present: 45, teamCompetentOrBetter: pct(600), flaggedMembers: ['宋家春'], politicalGood: pct(780) }),
-  row(3, '东风村', { present: 70, teamCompetentOrBetter: pct(667), flaggedMembers: ['李明'] }),
+  row(2, '城南社区', { unitKind: 'community', state: 'closed', stateLabel: '测评已结束', present: 45, teamCompetentOrBetter: rate(27, 45), flaggedMembers: ['宋家春'], politicalGood: rate(39, 50) }),
+  // Exactly two thirds: shown as 66.7%, and not below two thirds.
+  row(3, '东风村', { present: 70, teamCompetentOrBetter: rate(46, 69), flaggedMembers: ['李明'], topRecommended: { names: ['王芳', '李明', '张三'], votes: 10, share: percentOf(10, 69) } }),
   row(4, '农业综合服务站', {
     unitKind: 'station', state: 'draft', stateLabel: '准备中', present: 0,
     politicalGood: null, teamExcellent: null, teamCompetentOrBetter: null, secretaryGood: null, topRecommended: null,
   }),
-  row(5, '向阳村', { present: 71, teamCompetentOrBetter: pct(666), politicalGood: pct(850) }),
+  // Shown as 66.7% too (66.65 rounds up), but below two thirds: the counts decide.
+  row(5, '向阳村', { present: 71, teamCompetentOrBetter: rate(1333, 2000), politicalGood: rate(17, 20) }),
 ];
 
 describe('sorting and thresholds (pure)', () => {
@@ -59,16 +61,28 @@ describe('sorting and thresholds (pure)', () => {
     expect(nextOrder({ key: 'present', dir: 'desc' }, 'unitName')).toEqual({ key: 'unitName', dir: 'asc' });
   });
 
-  it('by default points out 称职以上率 under 66.7% (as printed) and any flagged member', () => {
+  it('by default points out 称职以上率 under two thirds, judged from the counts, and any flagged member', () => {
     const why = (r: SummaryRow) => attentionReasons(r, DEFAULT_THRESHOLD);
     expect(why(ROWS[0]!)).toEqual([]);
-    expect(why(ROWS[1]!)).toEqual(['班子称职以上率 60.0%，低于 66.7%', '需进一步考察：宋家春']);
-    // Exactly 66.7% is not below 66.7%; 66.6% is.
+    expect(why(ROWS[1]!)).toEqual(['班子称职以上率 60.0%（27/45），低于三分之二', '需进一步考察：宋家春']);
+    // Both show 66.7%: 46/69 is exactly two thirds (not below), 1333/2000 is just under.
+    expect([ROWS[2]!.teamCompetentOrBetter!.text, ROWS[4]!.teamCompetentOrBetter!.text]).toEqual(['66.7%', '66.7%']);
     expect(why(ROWS[2]!)).toEqual(['需进一步考察：李明']);
-    expect(why(ROWS[4]!)).toEqual(['班子称职以上率 66.6%，低于 66.7%']);
+    expect(why(ROWS[4]!)).toEqual(['班子称职以上率 66.7%（1333/2000），低于三分之二']);
     // A meeting not closed yet has no rates and is not pointed out.
     expect(why(ROWS[3]!)).toEqual([]);
-    expect(attentionReasons(ROWS[1]!, { column: 'politicalGood', below: 80, flagged: false })).toEqual(['政治建设好评率 78.0%，低于 80.0%']);
+    expect(attentionReasons(ROWS[1]!, { column: 'politicalGood', below: '80', flagged: false })).toEqual(['政治建设好评率 78.0%（39/50），低于80.0%']);
+    // A percentage limit is exact too: 78.0% is not below 78, nor is 39/50 below 78%.
+    expect(attentionReasons(ROWS[1]!, { column: 'politicalGood', below: '78%', flagged: false })).toEqual([]);
+    expect(attentionReasons(ROWS[1]!, { column: 'politicalGood', below: '78.1', flagged: false })).toHaveLength(1);
+  });
+
+  it('reads a limit typed as a fraction or a percentage, and refuses anything else', () => {
+    expect(parseLimit('2/3')).toEqual({ num: 2, den: 3, text: '三分之二' });
+    expect(parseLimit(' 66.7 % ')).toEqual({ num: 667, den: 1000, text: '66.7%' });
+    expect(parseLimit('60')).toEqual({ num: 600, den: 1000, text: '60.0%' });
+    for (const bad of ['', 'abc', '4/3', '1/0', '100.1', '66.75']) expect(parseLimit(bad), bad).toBeNull();
+    expect(attentionReasons(ROWS[1]!, { column: 'politicalGood', below: 'abc', flagged: false })).toEqual([]);
   });
 });
 
@@ -118,20 +132,25 @@ describe('the year summary page', () => {
     expect(highlighted()).toEqual(['城南社区', '东风村', '向阳村']);
     expect(screen.getByTestId('summary-status').textContent).toContain('标出 3 个');
     const cn = table().querySelector('tr[data-meeting="2"]')!;
-    expect(cn.textContent).toContain('班子称职以上率 60.0%，低于 66.7%');
+    expect(cn.textContent).toContain('班子称职以上率 60.0%（27/45），低于三分之二');
+    // Every tied name is in the table.
+    expect(table().querySelector('tr[data-meeting="3"]')!.textContent).toContain('王芳、李明、张三（并列第1，各10票，14.5%）');
     expect(cn.textContent).toContain('需进一步考察：宋家春');
     // The rate itself is marked only where it is the reason.
     expect(cn.querySelectorAll('td.hit')).toHaveLength(1);
     expect(table().querySelectorAll('tr[data-meeting="3"] td.hit')).toHaveLength(0);
 
-    await fireEvent.input(screen.getByLabelText('低于（%）'), { target: { value: '65' } });
+    await fireEvent.input(screen.getByLabelText('低于（分数或百分数）'), { target: { value: '65' } });
     expect(highlighted()).toEqual(['城南社区', '东风村']);
     await fireEvent.click(screen.getByLabelText('或有班子成员需进一步考察'));
     expect(highlighted()).toEqual(['城南社区']);
     await fireEvent.change(screen.getByLabelText('比率'), { target: { value: 'politicalGood' } });
-    await fireEvent.input(screen.getByLabelText('低于（%）'), { target: { value: '86' } });
+    await fireEvent.input(screen.getByLabelText('低于（分数或百分数）'), { target: { value: '86' } });
     expect(highlighted()).toEqual(['城南社区', '向阳村']);
-    expect(screen.getByTestId('summary-status').textContent).toContain('政治建设好评率低于 86.0%');
+    expect(screen.getByTestId('summary-status').textContent).toContain('政治建设好评率低于86.0%');
+    await fireEvent.input(screen.getByLabelText('低于（分数或百分数）'), { target: { value: '八成' } });
+    expect(highlighted()).toEqual([]);
+    expect(screen.getByRole('alert').textContent).toContain('请填分数');
     await fireEvent.click(screen.getByRole('button', { name: '恢复默认' }));
     expect(highlighted()).toEqual(['城南社区', '东风村', '向阳村']);
   });

@@ -140,7 +140,7 @@ describe('the sealed archive of a meeting', () => {
     const v = verifyArchiveText(text) as MeetingVerification;
     expect(failedIds(v)).toEqual([]);
     expect(v.ok).toBe(true);
-    expect(v.checks.map((c) => c.id)).toEqual(['bytes', 'hash', 'signature', 'ballots', 'recount', 'returned', 'turnout', 'roster']);
+    expect(v.checks.map((c) => c.id)).toEqual(['bytes', 'hash', 'signature', 'ballots', 'recount', 'figures', 'returned', 'turnout', 'roster']);
     expect(v.summary).toMatchObject({ township: '插旗镇', year: 2020, unitName: '红旗村', unitKind: 'station', ballots: 24 });
     expect(v.summary!.turnout).toEqual({ expected: 24, present: 24, issued: 24, returned: 24, paper: 1, paperIssued: 1, reissued: 0 });
 
@@ -156,6 +156,56 @@ describe('the sealed archive of a meeting', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('全部通过 / ALL CHECKS PASSED');
     expect(run.stdout).toContain('收回票数 24 = 选票张数 24');
+    expect(run.stdout).toContain('存档中的每个百分比都等于票数 ÷ 有效票（四舍五入保留一位小数）');
+
+    // Without --fingerprint nothing says the file came from this server: not a pass.
+    const bare = runVerifyCli(file);
+    expect(bare.status).toBe(3);
+    expect(bare.stdout.trimEnd()).toMatch(/未核对公钥指纹$/);
+    expect(bare.stdout).not.toContain('ALL CHECKS PASSED');
+    expect(bare.stdout).toContain(`本文件的签名公钥指纹是 ${key.fingerprint}`);
+    // Skipping it must be said explicitly, and the result says so.
+    const skipped = runVerifyCli(file, '--no-fingerprint');
+    expect(skipped.status).toBe(0);
+    expect(skipped.stdout).toContain('全部通过，按要求未核对公钥指纹');
+    // Another key's fingerprint fails; both options at once is a usage error.
+    expect(runVerifyCli(file, '--fingerprint', '0000 0000 0000 0000').status).toBe(1);
+    expect(runVerifyCli(file, '--fingerprint', key.fingerprint, '--no-fingerprint').status).toBe(2);
+  });
+
+  it('checks the displayed figures against the counts: an edited percentage, rate or rank fails even when re-signed', () => {
+    const share = (r: any) => {
+      const row = r.results.parts.find((p: any) => p.key === 'B').rows[1];
+      const s = row.shares[1];
+      s.tenths += 1;
+      s.text = `${(s.tenths / 10).toFixed(1)}%`;
+    };
+    const shareOnly = verifyArchiveText(tampered(text, share, t.signingKey));
+    expect(failedIds(shareOnly)).toEqual(expect.arrayContaining(['figures']));
+    expect(shareOnly.checks.find((c) => c.id === 'figures')!.zh).toMatch(/存档中的数字与票数不符：.*称职：显示 \d+\.\d%，\d+\/\d+ 应为 \d+\.\d%/);
+    const rank = (r: any) => {
+      r.results.parts.find((p: any) => p.key === 'D').ranking[0].rankText = '第9';
+    };
+    expect(verifyArchiveText(tampered(text, rank, t.signingKey)).checks.find((c) => c.id === 'figures')!.ok).toBe(false);
+  });
+
+  it('still verifies a version 1 file (percentages apportioned to 100.0%, no ranks) on its counts, and says how it was rounded', () => {
+    const v1 = (r: any) => {
+      r.version = 1;
+      for (const p of r.results.parts) {
+        if (p.kind === 'recommend') for (const c of p.ranking) { delete c.rank; delete c.tied; delete c.rankText; }
+        if (p.kind === 'rating') for (const row of p.rows) { row.shares[0].tenths += 1; row.shares[0].text = 'x'; }
+      }
+    };
+    const old = verifyArchiveText(tampered(text, v1, t.signingKey));
+    expect(failedIds(old)).toEqual([]);
+    expect(old.ok).toBe(true);
+    const note = old.checks.find((c) => c.id === 'figures')!;
+    expect(note.warning).toBe(true);
+    expect(note.zh).toContain('第1版档案');
+    // ... and its counts are still recounted.
+    const changed = verifyArchiveText(tampered(text, (r: any) => { v1(r); r.results.parts.find((p: any) => p.key === 'B').rows[1].counts[1] += 1; }, t.signingKey));
+    expect(failedIds(changed)).toContain('recount');
   });
 
   it('holds the form, the figures of the results page, the roster counts and the audit log up to the seal', async () => {
@@ -241,7 +291,8 @@ describe('the sealed archive of a meeting', () => {
     };
     expect(failedIds(verifyArchiveText(tampered(text, change)))).toEqual(expect.arrayContaining(['hash', 'signature', 'recount']));
     const resigned = verifyArchiveText(tampered(text, change, t.signingKey));
-    expect(failedIds(resigned)).toEqual(['recount']);
+    // The count no longer matches the recount, and the row's printed figures no longer match its counts.
+    expect(failedIds(resigned)).toEqual(['recount', 'figures']);
     expect(resigned.checks.find((c) => c.id === 'recount')!.zh).toMatch(/称职/);
 
     const returned = verifyArchiveText(tampered(text, (r) => { r.turnout.returned -= 1; }, t.signingKey));
@@ -490,7 +541,8 @@ describe('the year archive', () => {
 
     const file = path.join(work, 'year.json');
     writeFileSync(file, year);
-    const run = runVerifyCli(file);
+    expect(runVerifyCli(file).status).toBe(3);
+    const run = runVerifyCli(file, '--fingerprint', publicKeyInfo(a.signingKey).fingerprint);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('年度档案 / whole-year archive');
     expect(run.stdout).toContain('全部通过 / ALL CHECKS PASSED');

@@ -7,6 +7,7 @@ import { randomValidPackage, seededRng } from '../factories/forms.ts';
 import type { BallotPackage, Form } from '../../server/forms/form.schemas.ts';
 import type { Results } from '../../server/counting/tally.ts';
 import { cast } from '../helpers/phone.ts';
+import { calculatorPercent } from '../helpers/oracle.ts';
 
 /** An independent recount from the packages the test sent: part → subject → grade → count. */
 function recount(form: Form, packages: BallotPackage[]) {
@@ -65,7 +66,9 @@ describe('reports agree with each other and with a recount', () => {
           for (const row of part.rows) {
             part.grades.forEach((g, i) => expect(row.counts[i], `${part.key} ${row.subject.label} ${g.label}`).toBe(expected.get(`${part.key}/${row.subject.label}/${row.subject.detail ?? ''}/${g.key}`) ?? 0));
             expect(row.abstain).toBe(expected.get(`${part.key}/${row.subject.label}/${row.subject.detail ?? ''}/abstain`) ?? 0);
-            expect(row.shares.reduce((a, s) => a + s.tenths, 0) + row.abstainShare.tenths).toBe(1000);
+            // Each share is its own ratio rounded half up, as a calculator gives it.
+            row.counts.forEach((c, i) => expect(row.shares[i]!.text).toBe(calculatorPercent(c, part.valid)));
+            expect(row.abstainShare.text).toBe(calculatorPercent(row.abstain, part.valid));
           }
         }
         if (part.kind === 'recommend') for (const c of part.ranking) expect(c.votes, c.name).toBe(expected.get(`${part.key}/${c.name}`) ?? 0);
@@ -137,6 +140,42 @@ describe('reports agree with each other and with a recount', () => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
     expect(wb.getWorksheet('年度汇总')!.getRow(2).getCell(7).value).toBe(6);
+  });
+
+  it('names every candidate tied for the most votes: 汇总表, year summary, its XLSX and the paragraph', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6, candidates: 4 });
+    const d = m.form!.parts.find((p) => p.key === 'D');
+    if (d?.kind !== 'recommend') throw new Error('no part D');
+    const [c1, c2, c3, c4] = d.candidates;
+    // Three candidates with 2 votes each, one with 1 (at most maxPicks per ballot).
+    const picks = [[c1!], [c1!], [c2!], [c2!], [c3!], [c3!, c4!].slice(0, d.maxPicks)];
+    for (const [i, token] of m.tokens.entries()) {
+      const pkg = { ...randomValidPackage(m.form!, seededRng(i)), D: { picks: picks[i]!.map((c) => c.key), writeIns: [] } };
+      const res = await cast(t, token, pkg);
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    const report = await call<{ results: Results; paragraph: string }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/report`);
+    const ranking = report.results.parts.find((p) => p.key === 'D');
+    if (ranking?.kind !== 'recommend') throw new Error('no D result');
+    const tied = [c1!.name, c2!.name, c3!.name];
+    expect(ranking.ranking.slice(0, 3).map((c) => [c.name, c.votes, c.rank, c.rankText])).toEqual(tied.map((n) => [n, 2, 1, '并列第1']));
+    expect(report.paragraph).toContain(`${tied.join('、')}各得2票（33.3%），并列第1`);
+
+    const summary = await call<{ rows: { topRecommended: { names: string[]; votes: number } | null }[] }>(t, m.session, 'GET', `/api/campaigns/${m.campaignId}/summary`);
+    expect(summary.rows[0]!.topRecommended).toMatchObject({ names: tied, votes: 2 });
+    const xlsx = await t.app.inject({ method: 'GET', url: `/api/campaigns/${m.campaignId}/summary.xlsx`, headers: m.session.headers });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
+    const sheet = wb.getWorksheet('年度汇总')!;
+    const col = (sheet.getRow(1).values as unknown[]).indexOf('后备干部得票最多');
+    expect(sheet.getRow(2).getCell(col).value).toBe(`${tied.join('、')}（并列第1，各2票）`);
+    // The meeting's own spreadsheet gives each the shared rank.
+    const own = await t.app.inject({ method: 'GET', url: `/api/meetings/${m.meetingId}/report.xlsx`, headers: m.session.headers });
+    const wb2 = new ExcelJS.Workbook();
+    await wb2.xlsx.load(own.rawPayload as unknown as ArrayBuffer);
+    const dSheet = wb2.getWorksheet(ranking.title)!;
+    expect([2, 3, 4].map((r) => [dSheet.getRow(r).getCell(1).value, dSheet.getRow(r).getCell(2).value])).toEqual(tied.map((n) => ['并列第1', n]));
   });
 
   it('writes a cell that Excel would run as a formula as plain text in the CSV', async () => {

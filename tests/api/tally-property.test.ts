@@ -14,6 +14,7 @@ import { arbPackage, arbPaperPackage } from '../factories/forms.ts';
 import type { BallotPackage, Form } from '../../server/forms/form.schemas.ts';
 import type { Results } from '../../server/counting/tally.ts';
 import { cast } from '../helpers/phone.ts';
+import { calculatorPercent } from '../helpers/oracle.ts';
 
 type Cast = { source: 'phone' | 'paper'; pkg: BallotPackage };
 
@@ -101,8 +102,9 @@ describe('results equal an independent recount', () => {
             expect(p.valid + p.void, `part ${p.key}`).toBe(n);
             if (p.kind !== 'rating' || p.valid === 0) continue;
             for (const row of p.rows) {
-              // Every printed row adds up to 100.0%.
-              expect(row.shares.reduce((a, s) => a + s.tenths, 0) + row.abstainShare.tenths, `${p.key} ${row.subject.key}`).toBe(1000);
+              // Every printed share is its own ratio rounded half up (a row need not add up to 100.0%).
+              row.counts.forEach((c, i) => expect(row.shares[i]!.text, `${p.key} ${row.subject.key}`).toBe(calculatorPercent(c, p.valid)));
+              expect(row.abstainShare.text).toBe(calculatorPercent(row.abstain, p.valid));
             }
           }
         } finally {

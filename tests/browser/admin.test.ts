@@ -167,7 +167,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
 
     // 6. The dashboard while 70 phones cast: 收回 follows each ballot; the charts only in steps of ≥ k.
     await tab('实时统计');
-    await poll(() => page.getByTestId('k-note').textContent()).toContain(`每收回至少 ${k} 张票才更新一次`);
+    await poll(() => page.getByTestId('k-note').textContent()).toContain(`新收回至少 ${k} 张手机票`);
     const { form } = await call<{ form: Form }>(t, session, 'GET', `/api/meetings/${village.id}/form`);
     const chartCounts: number[] = [0];
     for (const [i, token] of tokens.entries()) {

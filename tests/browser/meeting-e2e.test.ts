@@ -242,7 +242,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('a whole meeting in Chromium', 'whol
     const dashboard = await admin.newPage();
     dashboard.on('pageerror', (e) => pageErrors.push(`dashboard: ${e.message}`));
     await dashboard.goto(`${base}/admin/#/meeting/${village.id}/live`);
-    await poll(() => dashboard.getByTestId('k-note').textContent()).toContain(`每收回至少 ${k} 张票才更新一次`);
+    await poll(() => dashboard.getByTestId('k-note').textContent()).toContain(`新收回至少 ${k} 张手机票`);
     await dashboard.evaluate(() => {
       const w = window as unknown as { chartCounts: number[] };
       w.chartCounts = [0];

@@ -1,10 +1,11 @@
 import type { TestApp } from './harness.ts';
 import type { AdminSession } from './auth.ts';
-import type { LiveState, Snapshot } from '../../server/live/live.schemas.ts';
+import type { LiveState, Snapshot, TimersMessage } from '../../server/live/live.schemas.ts';
 
 export type LiveMessage =
   | ({ type: 'turnout' } & Omit<LiveState, 'snapshot'>)
-  | { type: 'snapshot'; meetingId: number; snapshot: Snapshot };
+  | { type: 'snapshot'; meetingId: number; snapshot: Snapshot }
+  | TimersMessage;
 
 /** app.inject and app.injectWS talk to 'localhost:80'; an admin page served from there sends this Origin. */
 export const SAME_ORIGIN = 'http://localhost:80';
@@ -16,6 +17,7 @@ export interface LiveSubscriber {
   messages: LiveMessage[];
   snapshots(): Snapshot[];
   turnouts(): Extract<LiveMessage, { type: 'turnout' }>[];
+  timers(): TimersMessage[];
   /** Resolves once `pred` holds over the messages so far; rejects after `ms`. */
   waitFor(pred: (msgs: LiveMessage[]) => boolean, ms?: number): Promise<void>;
   close(): void;
@@ -42,10 +44,11 @@ export async function subscribeLive(t: TestApp, meetingId: number, session: Admi
     messages,
     snapshots: () => messages.flatMap((m) => (m.type === 'snapshot' ? [m.snapshot] : [])),
     turnouts: () => messages.filter((m): m is Extract<LiveMessage, { type: 'turnout' }> => m.type === 'turnout'),
+    timers: () => messages.filter((m): m is TimersMessage => m.type === 'timers'),
     async waitFor(pred, ms = 5000) {
       const until = Date.now() + ms;
       while (!pred(messages)) {
-        if (Date.now() > until) throw new Error(`live messages never matched; got ${JSON.stringify(messages.map((m) => m.type === 'turnout' ? `t${m.turnout.returned}` : `s${m.snapshot.count}`))}`);
+        if (Date.now() > until) throw new Error(`live messages never matched; got ${JSON.stringify(messages.map((m) => (m.type === 'turnout' ? `t${m.turnout.returned}` : m.type === 'snapshot' ? `s${m.snapshot.count}` : `timers v${m.timers.version}`)))}`);
         await new Promise((r) => setTimeout(r, 2));
       }
     },

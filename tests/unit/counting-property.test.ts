@@ -2,6 +2,8 @@
  * The counting pipeline (validatePackage → tallyIncrements → sumRows → computeResults) against an
  * independent recount written here directly from the raw packages, for random forms and meetings that
  * mix phone and paper ballots (paper with blanks, explicit voids, over-quota and over-long parts).
+ * Every displayed percentage is checked against a calculator's long division (tests/helpers/oracle.ts),
+ * every flag against exact fractions, every rank against a count of who has more votes.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +11,7 @@ import { ABSTAIN, type BallotPackage, type BallotSource, type Form, type RatingP
 import { validatePackage } from '../../server/ballots/validate-package.ts';
 import { computeResults, sumRows, tallyIncrements, type Results, type TallyRow } from '../../server/counting/tally.ts';
 import { arbForm, arbPackage, arbPaperPackage, makeForm } from '../factories/forms.ts';
+import { calculatorPercent, calculatorTenths, expectedFlags, expectedRankTexts } from '../helpers/oracle.ts';
 
 interface Ballot {
   source: BallotSource;
@@ -114,9 +117,6 @@ function recount(form: Form, ballots: Ballot[]): Expected[] {
   });
 }
 
-/** Half-up rounding of 1000·n/d in integers. */
-const roundTenths = (n: number, d: number) => Math.floor((2000 * n + d) / (2 * d));
-
 // ---------------------------------------------------------------- the pipeline
 
 function pipeline(form: Form, ballots: Ballot[], order?: (rows: TallyRow[]) => TallyRow[]): Results {
@@ -150,44 +150,28 @@ function compare(form: Form, ballots: Ballot[], results: Results): void {
         const abstain = exp.abstain.get(key)!;
         expect(row.counts).toEqual(counts);
         expect(row.abstain).toBe(abstain);
-        const tenths = [...row.shares.map((s) => s.tenths), row.abstainShare.tenths];
         if (exp.valid === 0) {
-          expect(tenths.every((t) => t === 0)).toBe(true);
+          expect([...row.shares, row.abstainShare].every((x) => x.tenths === 0 && x.text === '0.0%')).toBe(true);
           expect(row.rates).toBeNull();
           expect(row.flags).toEqual([]);
           continue;
         }
-        // Shares: exactly 1000 tenths, each within a tenth of the exact share, text with one decimal.
-        expect(tenths.reduce((a, b) => a + b, 0)).toBe(1000);
+        // Every displayed share is its own ratio rounded half up, as a calculator gives it; the row need not sum to 100.0%.
         [...counts, abstain].forEach((c, i) => {
-          const lo = Math.floor((1000 * c) / exp.valid);
-          expect(tenths[i]! - lo).toBeGreaterThanOrEqual(0);
-          expect(tenths[i]! - lo).toBeLessThanOrEqual(1);
+          const shown = i < counts.length ? row.shares[i]! : row.abstainShare;
+          expect(shown.text, `${part.key} ${key} column ${i}: ${c}/${exp.valid}`).toBe(calculatorPercent(c, exp.valid));
+          expect(shown.tenths).toBe(calculatorTenths(c, exp.valid));
         });
-        for (const s of [...row.shares, row.abstainShare]) {
-          expect(s.text).toBe(`${(s.tenths / 10).toFixed(1)}%`);
-          expect(s.text).toMatch(/^\d{1,3}\.\d%$/);
-        }
-        // Rates are sums of the printed shares, so a printed row and its rates agree.
-        const sh = row.shares.map((s) => s.tenths);
+        // Every rate likewise, from its own counts, carrying them.
         const last = part.grades.length - 1;
+        const rate = (n: number) => ({ tenths: calculatorTenths(n, exp.valid), text: calculatorPercent(n, exp.valid), count: n, of: exp.valid });
         if (part.scale === 'quality') {
-          expect(row.rates).toEqual({ good: { tenths: sh[0]! + sh[1]!, text: `${((sh[0]! + sh[1]!) / 10).toFixed(1)}%` } });
+          expect(row.rates).toEqual({ good: rate(counts[0]! + counts[1]!) });
         } else {
-          expect(row.rates?.excellent?.tenths).toBe(sh[0]);
-          expect(row.rates?.competentOrBetter?.tenths).toBe(sh[0]! + sh[1]!);
-          expect(row.rates?.incompetent?.tenths).toBe(sh[last]);
-          // ... and each rate is within a tenth of the exact rate.
-          expect(Math.abs(row.rates!.competentOrBetter!.tenths - (1000 * (counts[0]! + counts[1]!)) / exp.valid)).toBeLessThan(2);
+          expect(row.rates).toEqual({ excellent: rate(counts[0]!), competentOrBetter: rate(counts[0]! + counts[1]!), incompetent: rate(counts[last]!) });
         }
         // Flags, from exact fractions of the recount.
-        const flags: string[] = [];
-        if (part.scale === 'competence' && row.subject.member) {
-          if (counts[last]! / exp.valid > 1 / 3 && 3 * counts[last]! !== exp.valid) flags.push('INCOMPETENT_OVER_THIRD');
-          if ((counts[0]! + counts[1]!) / exp.valid < 2 / 3 && 3 * (counts[0]! + counts[1]!) !== 2 * exp.valid) {
-            flags.push('COMPETENT_UNDER_TWO_THIRDS');
-          }
-        }
+        const flags = part.scale === 'competence' && row.subject.member ? expectedFlags(counts, exp.valid) : [];
         expect(row.flags).toEqual(flags);
       }
     }
@@ -200,9 +184,11 @@ function compare(form: Form, ballots: Ballot[], results: Results): void {
       const ranking = [...listed, ...written].sort((a, b) => b.votes - a.votes || a.order - b.order);
       expect(got.ranking.map((c) => [c.name, c.listed, c.votes])).toEqual(ranking.map((c) => [c.name, c.listed, c.votes]));
       for (const c of got.ranking) {
-        expect(c.share.tenths).toBe(exp.valid === 0 ? 0 : roundTenths(c.votes, exp.valid));
-        expect(c.share.text).toBe(`${(c.share.tenths / 10).toFixed(1)}%`);
+        expect(c.share.text).toBe(calculatorPercent(c.votes, exp.valid));
+        expect(c.share.tenths).toBe(calculatorTenths(c.votes, exp.valid));
       }
+      // Equal votes share a rank.
+      expect(got.ranking.map((c) => c.rankText)).toEqual(expectedRankTexts(got.ranking.map((c) => c.votes)));
       // Ranked by votes, best first.
       for (let i = 1; i < got.ranking.length; i++) expect(got.ranking[i - 1]!.votes).toBeGreaterThanOrEqual(got.ranking[i]!.votes);
     }

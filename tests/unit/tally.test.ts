@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ABSTAIN, type BallotPackage, type BallotSource, type Form } from '../../server/forms/form.schemas.ts';
 import { validatePackage, type NormalizedPackage } from '../../server/ballots/validate-package.ts';
 import {
-  apportionTenths,
   computeResults,
   CountingError,
+  figureProblems,
   formatTenths,
   PART_ROW,
-  shareTenths,
+  percentTenths,
   sumRows,
   tallyIncrements,
   WRITE_IN_PREFIX,
@@ -46,7 +46,7 @@ function recommend(results: ReturnType<typeof computeResults>, key = 'D'): Recom
   return p;
 }
 
-describe('formatTenths / shareTenths', () => {
+describe('formatTenths / percentTenths', () => {
   it('shows one decimal', () => {
     expect(formatTenths(333)).toBe('33.3%');
     expect(formatTenths(1000)).toBe('100.0%');
@@ -59,86 +59,67 @@ describe('formatTenths / shareTenths', () => {
     for (let t = 0; t <= 1000; t++) expect(formatTenths(t)).toBe(`${Math.floor(t / 10)}.${t % 10}%`);
   });
 
-  it('rounds half up to a tenth of a percent', () => {
-    expect(shareTenths(1, 3)).toBe(333);
-    expect(shareTenths(2, 3)).toBe(667);
-    expect(shareTenths(1, 8)).toBe(125);
-    expect(shareTenths(1, 16)).toBe(63); // 6.25% → 6.3%
-    expect(shareTenths(1, 2000)).toBe(1); // 0.05% → 0.1%
-    expect(shareTenths(0, 5)).toBe(0);
-    expect(shareTenths(5, 5)).toBe(1000);
-    expect(shareTenths(3, 0)).toBe(0);
+  it('rounds half up to a tenth of a percent: the cases a 监票人 found off by 0.1 with a calculator', () => {
+    // Worked by hand: 45/72 = 62.5 exactly; 4/72 = 5.555…; 24/72 = 33.333…; 23/57 = 40.350…
+    expect(percentTenths(5 + 40, 72)).toBe(625);
+    expect(percentTenths(4, 72)).toBe(56);
+    expect(percentTenths(24, 72)).toBe(333);
+    expect(percentTenths(23, 57)).toBe(404);
+    expect(percentTenths(1, 3)).toBe(333);
+    expect(percentTenths(2, 3)).toBe(667);
+    expect(percentTenths(1, 8)).toBe(125);
+    expect(percentTenths(1, 16)).toBe(63); // 6.25% → 6.3%
+    expect(percentTenths(1, 2000)).toBe(1); // 0.05% → 0.1%
+    expect(percentTenths(1, 2001)).toBe(0); // 0.04998% → 0.0%
+    expect(percentTenths(0, 5)).toBe(0);
+    expect(percentTenths(5, 5)).toBe(1000);
+    expect(percentTenths(3, 0)).toBe(0);
   });
 
-  it('property: shareTenths equals the exact half-up rounding of 1000·count/total', () => {
+  it('refuses what is not a count', () => {
+    expect(() => percentTenths(0.5, 3)).toThrow(CountingError);
+    expect(() => percentTenths(-1, 3)).toThrow(CountingError);
+  });
+
+  it('property: equals the half-up rounding of the exact decimal, done digit by digit as on paper', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 100000 }), fc.nat(), (total, c) => {
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.nat(), (total, c) => {
         const count = c % (total + 1);
-        // exact: round(1000·count/total) half up, in integers
-        const num = 1000 * count;
-        const q = Math.floor(num / total);
-        const r = num - q * total;
-        expect(shareTenths(count, total)).toBe(2 * r >= total ? q + 1 : q);
+        expect(percentTenths(count, total)).toBe(longDivisionTenths(count, total));
       }),
+      { numRuns: 5000 },
     );
+  });
+
+  it('a row of shares may add up to 99.9% or 100.1%, and each share stays its own ratio', () => {
+    const form = makeForm({ only: ['A'] });
+    const a = ratingPart(form, 'A');
+    const r = rating(count(form, [{ A: { grades: allGrades(a, 'good') } }, { A: { grades: allGrades(a, 'fair') } }, { A: { grades: allGrades(a, 'poor') } }]), 'A');
+    const row = r.rows[0]!;
+    expect([...row.shares, row.abstainShare].map((x) => x.text)).toEqual(['33.3%', '33.3%', '0.0%', '33.3%', '0.0%']);
+    expect(row.rates!.good).toEqual({ tenths: 667, text: '66.7%', count: 2, of: 3 });
   });
 });
 
-/** Largest remainder in exact integer arithmetic, ties to the earlier column. */
-function referenceApportion(counts: number[], total: number): number[] {
-  const base = counts.map((c) => Math.floor((1000 * c) / total));
-  const rem = counts.map((c, i) => 1000 * c - base[i]! * total);
-  let left = 1000 - base.reduce((a, b) => a + b, 0);
-  const order = rem.map((r, i) => ({ r, i })).sort((a, b) => b.r - a.r || a.i - b.i);
-  for (const { i } of order) {
-    if (left <= 0) break;
-    base[i]! += 1;
-    left -= 1;
+/**
+ * The calculator's way, independent of the code's integer formula: write out 100·count/total as a
+ * decimal by long division to two places, then round the second place half up.
+ */
+function longDivisionTenths(count: number, total: number): number {
+  let rest = count * 100;
+  const whole = Math.floor(rest / total);
+  rest -= whole * total;
+  const digits: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    rest *= 10;
+    const d = Math.floor(rest / total);
+    digits.push(d);
+    rest -= d * total;
   }
-  return base;
+  // After the hundredths digit, anything left over is strictly more than zero: rounding looks at that digit only.
+  const tenths = whole * 10 + digits[0]!;
+  return digits[1]! >= 5 ? tenths + 1 : tenths;
 }
-
-describe('apportionTenths', () => {
-  it('[1,1,1] of 3 sums to 1000, the extra tenth to the first column', () => {
-    const t = apportionTenths([1, 1, 1], 3);
-    expect(t.reduce((a, b) => a + b, 0)).toBe(1000);
-    expect(t).toEqual([334, 333, 333]);
-    expect(t.map(formatTenths)).toEqual(['33.4%', '33.3%', '33.3%']);
-  });
-
-  it('exact shares are kept as they are', () => {
-    expect(apportionTenths([1, 1], 2)).toEqual([500, 500]);
-    expect(apportionTenths([3, 1, 0, 0], 4)).toEqual([750, 250, 0, 0]);
-    expect(apportionTenths([7, 0], 7)).toEqual([1000, 0]);
-  });
-
-  it('equal remainders go to the earlier columns ([1,4,1] of 6)', () => {
-    // 166.67 / 666.67 / 166.67: two tenths to hand out, all remainders equal.
-    expect(apportionTenths([1, 4, 1], 6)).toEqual([167, 667, 166]);
-    expect(apportionTenths([1, 1, 10], 12)).toEqual([84, 83, 833]);
-  });
-
-  it('all zeros when there is nothing to share', () => {
-    expect(apportionTenths([0, 0, 0], 0)).toEqual([0, 0, 0]);
-  });
-
-  it('property: sums to 1000, each share within a tenth of exact, equal to the integer largest-remainder', () => {
-    fc.assert(
-      fc.property(fc.array(fc.nat({ max: 300 }), { minLength: 1, maxLength: 7 }), (counts) => {
-        const total = counts.reduce((a, b) => a + b, 0);
-        fc.pre(total > 0);
-        const t = apportionTenths(counts, total);
-        expect(t.reduce((a, b) => a + b, 0)).toBe(1000);
-        counts.forEach((c, i) => {
-          const lo = Math.floor((1000 * c) / total);
-          expect(t[i]! === lo || t[i]! === lo + 1).toBe(true);
-        });
-        expect(t).toEqual(referenceApportion(counts, total));
-      }),
-      { numRuns: 2000 },
-    );
-  });
-});
 
 describe('tallyIncrements', () => {
   const form = makeForm({ members: 2, candidates: 2 });
@@ -254,9 +235,9 @@ describe('computeResults: review flags at the exact thresholds', () => {
     const { member } = memberRow([...rep('competent', 6), ...rep('incompetent', 3)]);
     expect(member.counts).toEqual([0, 6, 0, 3]);
     expect(member.rates).toEqual({
-      excellent: { tenths: 0, text: '0.0%' },
-      competentOrBetter: { tenths: 667, text: '66.7%' },
-      incompetent: { tenths: 333, text: '33.3%' },
+      excellent: { tenths: 0, text: '0.0%', count: 0, of: 9 },
+      competentOrBetter: { tenths: 667, text: '66.7%', count: 6, of: 9 },
+      incompetent: { tenths: 333, text: '33.3%', count: 3, of: 9 },
     });
   });
 
@@ -270,7 +251,7 @@ describe('computeResults: review flags at the exact thresholds', () => {
     ];
     const r = rating(count(form, pkgs), 'A');
     for (const row of r.rows) {
-      expect(row.rates).toEqual({ good: { tenths: 667, text: '66.7%' } });
+      expect(row.rates).toEqual({ good: { tenths: 667, text: '66.7%', count: 2, of: 3 } });
       expect(row.flags).toEqual([]);
     }
     expect(r.abstainLabel).toBe('不了解');
@@ -305,15 +286,77 @@ describe('computeResults: recommendation ranking', () => {
     ];
     const r = recommend(count(form, pkgs));
     expect(r.valid).toBe(4);
-    expect(r.ranking.map((c) => [c.name, c.listed, c.votes, c.share.text])).toEqual([
-      [c2!.name, true, 2, '50.0%'],
-      [c3!.name, true, 2, '50.0%'],
-      ['田野', false, 2, '50.0%'],
-      ['韩梅梅', false, 1, '25.0%'],
-      [c1!.name, true, 0, '0.0%'],
+    expect(r.ranking.map((c) => [c.name, c.listed, c.votes, c.share.text, c.rankText])).toEqual([
+      [c2!.name, true, 2, '50.0%', '并列第1'],
+      [c3!.name, true, 2, '50.0%', '并列第1'],
+      ['田野', false, 2, '50.0%', '并列第1'],
+      ['韩梅梅', false, 1, '25.0%', '第4'],
+      [c1!.name, true, 0, '0.0%', '—'],
+    ]);
+    expect(r.ranking.map((c) => [c.rank, c.tied])).toEqual([[1, true], [1, true], [1, true], [4, false], [null, false]]);
+    expect(figureProblems(count(form, pkgs))).toEqual([]);
+  });
+
+  it('three candidates with 10 votes each all rank first', () => {
+    const form = makeForm({ only: ['D'], candidates: 4, parts: { D: { maxPicks: 3 } } });
+    const [c1, c2, c3, c4] = recommendPart(form).candidates;
+    const pkgs: BallotPackage[] = [
+      ...Array.from({ length: 10 }, () => ({ D: { picks: [c1!.key, c2!.key, c3!.key], writeIns: [] } })),
+      ...Array.from({ length: 2 }, () => ({ D: { picks: [c4!.key], writeIns: [] } })),
+    ];
+    const r = recommend(count(form, pkgs));
+    expect(r.ranking.map((c) => [c.name, c.votes, c.rank, c.rankText])).toEqual([
+      [c1!.name, 10, 1, '并列第1'],
+      [c2!.name, 10, 1, '并列第1'],
+      [c3!.name, 10, 1, '并列第1'],
+      [c4!.name, 2, 4, '第4'],
     ]);
   });
 });
+
+describe('figureProblems: the displayed figures against their counts', () => {
+  const form = makeForm({ members: 3, parts: { B: { quotas: [] } } });
+  const b = ratingPart(form, 'B');
+  const pkgs = [0, 1, 2, 1, 1, 3, 1].map((g) => makePackage(form, { B: { grades: allGrades(b, b.grades[g]!.key) } }));
+  const fresh = () => count(form, pkgs);
+
+  it('finds nothing wrong in what computeResults made', () => {
+    expect(figureProblems(fresh())).toEqual([]);
+  });
+
+  it('names a share, a rate, a flag and a rank that disagree with the counts', () => {
+    const r = fresh();
+    const part = rating(r, 'B');
+    part.rows[1]!.shares[0] = { tenths: 143, text: '14.3%' };
+    part.rows[1]!.shares[1] = { tenths: 572, text: '57.2%' }; // 4/7 = 57.142… → 57.1%
+    expect(figureProblems(r)).toEqual([expect.stringContaining('显示 57.2%，4/7 应为 57.1%')]);
+    part.rows[1]!.shares[1] = { tenths: 571, text: '57.1%' };
+    part.rows[2]!.rates!.competentOrBetter = { tenths: 714, text: '71.4%', count: 6, of: 7 }; // the counts say 5 of 7
+    expect(figureProblems(r)).toEqual([expect.stringContaining('称职以上率')]);
+    const r2 = fresh();
+    rating(r2, 'B').rows[2]!.flags = ['COMPETENT_UNDER_TWO_THIRDS'];
+    expect(figureProblems(r2)).toEqual([expect.stringContaining('需进一步考察')]);
+    const r3 = fresh();
+    const d = recommend(r3);
+    expect(d.ranking[0]!.rankText).toBe(rankOf(d, 0));
+    d.ranking[0]!.rankText = '第9';
+    expect(figureProblems(r3)).toEqual([expect.stringContaining(`名次显示 第9，按得票应为 ${rankOf(d, 0)}`)]);
+  });
+
+  it('reports a damaged structure instead of throwing', () => {
+    const r = fresh();
+    (rating(r, 'B').rows[0] as { counts: unknown }).counts = null;
+    expect(figureProblems(r)[0]).toMatch(/结构不正确/);
+  });
+});
+
+function rankOf(d: RecommendResult, i: number): string {
+  const c = d.ranking[i]!;
+  if (c.votes === 0) return '—';
+  const rank = 1 + d.ranking.filter((o) => o.votes > c.votes).length;
+  const tied = d.ranking.some((o, j) => j !== i && o.votes === c.votes);
+  return `${tied ? '并列' : ''}第${rank}`;
+}
 
 describe('computeResults: consistency checks', () => {
   const form = makeForm({ members: 3 });

@@ -1,4 +1,5 @@
 import type { Results } from './types.ts';
+import { figureProblems } from '../../../server/counting/tally.ts';
 
 export interface Check {
   label: string;
@@ -23,17 +24,20 @@ export function finalChecks(r: Results): Check[] {
       ok: p.valid + p.void === t.returned,
       detail: `有效 ${p.valid} + 废票 ${p.void} = ${p.valid + p.void}，收回 ${t.returned}`,
     });
-    if (p.kind !== 'rating' || p.valid === 0) continue;
-    const bad = p.rows.filter(
-      (row) =>
-        row.counts.reduce((a, b) => a + b, 0) + row.abstain !== p.valid ||
-        row.shares.reduce((a, s) => a + s.tenths, 0) + row.abstainShare.tenths !== 1000,
-    );
+    if (p.kind !== 'rating') continue;
+    const bad = p.rows.filter((row) => row.counts.reduce((a, b) => a + b, 0) + row.abstain !== p.valid);
     checks.push({
-      label: `${p.title}：每一行合计 100.0%`,
+      label: `${p.title}：每一行票数合计 = 有效票`,
       ok: bad.length === 0,
-      detail: bad.length === 0 ? `${p.rows.length} 行全部合计 100.0%（${p.valid} 票）` : `${bad.map((b) => b.subject.label).join('、')} 不等于 100.0%`,
+      detail: bad.length === 0 ? `${p.rows.length} 行，每行合计 ${p.valid} 票` : `${bad.map((b) => b.subject.label).join('、')} 的票数合计不等于 ${p.valid}`,
     });
   }
+  // The displayed figures against their own counts, by the counting module's rule (the one the archive's verify applies).
+  const problems = figureProblems(r);
+  checks.push({
+    label: '每个百分比 = 票数 ÷ 有效票（四舍五入保留一位小数），标记和名次与票数一致',
+    ok: problems.length === 0,
+    detail: problems.length === 0 ? '全部一致；因四舍五入，一行的百分比合计可能不等于100%' : problems.slice(0, 3).join('；'),
+  });
   return checks;
 }

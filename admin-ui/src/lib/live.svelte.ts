@@ -1,5 +1,5 @@
 import { api as defaultApi, type Api } from './api.ts';
-import type { LiveMessage, LiveState, MeetingState, PartResult, Turnout } from './types.ts';
+import type { LiveMessage, LiveState, MeetingState, PartResult, TimerView, Turnout } from './types.ts';
 
 export interface LiveSnapshot {
   count: number;
@@ -66,6 +66,7 @@ export class LiveFeed {
   #stopped = false;
   /** Called when the meeting's state changes (the page then reloads the meeting). */
   onStateChange: ((state: MeetingState) => void) | null = null;
+  readonly #timerListeners = new Set<(view: TimerView) => void>();
 
   constructor(meetingId: number, deps: Partial<LiveDeps> = {}) {
     this.meetingId = meetingId;
@@ -115,7 +116,14 @@ export class LiveFeed {
   applyMessage(msg: LiveMessage): void {
     if (msg.meetingId !== this.meetingId) return;
     if (msg.type === 'turnout') this.#applyTurnout(msg.state, msg.k, msg.turnout);
-    else this.#applySnapshot(msg.snapshot as LiveSnapshot);
+    else if (msg.type === 'snapshot') this.#applySnapshot(msg.snapshot as LiveSnapshot);
+    else if (msg.type === 'timers') for (const fn of this.#timerListeners) fn(msg.timers);
+  }
+
+  /** Follow the 述职 timers pushed over this socket; returns an unsubscribe. */
+  onTimers(fn: (view: TimerView) => void): () => void {
+    this.#timerListeners.add(fn);
+    return () => this.#timerListeners.delete(fn);
   }
 
   #applyTurnout(state: MeetingState, k: number, turnout: Turnout): void {

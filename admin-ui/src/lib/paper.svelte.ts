@@ -1,4 +1,5 @@
 import { validatePackage, type NormalizedPackage, type PackageCheck } from '../../../server/ballots/validate-package.ts';
+import { previewPaper, type PaperPartPreview } from '../../../server/ballots/paper-preview.ts';
 import { ABSTAIN } from '../../../server/forms/form.schemas.ts';
 import { subjectText } from './format.ts';
 import type { BallotPackage, Form, FormPart, PartKey, RatingPart } from './types.ts';
@@ -29,6 +30,8 @@ export class PaperDraft {
   readonly check: PackageCheck;
   /** Parts that will count as void: marked void, or over a quota. */
   readonly voidParts: PartKey[];
+  /** What every part will count as, with the rule in words (the server stores the same for the confirmer). */
+  readonly outcomes: Partial<Record<PartKey, PaperPartPreview>>;
 
   constructor(form: Form) {
     this.form = form;
@@ -36,6 +39,10 @@ export class PaperDraft {
     this.voidParts = $derived.by(() => {
       const check = this.check;
       return check.ok ? this.form.parts.filter((p) => 'void' in (check.pkg[p.key] ?? {})).map((p) => p.key) : [];
+    });
+    this.outcomes = $derived.by(() => {
+      const preview = previewPaper(this.form, this.toPackage());
+      return preview.ok ? Object.fromEntries(preview.parts.map((p) => [p.part, p])) : {};
     });
   }
 

@@ -1,4 +1,4 @@
-import type { Percent, SummaryRow } from './types.ts';
+import type { Rate, SummaryRow } from './types.ts';
 import { UNIT_KIND_LABELS } from './format.ts';
 
 /**
@@ -40,7 +40,8 @@ const STATE_ORDER: Record<string, number> = { draft: 0, signin: 1, voting: 2, cl
 
 /** The value a column sorts by; null sorts last in either direction (a meeting not yet closed has no rates). */
 function sortValue(row: SummaryRow, key: SummaryColumn): number | string | null {
-  const pct = (p: Percent | null) => (p === null ? null : p.tenths);
+  // The exact ratio, so two units with the same one-decimal figure still sort by what they really got.
+  const pct = (p: Rate | null) => (p === null ? null : p.count / p.of);
   switch (key) {
     case 'unitName': return row.unitName;
     case 'unitKind': return UNIT_KIND_LABELS[row.unitKind as keyof typeof UNIT_KIND_LABELS] ?? row.unitKind;
@@ -86,32 +87,70 @@ export function nextOrder(current: SortOrder, key: SummaryColumn): SortOrder {
 
 export interface Threshold {
   column: RateColumn;
-  /** In percent with one decimal, as printed: 66.7 means "below 66.7%". */
-  below: number;
+  /** The limit as typed: a fraction such as 2/3, or a percentage such as 60 or 66.7. */
+  below: string;
   /** Also point out units where any member is flagged for further review. */
   flagged: boolean;
 }
 
-/** 称职以上率 below two thirds, the review rule of DOMAIN.md, or any flagged member. */
-export const DEFAULT_THRESHOLD: Threshold = { column: 'teamCompetentOrBetter', below: 66.7, flagged: true };
-
-/** The threshold's rate of this unit is below it (false while the unit has no rate). */
-export function rateBelow(row: SummaryRow, t: Threshold): boolean {
-  const rate = row[t.column];
-  const limit = Math.round(Number(t.below) * 10);
-  return rate !== null && Number.isFinite(limit) && rate.tenths < limit;
+/** A limit as an exact fraction num/den, and how to say it. */
+export interface Limit {
+  num: number;
+  den: number;
+  text: string;
 }
 
+const FRACTION_WORDS: Record<string, string> = { '1/3': '三分之一', '2/3': '三分之二', '1/2': '二分之一', '3/4': '四分之三', '1/4': '四分之一' };
+
+/** "2/3" → 2/3 (三分之二); "60" or "66.7%" → 600/1000 or 667/1000; anything else (or above 100%) → null. */
+export function parseLimit(text: string): Limit | null {
+  const t = String(text).trim();
+  const frac = /^(\d{1,4})\s*\/\s*(\d{1,4})$/.exec(t);
+  if (frac) {
+    const num = Number(frac[1]);
+    const den = Number(frac[2]);
+    if (den === 0 || num > den) return null;
+    return { num, den, text: FRACTION_WORDS[`${num}/${den}`] ?? `${num}/${den}` };
+  }
+  const pct = /^(\d{1,3})(?:\.(\d))?\s*%?$/.exec(t);
+  if (pct) {
+    const tenths = Number(pct[1]) * 10 + Number(pct[2] ?? 0);
+    if (tenths > 1000) return null;
+    return { num: tenths, den: 1000, text: `${Math.floor(tenths / 10)}.${tenths % 10}%` };
+  }
+  return null;
+}
+
+/** 称职以上率 under two thirds, the review rule of DOMAIN.md, or any flagged member. */
+export const DEFAULT_THRESHOLD: Threshold = { column: 'teamCompetentOrBetter', below: '2/3', flagged: true };
+
 /**
- * Why a unit needs attention under the threshold, in words; empty when it does not. The comparison is
- * on the one-decimal figure the table shows, so what is highlighted always agrees with what is printed.
+ * The threshold's rate of this unit is below it (false while the unit has no rate or the limit cannot
+ * be read). Judged from the counts behind the rate, exactly: count ÷ valid < num ÷ den, never from
+ * the rounded figure, so 66.7% that is exactly two thirds is not below two thirds.
  */
+export function rateBelow(row: SummaryRow, t: Threshold): boolean {
+  const rate = row[t.column];
+  const limit = parseLimit(t.below);
+  return rate !== null && limit !== null && rate.count * limit.den < limit.num * rate.of;
+}
+
+/** Why a unit needs attention under the threshold, in words; empty when it does not. */
 export function attentionReasons(row: SummaryRow, t: Threshold): string[] {
   const reasons: string[] = [];
   const rate = row[t.column];
-  if (rate !== null && rateBelow(row, t)) {
-    reasons.push(`${RATE_LABELS[t.column].replace(/（.*）$/, '')} ${rate.text}，低于 ${(Math.round(t.below * 10) / 10).toFixed(1)}%`);
+  const limit = parseLimit(t.below);
+  if (rate !== null && limit !== null && rateBelow(row, t)) {
+    reasons.push(`${RATE_LABELS[t.column].replace(/（.*）$/, '')} ${rate.text}（${rate.count}/${rate.of}），低于${limit.text}`);
   }
   if (t.flagged && row.flaggedMembers.length > 0) reasons.push(`需进一步考察：${row.flaggedMembers.join('、')}`);
   return reasons;
+}
+
+/** 王芳（40票，57.1%）, or every tied name: 王芳、李明（并列第1，各40票，57.1%）. */
+export function topText(top: SummaryRow['topRecommended']): string {
+  if (!top) return '—';
+  return top.names.length > 1
+    ? `${top.names.join('、')}（并列第1，各${top.votes}票，${top.share.text}）`
+    : `${top.names[0]}（${top.votes}票，${top.share.text}）`;
 }

@@ -14,7 +14,7 @@ import type * as Archive from '../../../server/archive/archive.schemas.ts';
 export type {
   BallotPackage, Form, FormPart, Grade, PartKey, Quota, RatingPart, RecommendPart, CommentPart, Subject, Template, TemplatePart, SubjectSource, Scale,
 } from '../../../server/forms/form.schemas.ts';
-export type { PartResult, RatingResult, RatingRow, RecommendResult, CommentResult, Results, Percent, RowFlag } from '../../../server/counting/tally.ts';
+export type { PartResult, RatingResult, RatingRow, RecommendResult, CommentResult, Results, Percent, Rate, RowFlag, RankedCandidate } from '../../../server/counting/tally.ts';
 import type { SummaryRow as SummaryRowType } from '../../../server/reports/summary.ts';
 export type SummaryRow = SummaryRowType;
 
@@ -71,9 +71,13 @@ export type Turnout = z.infer<typeof Live.Turnout>;
 export type LiveState = z.infer<typeof Live.LiveState>;
 export type LiveMessage = Live.LiveMessage;
 
+export type { TimerView, TimerCommandBody } from '../../../server/timers/timers.schemas.ts';
+export type { Speaker } from '../../../server/timers/timers.ts';
+
 export type PublicKeyResponse = z.infer<typeof Archive.PublicKeyResponse>;
 export type ImportedArchive = z.infer<typeof Archive.ImportedArchive>;
 export type ArchiveImportResponse = z.infer<typeof Archive.ImportResponse>;
 export type { MeetingReport, CampaignSummary, ImportedReport } from '../../../server/reports/reports.types.ts';
 
 export type ErrorBody = z.infer<typeof ErrorResponse>;
+export type { PaperPartPreview } from '../../../server/ballots/paper-preview.ts';
