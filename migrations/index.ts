@@ -4,6 +4,7 @@ import * as paperPending from './2026_11_26_1700_paper_pending.ts';
 import * as sealedArchives from './2026_11_26_1800_sealed_archives.ts';
 import * as ballotsWithoutSource from './2026_11_26_1900_ballots_without_source.ts';
 import * as twoPhaseCredentials from './2026_11_29_1000_two_phase_credentials.ts';
+import * as inspection from './2026_11_29_1100_inspection.ts';
 
 /** Every migration, by name. Listed statically so the server, the CLI and the tests load them the same way. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_26_1800_sealed_archives': sealedArchives,
   '2026_11_26_1900_ballots_without_source': ballotsWithoutSource,
   '2026_11_29_1000_two_phase_credentials': twoPhaseCredentials,
+  '2026_11_29_1100_inspection': inspection,
 };

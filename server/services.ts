@@ -15,6 +15,7 @@ import { ReportService } from './reports/reports.service.ts';
 import { TicketService } from './credentials/tickets.service.ts';
 import { Compactor } from './db/compaction.ts';
 import { publicBaseUrl } from './net.ts';
+import { InspectionService } from './inspection/inspection.service.ts';
 
 export interface ServiceDeps {
   config: Config;
@@ -43,6 +44,7 @@ export interface Services {
   live: LiveHub;
   archive: ArchiveService;
   reports: ReportService;
+  inspection: InspectionService;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export function buildServices(deps: ServiceDeps): Services {
   compactor.request();
   const archive = new ArchiveService(deps);
   const reports = new ReportService(deps, meetings, archive);
+  const inspection = new InspectionService(deps);
   return {
     config: deps.config,
     now: deps.now,
@@ -74,6 +77,7 @@ export function buildServices(deps: ServiceDeps): Services {
     live,
     archive,
     reports,
+    inspection,
     async close() {
       await ballots.flush();
       await compactor.close();
