@@ -12,7 +12,7 @@ export const TALK_MINIMUM_TOTAL = 30;
 export interface TalkMinimum {
   /** A station talks to every staff member: the list is the whole pool, nothing is drawn at random. */
   everyone: boolean;
-  /** People in all (team + drawn) the rule asks for. */
+  /** People in all (team + drawn) the rule asks for; the list is `shortfall` fewer when the pool is too small. */
   total: number;
   /** Drawn from the pool to reach it (capped by the pool). */
   drawn: number;
@@ -30,7 +30,7 @@ export function talkMinimum(kind: UnitKind, teamSize: number, poolSize: number):
   if (kind === 'station') return { everyone: true, total: teamSize + poolSize, drawn: poolSize, shortfall: 0, text };
   const wanted = Math.max(0, TALK_MINIMUM_TOTAL - teamSize);
   const drawn = Math.min(wanted, poolSize);
-  return { everyone: false, total: teamSize + drawn, drawn, shortfall: wanted - drawn, text };
+  return { everyone: false, total: teamSize + wanted, drawn, shortfall: wanted - drawn, text };
 }
 
 /** How many to draw: the minimum unless the team asks for more (never fewer), at most the pool. */
