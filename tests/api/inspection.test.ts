@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting as makeAnyMeeting, type MeetingOptions, type TestMeeting } from '../helpers/meeting.ts';
@@ -305,5 +306,50 @@ describe('the rest of the workspace, and who may see it', () => {
     // No route writes without the CSRF header.
     const noCsrf = await t.app.inject({ method: 'POST', url: `${url}/draw`, headers: { cookie: team.cookie }, payload: { seed: '12345678' } });
     expect(noCsrf.statusCode).toBe(403);
+  });
+});
+
+describe('the draw over random rosters, on the server and offline', () => {
+  it('agrees with `ceping draw` and meets the minimum for every unit kind', { timeout: 120_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          kind: fc.constantFrom('village' as const, 'community' as const, 'station' as const),
+          roster: fc.integer({ min: 3, max: 90 }),
+          absent: fc.integer({ min: 0, max: 20 }),
+          members: fc.integer({ min: 1, max: 7 }),
+          seed: fc.stringMatching(/^[0-9A-Z]{6,14}$/),
+        }),
+        async ({ kind, roster, absent, members, seed }) => {
+          const t = await makeTestApp();
+          try {
+            const signIn = Math.max(1, roster - absent);
+            const m = await makeMeeting(t, { kind, roster, signIn, members });
+            const w = await call<Workspace>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/inspection/draw`, { seed });
+            const team = w.talks.people.filter((p) => p.role === 'team');
+            const drawn = w.talks.people.filter((p) => p.role === 'drawn').map((p) => p.name);
+            expect(team).toHaveLength(members);
+            // makeMeeting's roster: 参会1..N, the first `signIn` signed in; no team member is on it.
+            const pool = kind === 'station' ? roster : signIn;
+            if (kind === 'station') expect(drawn).toHaveLength(roster);
+            else expect(drawn).toHaveLength(Math.min(Math.max(0, 30 - members), pool));
+            expect(w.talks.people.length).toBeGreaterThanOrEqual(Math.min(30, members + pool));
+            if (kind !== 'station') {
+              const signedIn = new Set(Array.from({ length: signIn }, (_, i) => `参会${i + 1}`));
+              for (const n of drawn) expect(signedIn.has(n), n).toBe(true);
+              const res = await t.app.inject({ method: 'GET', url: `/api/meetings/${m.meetingId}/inspection/draw.txt`, headers: m.session.headers });
+              const file = path.join(t.dir, 'c.txt');
+              writeFileSync(file, res.body);
+              const r = await cli(['draw', file]);
+              expect(r.code, r.err).toBe(0);
+              expect(printedNames(r.out)).toEqual(drawn);
+            }
+          } finally {
+            await t.close();
+          }
+        },
+      ),
+      { numRuns: 6 },
+    );
   });
 });
