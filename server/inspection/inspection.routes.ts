@@ -29,7 +29,7 @@ const ReportModelSchema = z.object({
     subsections: z.array(z.object({
       heading: z.string(),
       paragraphs: z.array(z.string()),
-      tables: z.array(z.object({ caption: z.string(), header: z.array(z.string()), rows: z.array(z.array(z.string())), marked: z.array(z.boolean()), note: z.string().nullable() })),
+      tables: z.array(z.object({ caption: z.string(), header: z.array(z.string()), rows: z.array(z.array(z.string())), marked: z.array(z.boolean()), widths: z.array(z.number()), note: z.string().nullable() })),
     })),
   })),
   signature: z.object({ team: z.string(), date: z.string() }),

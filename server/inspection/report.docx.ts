@@ -1,5 +1,5 @@
 import {
-  AlignmentType, Document, Footer, LineRuleType, Packer, PageNumber, Paragraph, Table, TableCell, TableRow, TextRun, VerticalAlignTable, WidthType,
+  AlignmentType, Document, Footer, LineRuleType, Packer, PageNumber, Paragraph, Table, TableCell, TableLayoutType, TableRow, TextRun, VerticalAlignTable, WidthType,
   type IParagraphOptions,
 } from 'docx';
 import type { ReportModel, ReportTable } from './report.model.ts';
@@ -52,22 +52,33 @@ function cellParagraph(text: string, o: { bold?: boolean; left?: boolean }): Par
   });
 }
 
+/** The type area's width: 210 − 28 − 26 mm. */
+const TYPE_WIDTH = twips(156);
+
+function columnWidths(weights: number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const widths = weights.map((w) => Math.floor((TYPE_WIDTH * w) / sum));
+  widths[0]! += TYPE_WIDTH - widths.reduce((a, b) => a + b, 0);
+  return widths;
+}
+
 function table(t: ReportTable): (Paragraph | Table)[] {
+  const cw = columnWidths(t.widths);
   const header = new TableRow({
     tableHeader: true,
     cantSplit: true,
-    children: t.header.map((h, i) => new TableCell({ children: [cellParagraph(h, { bold: true, left: i === 0 && t.header.length > 3 })], verticalAlign: VerticalAlignTable.CENTER })),
+    children: t.header.map((h, i) => new TableCell({ children: [cellParagraph(h, { bold: true, left: i === 0 && t.header.length > 3 })], verticalAlign: VerticalAlignTable.CENTER, width: { size: cw[i]!, type: WidthType.DXA } })),
   });
   const rows = t.rows.map(
     (r) =>
       new TableRow({
         cantSplit: true,
-        children: r.map((c, i) => new TableCell({ children: [cellParagraph(c, { left: i === 0 && t.header.length > 3 })], verticalAlign: VerticalAlignTable.CENTER })),
+        children: r.map((c, i) => new TableCell({ children: [cellParagraph(c, { left: i === 0 && t.header.length > 3 })], verticalAlign: VerticalAlignTable.CENTER, width: { size: cw[i]!, type: WidthType.DXA } })),
       }),
   );
   const out: (Paragraph | Table)[] = [
     new Paragraph({ children: [run(t.caption, { size: SIZE.xiaosi, font: HEITI })], alignment: AlignmentType.CENTER, spacing: { before: 120, after: 60 }, keepNext: true }),
-    new Table({ rows: [header, ...rows], width: { size: 100, type: WidthType.PERCENTAGE } }),
+    new Table({ rows: [header, ...rows], width: { size: TYPE_WIDTH, type: WidthType.DXA }, columnWidths: columnWidths(t.widths), layout: TableLayoutType.FIXED }),
   ];
   if (t.note) out.push(new Paragraph({ children: [run(t.note, { size: SIZE.wuhao })], spacing: { before: 60, after: 120 } }));
   return out;

@@ -16,6 +16,8 @@ export interface ReportTable {
   rows: string[][];
   /** Rows to mark (a member sent to further review, a tie). */
   marked: boolean[];
+  /** Relative column widths, the same in Word and in print. */
+  widths: number[];
   note: string | null;
 }
 
@@ -133,7 +135,8 @@ function ratingTable(part: RatingResult): ReportTable {
     part.scale === 'competence'
       ? `${SHARE_NOTE}▲ 表示不称职票超过有效票的三分之一，或优秀和称职票合计不足三分之二，按规定需进一步考察（按票数精确判断）。`
       : `${SHARE_NOTE}好评率 =（好 + 较好）÷ 有效票。`;
-  return { caption: `${part.title}（${validText(part)}）`, header, rows, marked, note };
+  const widths = [3.2, ...part.grades.map(() => 1.5), 1.5, ...rateNames.map(() => 1.2)];
+  return { caption: `${part.title}（${validText(part)}）`, header, rows, marked, note, widths };
 }
 
 function ratingParagraph(part: RatingResult): string {
@@ -180,6 +183,7 @@ function recommendSubsection(part: RecommendResult, heading: string): ReportSubs
     header: ['名次', '姓名', '来源', '得票', '得票率'],
     rows: part.ranking.map((c, i) => [text[i]!, c.name, c.listed ? '候选人名单' : '另行推荐', String(c.votes), c.share.text]),
     marked: tied,
+    widths: [1.3, 1.6, 2, 1, 1.2],
     note: '得票率 = 得票 ÷ 有效票，保留一位小数；得票相同的名次并列。',
   };
   return { heading, paragraphs: [`${intro}${topText}。`], tables: [table] };
@@ -206,6 +210,7 @@ function section2(input: ReportInput): ReportSection {
     header: ['测评表', '有效票', '废票'],
     rows: r.parts.map((p) => [p.title, String(p.valid), String(p.void)]),
     marked: r.parts.map(() => false),
+    widths: [4, 1, 1],
     note: '一张票中某一部分超过限选人数或无法辨认的，该部分为废票，其余部分照常计入。',
   };
   const ballots: ReportSubsection = {
