@@ -68,9 +68,9 @@ function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-/** A file name without the characters Windows refuses. */
+/** A file name without the characters Windows refuses (nor a lone surrogate, which no header can carry). */
 function safeName(name: string): string {
-  return name.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_');
+  return name.replace(/[\\/:*?"<>|\u0000-\u001f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '_');
 }
 
 interface PoolEntry {
@@ -390,7 +390,7 @@ export class InspectionService {
 
   async reportDocx(meetingId: number): Promise<FileOut> {
     const model = await this.report(meetingId);
-    return { body: await reportDocx(model), filename: model.fileName };
+    return { body: await reportDocx(model), filename: safeName(model.fileName) };
   }
 
   // ---- the year ----

@@ -26,8 +26,15 @@ const KAITI = font('楷体');
 const SONGTI = font('宋体');
 const LANG = { value: 'zh-CN', eastAsia: 'zh-CN' };
 
+/** Characters XML 1.0 cannot hold (C0 controls, lone surrogates): Word refuses a file with one, so they are dropped. */
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export function xmlSafe(text: string): string {
+  return text.replace(NOT_XML, '');
+}
+
 function run(text: string, o: { font?: ReturnType<typeof font>; size?: number; bold?: boolean } = {}): TextRun {
-  return new TextRun({ text, font: o.font ?? FANGSONG, size: o.size ?? SIZE.sanhao, bold: o.bold ?? false, language: LANG });
+  return new TextRun({ text: xmlSafe(text), font: o.font ?? FANGSONG, size: o.size ?? SIZE.sanhao, bold: o.bold ?? false, language: LANG });
 }
 
 const bodySpacing = { line: BODY_LINE, lineRule: LineRuleType.EXACT, before: 0, after: 0 };
@@ -125,8 +132,8 @@ export async function reportDocx(model: ReportModel): Promise<Buffer> {
 
   const doc = new Document({
     creator: 'Ceping',
-    title: model.title,
-    description: model.source.text,
+    title: xmlSafe(model.title),
+    description: xmlSafe(model.source.text),
     evenAndOddHeaderAndFooters: true,
     styles: { default: { document: { run: { font: FANGSONG, size: SIZE.sanhao, language: LANG } } } },
     sections: [

@@ -7,6 +7,9 @@
  * report, and the 考察 file exported and imported on another server, whose reports take section 二
  * from the imported archive.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { unzipSync } from 'fflate';
 import { JSDOM } from 'jsdom';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -107,7 +110,8 @@ describe('the 考察报告 in Word', () => {
     await call<Workspace>(t, m.session, 'PUT', `${base}/report`, {
       section1Note: '班子分工明确，团结协作。',
       section3: '全年完成𠮷祥路硬化3.2公里。\n\n新建便民服务点2个，群众满意。',
-      section4: '学习记录不够规范。',
+      // Control characters (as text pasted from Word can carry), which XML cannot hold: dropped, so Word still opens the file.
+      section4: '学习记录\u0007不够\u000B规范。',
       section5: '综合评价为“较好”。\n建议加强理论学习。',
       meetingNotes: '碰头会纪要：不应出现在报告中',
     });
@@ -133,6 +137,7 @@ describe('the 考察报告 in Word', () => {
     expect(p[at[0]! + 1]).toBe('红旗村班子共有成员3人：成员1（党支部书记）、成员2（委员1）、成员3（委员2）。');
     expect(p[at[0]! + 2]).toBe('班子分工明确，团结协作。');
     expect(p.slice(at[2]! + 1, at[3])).toEqual(['全年完成𠮷祥路硬化3.2公里。', '新建便民服务点2个，群众满意。']);
+    expect(p.slice(at[3]! + 1, at[4])).toEqual(['学习记录不够规范。']);
     expect(p.slice(at[4]! + 1, at[4]! + 3)).toEqual(['综合评价为“较好”。', '建议加强理论学习。']);
     expect(p.join('\n')).not.toContain('碰头会纪要');
 
@@ -312,5 +317,37 @@ describe('the year: progress, every report in one .zip, and the 考察 file move
     expect(list.imports).toEqual([expect.objectContaining({ township: '插旗镇', year: 2020, label: '考察材料.json' })]);
     const back = await other.app.inject({ method: 'GET', url: `/api/inspection/imports/${imported.imported.id}/file`, headers: there.headers });
     expect((back.json() as { sha256: string }).sha256).toBe(file.sha256);
+
+    // The backup holds it all: the database download, opened on its own.
+    const backup = await t.app.inject({ method: 'POST', url: '/api/admin/backup', headers: session.headers, payload: {} });
+    expect(backup.statusCode).toBe(200);
+    const copy = path.join(t.dir, 'copy.db');
+    writeFileSync(copy, backup.rawPayload);
+    const db = new Database(copy, { readonly: true });
+    try {
+      const n = (table: string) => (db.prepare(`select count(*) as n from ${table} where meeting_id = ?`).get(m.meetingId) as { n: number }).n;
+      expect([n('inspection_talks'), n('inspection_draws'), n('inspection_records'), n('inspection_appraisals'), n('inspection_reports')]).toEqual([14, 1, 2, 1, 1]);
+      const notes = db.prepare(`select notes from inspection_talks where meeting_id = ? and done = 1 order by id`).all(m.meetingId) as { notes: string }[];
+      expect(notes.map((x) => x.notes)).toEqual(w.talks.people.slice(0, 5).map((x) => `谈话${x.name}`));
+    } finally {
+      db.close();
+    }
+  });
+
+  it('describes every 考察 route in the OpenAPI document', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+    const expected: [string, string][] = [
+      ['/api/meetings/{id}/inspection', 'get'], ['/api/meetings/{id}/inspection/draw', 'post'], ['/api/meetings/{id}/inspection/draw/extend', 'post'],
+      ['/api/meetings/{id}/inspection/draw.txt', 'get'], ['/api/meetings/{id}/inspection/talks', 'post'], ['/api/meetings/{id}/inspection/talks/{talkId}', 'patch'],
+      ['/api/meetings/{id}/inspection/talks/{talkId}', 'delete'], ['/api/meetings/{id}/inspection/records', 'put'], ['/api/meetings/{id}/inspection/inquiries', 'post'],
+      ['/api/meetings/{id}/inspection/inquiries/{inquiryId}', 'put'], ['/api/meetings/{id}/inspection/inquiries/{inquiryId}', 'delete'],
+      ['/api/meetings/{id}/inspection/appraisal', 'put'], ['/api/meetings/{id}/inspection/report', 'put'], ['/api/meetings/{id}/inspection/report', 'get'],
+      ['/api/meetings/{id}/inspection/report.docx', 'get'], ['/api/campaigns/{id}/inspection/settings', 'get'], ['/api/campaigns/{id}/inspection/settings', 'put'],
+      ['/api/campaigns/{id}/inspection/progress', 'get'], ['/api/campaigns/{id}/inspection/reports.zip', 'get'], ['/api/campaigns/{id}/inspection/export', 'get'],
+      ['/api/inspection/import', 'post'], ['/api/inspection/imports', 'get'], ['/api/inspection/imports/{id}/file', 'get'], ['/api/inspection/imports/{id}/reports.zip', 'get'],
+    ];
+    for (const [p, method] of expected) expect(doc.paths[p]?.[method], `${method.toUpperCase()} ${p}`).toBeDefined();
+    const draw = doc.paths['/api/meetings/{id}/inspection/draw']!.post as { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } };
+    expect(Object.keys(draw.requestBody.content['application/json']!.schema.properties)).toEqual(['seed', 'count', 'reason']);
   });
 });
