@@ -6,7 +6,7 @@ import { DomainError } from '../errors.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
 import { AuditEvent } from '../audit/audit.events.ts';
 import { computeResults, type Results } from '../counting/tally.ts';
-import { readTally } from '../counting/tally.repository.ts';
+import { recountBallots } from '../counting/recount.ts';
 import { findMeeting, type MeetingRow } from '../meetings/meetings.repository.ts';
 import { formOf, turnoutOf } from '../meetings/meeting.view.ts';
 import { assertGuard, STATE_LABELS } from '../meetings/lifecycle.ts';
@@ -360,7 +360,10 @@ export class InspectionService {
 
   // ---- the report ----
 
-  /** Section 二's source: the sealed meeting's results (computeResults of its frozen counters) and its archive. */
+  /**
+   * Section 二's source: the sealed meeting's results as kept at close and checked against a recount at the
+   * seal (computeResults either way), and the archive the seal wrote.
+   */
   async #sealed(db: DbOrTrx, m: MeetingRow): Promise<{ results: Results; archive: { sha256: string; fingerprint: string; sealedAt: string } } | null> {
     if (m.state !== 'sealed') return null;
     const form = formOf(m);
@@ -368,7 +371,7 @@ export class InspectionService {
     if (!form || !a || !m.sealed_at) throw new DomainError('ARCHIVE_NOT_READY');
     const record = JSON.parse(a.record_json) as { signer: { fingerprint: string } };
     return {
-      results: computeResults(form, await readTally(db, m.id), turnoutOf(m)),
+      results: m.results_json ? (JSON.parse(m.results_json) as Results) : computeResults(form, await recountBallots(db, m.id, form), turnoutOf(m)),
       archive: { sha256: a.sha256, fingerprint: record.signer.fingerprint, sealedAt: m.sealed_at },
     };
   }

@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
 import { loginAs } from '../helpers/auth.ts';
-import { nonce } from '../helpers/packages.ts';
+import { cast } from '../helpers/phone.ts';
 import { randomValidPackage, seededRng } from '../factories/forms.ts';
 import type { BallotPackage } from '../../server/forms/form.schemas.ts';
 import type { RatingResult, RecommendResult, Results } from '../../server/counting/tally.ts';
@@ -102,7 +102,7 @@ describe('the 考察报告 in Word', () => {
     for (const [i, token] of m.tokens.entries()) {
       const pkg = randomValidPackage(form, rng);
       pkg.D = { picks: picks[i]!.map((c) => c!.key), writeIns: [] };
-      const r = await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: token, nonce: nonce(), package: pkg } });
+      const r = await cast(t, token, pkg);
       expect(r.statusCode, r.body).toBe(200);
       sent.push(pkg);
     }
@@ -148,7 +148,7 @@ describe('the 考察报告 in Word', () => {
     expect(p).toContain(`发出测评票14张，收回14张，其中各部分均有效的票${sealed.ballots.valid}张。`);
 
     // Each rating part's table: every cell equals the sealed results, and the counts equal the test's own count.
-    const cast = countCast(sent);
+    const tallied = countCast(sent);
     const ratingParts = sealed.parts.filter((x): x is RatingResult => x.kind === 'rating');
     // Tables follow their captions in the body: pair them in document order.
     const bodyEl = doc.document.getElementsByTagNameNS(W, 'body')[0]!;
@@ -172,7 +172,7 @@ describe('the 考察报告 in Word', () => {
       part.rows.forEach((row, i) => {
         const cells = table[i + 1]!;
         expect(cells.slice(1, 1 + part.grades.length)).toEqual(row.counts.map((c, gi) => `${c}（${row.shares[gi]!.text}）`));
-        const counted = cast.grades.get(`${part.key}/${row.subject.key}`)!;
+        const counted = tallied.grades.get(`${part.key}/${row.subject.key}`)!;
         expect(row.counts).toEqual(part.grades.map((g) => counted.get(g.key) ?? 0));
         expect(cells[1 + part.grades.length]).toBe(`${row.abstain}（${row.abstainShare.text}）`);
         const rates = part.scale === 'quality' ? [row.rates!.good!] : [row.rates!.excellent!, row.rates!.competentOrBetter!, row.rates!.incompetent!];
@@ -183,8 +183,8 @@ describe('the 考察报告 in Word', () => {
     // Part D: the tie at the top shares 并列第1, and both names are in the sentence.
     const rec = sealed.parts.find((x): x is RecommendResult => x.kind === 'recommend')!;
     expect(rec.ranking.slice(0, 2).map((c) => c.votes)).toEqual([6, 6]);
-    expect(cast.votes.get(c1!.key)).toBe(6);
-    expect(cast.votes.get(c2!.key)).toBe(6);
+    expect(tallied.votes.get(c1!.key)).toBe(6);
+    expect(tallied.votes.get(c2!.key)).toBe(6);
     const ranking = tableOf(`${rec.title}得票情况`);
     expect(ranking[0]).toEqual(['名次', '姓名', '来源', '得票', '得票率']);
     expect(ranking.slice(1).map((r) => [r[0], r[1], r[3], r[4]])).toEqual([
@@ -255,10 +255,8 @@ describe('the year: progress, every report in one .zip, and the 考察 file move
       comment: '考察组评价：好',
     });
     await call(t, session, 'PUT', `${base}/report`, { section1Note: '', section3: '成绩', section4: '', section5: '建议', meetingNotes: '' });
-    for (const token of m.tokens) {
-      const pkg = randomValidPackage(m.form!, seededRng(token.length));
-      expect((await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: token, nonce: nonce(), package: pkg } })).statusCode).toBe(200);
-    }
+    const rng = seededRng(7);
+    for (const token of m.tokens) expect((await cast(t, token, randomValidPackage(m.form!, rng))).statusCode).toBe(200);
     await call(t, session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     await call(t, session, 'POST', `/api/meetings/${m.meetingId}/seal`);
 

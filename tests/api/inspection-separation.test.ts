@@ -10,7 +10,8 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
-import { fullPackage, nonce } from '../helpers/packages.ts';
+import { fullPackage } from '../helpers/packages.ts';
+import { cast, meetingStatus } from '../helpers/phone.ts';
 import { subscribeLive, type LiveSubscriber } from '../helpers/live.ts';
 import type { Workspace } from '../../server/inspection/inspection.schemas.ts';
 
@@ -46,9 +47,7 @@ describe('no talk, note or 鉴定表 content in any ballot output, live frame or
     live = await subscribeLive(t, m.meetingId, m.session);
     const base = `/api/meetings/${m.meetingId}/inspection`;
     // Half the hall votes, then the team draws and writes while the rest vote, so live frames follow the writes.
-    for (const token of m.tokens.slice(0, 36)) {
-      expect((await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: token, nonce: nonce(), package: fullPackage(m.form!, 1, '村里路灯坏了') } })).statusCode).toBe(200);
-    }
+    for (const token of m.tokens.slice(0, 36)) expect((await cast(t, token, fullPackage(m.form!, 1, '村里路灯坏了'))).statusCode).toBe(200);
     let w = await call<Workspace>(t, m.session, 'POST', `${base}/draw`, { seed: MARK.seed });
     drawn = w.talks.people.filter((p) => p.role === 'drawn').map((p) => p.name);
     expect(drawn).toHaveLength(26);
@@ -58,12 +57,11 @@ describe('no talk, note or 鉴定表 content in any ballot output, live frame or
     await call(t, m.session, 'POST', `${base}/inquiries`, { title: MARK.inquiryTitle, body: MARK.inquiryBody });
     await call(t, m.session, 'PUT', `${base}/appraisal`, { values: { 把握政治方向: MARK.appraisal }, grade: '好', comment: MARK.appraisalComment });
     await call(t, m.session, 'PUT', `${base}/report`, { section1Note: '', section3: MARK.report, section4: '', section5: '', meetingNotes: MARK.meetingNote });
-    for (const token of m.tokens.slice(36)) {
-      expect((await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: token, nonce: nonce(), package: fullPackage(m.form!, 2) } })).statusCode).toBe(200);
-    }
-    // A phone asking about its ballot after the writes.
-    const status = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: m.tokens[0] } });
-    outputs.set('voter status', status.body);
+    for (const token of m.tokens.slice(36)) expect((await cast(t, token, fullPackage(m.form!, 2))).statusCode).toBe(200);
+    // A phone asking about its meeting after the writes.
+    const status = await meetingStatus(t, m.tokens[0]!);
+    expect(status.statusCode, status.body).toBe(200);
+    outputs.set('phone meeting status', status.body);
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/seal`);
     await live.waitFor((msgs) => msgs.some((x) => x.type === 'turnout' && x.state === 'sealed'));

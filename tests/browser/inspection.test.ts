@@ -17,7 +17,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { loginAs, SETUP_USERNAME, TEST_PASSWORD, type AdminSession } from '../helpers/auth.ts';
 import { call } from '../helpers/meeting.ts';
-import { fullPackage, nonce } from '../helpers/packages.ts';
+import { fullPackage } from '../helpers/packages.ts';
+import { cast, redeem, type PhoneToken } from '../helpers/phone.ts';
 import { seedDemo } from '../../server/demo/demo.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 import type { RecommendResult, Results } from '../../server/counting/tally.ts';
@@ -52,20 +53,19 @@ describe.skipIf(!hasChromium)(chromiumSuite('the 考察 in Chromium', 'inspectio
     // The meeting itself, through the API: 72 sign in and vote; two candidates tie at the top; sealed.
     await call(t, session, 'POST', `/api/meetings/${meetingId}/start-signin`);
     const roster = await call<{ entries: { id: number }[] }>(t, session, 'GET', `/api/meetings/${meetingId}/roster`);
-    const tokens: string[] = [];
+    const tokens: PhoneToken[] = [];
     for (const e of roster.entries) {
-      const r = await call<{ credential: { token: string } }>(t, session, 'POST', `/api/meetings/${meetingId}/roster/${e.id}/sign-in`, { handout: 'qr' });
-      tokens.push(r.credential.token);
+      const r = await call<{ ticket: { secret: string } }>(t, session, 'POST', `/api/meetings/${meetingId}/roster/${e.id}/sign-in`, { handout: 'qr' });
+      tokens.push(await redeem(t, r.ticket.secret));
     }
     await call(t, session, 'POST', `/api/meetings/${meetingId}/open-voting`, {});
-    const status = await t.app.inject({ method: 'POST', url: '/api/voter/status', payload: { credential: tokens[0] } });
-    const form = (JSON.parse(status.body) as { form: Form }).form;
+    const { form } = await call<{ form: Form }>(t, session, 'GET', `/api/meetings/${meetingId}/form`);
     const D = form.parts.find((p) => p.kind === 'recommend')!;
     if (D.kind !== 'recommend') throw new Error('no part D');
     for (const [i, token] of tokens.entries()) {
       const pkg = fullPackage(form, 1 + (i % 3), '');
       pkg.D = { picks: i < 30 ? [D.candidates[0]!.key, D.candidates[1]!.key] : i < 40 ? [D.candidates[2]!.key] : [], writeIns: [] };
-      const r = await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential: token, nonce: nonce(), package: pkg } });
+      const r = await cast(t, token, pkg);
       expect(r.statusCode, r.body).toBe(200);
     }
     await call(t, session, 'POST', `/api/meetings/${meetingId}/close-voting`);
