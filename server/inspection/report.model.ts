@@ -157,11 +157,14 @@ function ratingParagraph(part: RatingResult): string {
   return `${part.title}：${validText(part)}${head}。${flagged.length > 0 ? `其中${flagged.join('；')}，需进一步考察。` : ''}`;
 }
 
-/** Rank text: 第1, or 并列第1 when someone else has the same votes. */
+/**
+ * Rank text: 第1, or 并列第1 when someone else has the same votes; — for no votes. (The same words
+ * issue 9 gives RankedCandidate.rankText; once that is on main, read it instead.)
+ */
 function rankTexts(votes: number[]): { text: string[]; tied: boolean[] } {
   const ranks = competitionRanks(votes);
-  const tied = ranks.map((r) => ranks.filter((x) => x === r).length > 1);
-  return { text: ranks.map((r, i) => `${tied[i] ? '并列' : ''}第${r}`), tied };
+  const tied = ranks.map((r, i) => votes[i]! > 0 && ranks.filter((x) => x === r).length > 1);
+  return { text: ranks.map((r, i) => (votes[i]! > 0 ? `${tied[i] ? '并列' : ''}第${r}` : '—')), tied };
 }
 
 function recommendSubsection(part: RecommendResult, heading: string): ReportSubsection {

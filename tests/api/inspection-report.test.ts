@@ -191,7 +191,7 @@ describe('the 考察报告 in Word', () => {
       ['并列第1', rec.ranking[0]!.name, '6', rec.ranking[0]!.share.text],
       ['并列第1', rec.ranking[1]!.name, '6', rec.ranking[1]!.share.text],
       ['第3', c3!.name, '2', rec.ranking[2]!.share.text],
-      ['第4', rec.ranking[3]!.name, '0', '0.0%'],
+      ['—', rec.ranking[3]!.name, '0', '0.0%'],
     ]);
     expect(new Set([rec.ranking[0]!.name, rec.ranking[1]!.name])).toEqual(new Set([c1!.name, c2!.name]));
     const sentence = p.find((x) => x.startsWith(`${rec.title}：`))!;
