@@ -155,11 +155,17 @@ describe.skipIf(!hasChromium)(chromiumSuite('the 考察 in Chromium', 'inspectio
     await page.getByRole('button', { name: '保存查阅资料情况' }).click();
     await saved('查阅资料情况已保存');
     expect(await page.getByTestId('records-count').textContent()).toBe('已查 2 / 3');
+    // A tick not yet saved survives adding an inquiry, and is saved afterwards.
+    await page.locator('[data-record="坐班值班记录"]').getByRole('checkbox').check();
     await page.getByLabel('标题').fill('关于低保评定的反映');
     await page.getByLabel('调查经过和结论').fill('走访三户，情况属实，已要求整改。');
     await page.getByRole('button', { name: '新增', exact: true }).click();
     await saved('已添加专项调查');
     await poll(() => page.locator('[data-inquiry="关于低保评定的反映"]').count()).toBe(1);
+    expect(await page.locator('[data-record="坐班值班记录"]').getByRole('checkbox').isChecked()).toBe(true);
+    await page.getByRole('button', { name: '保存查阅资料情况' }).click();
+    await saved('查阅资料情况已保存');
+    expect(await page.getByTestId('records-count').textContent()).toBe('已查 3 / 3');
     await expectAccessible(page, 'records and inquiries');
 
     // 7. The 鉴定表 filled to its limits prints on one A4 page.
@@ -230,7 +236,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('the 考察 in Chromium', 'inspectio
     const row = page.locator('[data-testid="inspection-progress"] tr[data-unit="红旗村"]');
     await poll(() => row.count()).toBe(1);
     const cells = await row.locator('td').allTextContents();
-    expect(cells.slice(3)).toEqual(['3 / 30 / 30', '2 / 3', '已填写', '已撰写', '已封存']);
+    expect(cells.slice(3)).toEqual(['3 / 30 / 30', '3 / 3', '已填写', '已撰写', '已封存']);
     await shot(page, 'year');
     await expectAccessible(page, 'the year page');
     const [zip] = await Promise.all([page.waitForEvent('download'), page.getByTestId('reports-zip').click()]);
@@ -238,6 +244,23 @@ describe.skipIf(!hasChromium)(chromiumSuite('the 考察 in Chromium', 'inspectio
     const zipPath = path.join(ARTIFACTS, 'reports.zip');
     await zip.saveAs(zipPath);
     expect(Object.keys(unzipSync(new Uint8Array(readFileSync(zipPath)))).sort()).toEqual(['农业综合服务站考察报告.docx', '城南社区考察报告.docx', '红旗村考察报告.docx']);
+
+    // The year's 考察 file, exported and imported again through the page (kept read-only, listed once).
+    const [exported] = await Promise.all([page.waitForEvent('download'), page.getByTestId('inspection-export').click()]);
+    expect(exported.suggestedFilename()).toMatch(/^考察材料-插旗镇-2020-\d{8}-\d{6}\.json$/);
+    const exportPath = path.join(ARTIFACTS, 'inspection-year.json');
+    await exported.saveAs(exportPath);
+    const file = JSON.parse(readFileSync(exportPath, 'utf8')) as { units: { unitName: string; talks: { notes: string }[] }[] };
+    expect(file.units.find((u) => u.unitName === '红旗村')!.talks.some((x) => x.notes === '反映村里道路硬化进度慢，希望加快。')).toBe(true);
+    await page.getByLabel('选择要导入的考察材料文件').setInputFiles(exportPath);
+    await poll(() => page.getByTestId('inspection-import-result').textContent()).toContain('已导入');
+    await poll(() => page.getByTestId('inspection-imports').locator('tbody tr').count()).toBe(1);
+    await page.getByLabel('选择要导入的考察材料文件').setInputFiles(exportPath);
+    await poll(() => page.getByTestId('inspection-import-result').textContent()).toBe('这个文件以前已导入过，未重复保存。');
+    await page.getByLabel('选择要导入的考察材料文件').setInputFiles(candidates);
+    await poll(() => page.getByRole('alert').textContent()).toContain('这个文件不是考察材料文件');
+    await shot(page, 'year-imported');
+
     writeFileSync(path.join(ARTIFACTS, 'requests.txt'), requests.join('\n'));
 
     // Nothing left the server's origin, and no page failed.
