@@ -64,6 +64,14 @@ export const ERRORS = {
   // sealed archive
   ARCHIVE_NOT_READY: [409, '会议封存后才生成测评档案'],
   ARCHIVE_INVALID: [400, '这不是 Ceping 测评档案文件，无法导入'],
+  // 考察 (talks, records, 鉴定表, report): none of it touches a ballot
+  DRAW_SEED: [400, '请输入抽签种子（例如现场宣读的一张纸币的编号）'],
+  DRAW_COUNT: [400, '抽取人数不符合规定'],
+  DRAW_REASON: [400, '重新抽取须填写理由（至少4个字）'],
+  TALKS_STARTED: [409, '已有抽中人员谈话完毕或写了记录，不能重新抽取'],
+  NOT_DRAWN: [409, '请先抽取谈话人员'],
+  INSPECTION_FIELDS: [400, '考察材料的设置有误'],
+  INSPECTION_FILE_INVALID: [400, '这不是 Ceping 考察材料文件，无法导入'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -15,6 +15,7 @@ import { liveRoutes } from './live/live.routes.ts';
 import { reportRoutes } from './reports/reports.routes.ts';
 import { archiveRoutes } from './archive/archive.routes.ts';
 import { timerRoutes } from './timers/timers.routes.ts';
+import { inspectionRoutes } from './inspection/inspection.routes.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -53,6 +54,7 @@ export async function registerRoutes(app: App, _services: Services, deps: AppDep
   await liveRoutes(app);
   await reportRoutes(app);
   await archiveRoutes(app);
+  await inspectionRoutes(app);
 
   await serveBuiltPages(app);
 }

@@ -16,6 +16,7 @@ import { TicketService } from './credentials/tickets.service.ts';
 import { Compactor } from './db/compaction.ts';
 import { publicBaseUrl } from './net.ts';
 import { TimerService } from './timers/timers.service.ts';
+import { InspectionService } from './inspection/inspection.service.ts';
 
 export interface ServiceDeps {
   config: Config;
@@ -45,6 +46,7 @@ export interface Services {
   archive: ArchiveService;
   reports: ReportService;
   timers: TimerService;
+  inspection: InspectionService;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export function buildServices(deps: ServiceDeps): Services {
   const archive = new ArchiveService(deps);
   const reports = new ReportService(deps, meetings, archive);
   const timers = new TimerService(deps, live);
+  const inspection = new InspectionService(deps);
   return {
     config: deps.config,
     now: deps.now,
@@ -78,6 +81,7 @@ export function buildServices(deps: ServiceDeps): Services {
     archive,
     reports,
     timers,
+    inspection,
     async close() {
       await ballots.flush();
       await compactor.close();

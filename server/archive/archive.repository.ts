@@ -85,3 +85,14 @@ export function findImported(db: DbOrTrx, id: number) {
     .where('imported_archives.id', '=', id)
     .executeTakeFirst();
 }
+
+/** A verified imported meeting archive by the SHA-256 its record claims (an imported 考察 file names its archive so). */
+export function findVerifiedImportedBySha(db: DbOrTrx, sha256: string) {
+  return withArchives(db)
+    .selectFrom('imported_archives')
+    .select(['imported_archives.id', 'imported_archives.file_json'])
+    .where('imported_archives.sha256', '=', sha256)
+    .where('imported_archives.verified', '=', 1)
+    .orderBy('imported_archives.id')
+    .executeTakeFirst();
+}

@@ -37,6 +37,13 @@ export const AuditEvent = {
   ARCHIVE_YEAR_EXPORTED: 'archive.year_exported',
   ARCHIVE_IMPORTED: 'archive.imported',
   BACKUP_DOWNLOADED: 'backup.downloaded',
+  // 考察 (issue 12): written with no meeting id, so a meeting's signed archive never carries them
+  TALKS_DRAWN: 'inspection.talks_drawn',
+  TALKS_REDRAWN: 'inspection.talks_redrawn',
+  TALKS_EXTENDED: 'inspection.talks_extended',
+  INSPECTION_SETTINGS_UPDATED: 'inspection.settings_updated',
+  INSPECTION_EXPORTED: 'inspection.year_exported',
+  INSPECTION_IMPORTED: 'inspection.imported',
 } as const;
 
 export type AuditEvent = (typeof AuditEvent)[keyof typeof AuditEvent];

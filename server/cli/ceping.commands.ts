@@ -5,6 +5,8 @@ import { loadConfig } from '../config.ts';
 import { verifyArchiveText, type MeetingVerification, type Verification } from '../archive/archive.verify.ts';
 import type { Check } from '../archive/archive.schemas.ts';
 import { backupDataDir, BackupError, defaultBackupDir, restoreDataDir, type DatabaseCounts } from '../archive/backup.ts';
+import { canonicalPool, drawNames, normalizeSeed, poolDigest, seedProblem } from '../inspection/draw.ts';
+import { parseDrawFile } from '../inspection/draw-file.ts';
 
 /**
  * `ceping` commands. Exit codes: 0 all good; 1 a check failed or the operation was refused;
@@ -34,6 +36,12 @@ export const USAGE = `用法 / usage:
   ceping restore BACKUP [--data DIR] [--force]
       从备份目录（或单独的 .db 文件）恢复。服务器须先停止；覆盖已有数据须加 --force，原文件移到 before-restore-* 目录保留。
       Restore a backup folder (or a lone .db). Stop the server first; replacing data needs --force, old files are moved aside.
+  ceping draw FILE [--seed SEED] [--meeting MEETING] [--count N]
+      离线重新计算个别谈话抽签：与服务器用同一算法，由抽签种子、会议标识和候选名单得出同样的名单。
+      FILE 为谈话名单页下载的候选名单（文件头已写明种子、会议标识和人数），或按签到表每行录入一个姓名的文本文件。
+      Recompute a talk draw offline: the same seed, meeting identity and candidates give the same names as
+      the server. FILE is the candidates file from the talk list (its header holds seed, meeting and count),
+      or any text file with one name a line; options override the header.
 
   DIR 默认为 DATA_DIR 环境变量或 ./data / defaults to $DATA_DIR or ./data
 `;
@@ -175,6 +183,55 @@ async function restore(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+async function draw(args: string[], io: CliIo): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args, allowPositionals: true,
+    options: { seed: { type: 'string' }, meeting: { type: 'string' }, count: { type: 'string' } },
+  });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) {
+    io.err(USAGE);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    io.err(`无法读取文件 / cannot read ${file}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const parsed = parseDrawFile(text);
+  const seed = values.seed ?? parsed.seed;
+  const identity = values.meeting ?? parsed.identity;
+  const count = values.count !== undefined ? Number(values.count) : parsed.count;
+  const missing = [seed === null ? '--seed' : null, identity === null ? '--meeting' : null, count === null ? '--count' : null].filter(Boolean);
+  if (missing.length > 0) {
+    io.err(`缺少参数 / missing: ${missing.join(' ')}（文件头中也没有 / not in the file's header either）\n\n${USAGE}`);
+    return 2;
+  }
+  const problem = seedProblem(seed!);
+  if (problem || !Number.isInteger(count) || count! < 0) {
+    io.err(`${problem ?? '抽取人数须为非负整数 / count must be a whole number'}\n`);
+    return 2;
+  }
+  const pool = canonicalPool(parsed.names);
+  const digest = poolDigest(pool);
+  const names = drawNames({ seed: seed!, identity: identity!, pool, count: count! });
+  const digestOk = parsed.poolDigest === null || parsed.poolDigest === digest;
+  io.out([
+    'Ceping 个别谈话抽签复核 / talk draw re-check',
+    `文件 file: ${file}`,
+    `会议 meeting: ${identity}`,
+    `种子 seed: ${normalizeSeed(seed!)}`,
+    `候选人数 candidates: ${pool.length} · 名单校验码 pool check: ${digest}` +
+      (parsed.poolDigest === null ? '' : digestOk ? '（与文件头一致 / matches the header）' : `（✗ 与文件头 ${parsed.poolDigest} 不一致 / differs from the header）`),
+    `抽取人数 count: ${names.length}${names.length < count! ? `（候选人只有 ${pool.length} 人 / only ${pool.length} candidates）` : ''}`,
+    ...names.map((n, i) => `${String(i + 1).padStart(4)}. ${n}`),
+    '',
+  ].join('\n'));
+  return digestOk ? 0 : 1;
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -185,6 +242,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await backup(rest, io);
       case 'restore':
         return await restore(rest, io);
+      case 'draw':
+        return await draw(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -61,6 +61,12 @@ const AUDIT_LABELS: Record<string, string> = {
   'ballot.paper_discarded': '删除待复核的纸质票',
   'meeting.voting_closed': '结束测评',
   'meeting.sealed': '封存结果',
+  'inspection.talks_drawn': '抽取个别谈话人员',
+  'inspection.talks_redrawn': '重新抽取个别谈话人员',
+  'inspection.talks_extended': '追加抽取个别谈话人员',
+  'inspection.settings_updated': '修改考察材料设置',
+  'inspection.year_exported': '导出年度考察材料',
+  'inspection.imported': '导入考察材料',
 };
 
 export function auditLabel(event: string): string {

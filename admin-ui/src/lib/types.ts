@@ -10,6 +10,7 @@ import type * as Roster from '../../../server/roster/roster.schemas.ts';
 import type * as Live from '../../../server/live/live.schemas.ts';
 import type { ErrorResponse } from '../../../server/ballots/voter.schemas.ts';
 import type * as Archive from '../../../server/archive/archive.schemas.ts';
+import type * as Inspection from '../../../server/inspection/inspection.schemas.ts';
 
 export type {
   BallotPackage, Form, FormPart, Grade, PartKey, Quota, RatingPart, RecommendPart, CommentPart, Subject, Template, TemplatePart, SubjectSource, Scale,
@@ -78,6 +79,22 @@ export type PublicKeyResponse = z.infer<typeof Archive.PublicKeyResponse>;
 export type ImportedArchive = z.infer<typeof Archive.ImportedArchive>;
 export type ArchiveImportResponse = z.infer<typeof Archive.ImportResponse>;
 export type { MeetingReport, CampaignSummary, ImportedReport } from '../../../server/reports/reports.types.ts';
+
+export type InspectionWorkspace = z.infer<typeof Inspection.Workspace>;
+export type Talk = z.infer<typeof Inspection.Talk>;
+export type DrawInfo = z.infer<typeof Inspection.DrawInfo>;
+export type RecordItem = z.infer<typeof Inspection.RecordItem>;
+export type Inquiry = z.infer<typeof Inspection.Inquiry>;
+export type AppraisalTemplate = z.infer<typeof Inspection.AppraisalTemplate>;
+export type InspectionSettings = z.infer<typeof Inspection.InspectionSettings>;
+export type DrawBody = z.input<typeof Inspection.DrawBody>;
+export type AppraisalBody = z.input<typeof Inspection.AppraisalBody>;
+export type ReportBody = z.input<typeof Inspection.ReportBody>;
+export type InspectionProgress = z.infer<typeof Inspection.Progress>;
+export type InspectionProgressRow = z.infer<typeof Inspection.ProgressRow>;
+export type ImportedInspection = z.infer<typeof Inspection.ImportedInspection>;
+export type InspectionImportResponse = z.infer<typeof Inspection.InspectionImportResponse>;
+export type { ReportModel, ReportSection, ReportTable } from '../../../server/inspection/report.model.ts';
 
 export type ErrorBody = z.infer<typeof ErrorResponse>;
 export type { PaperPartPreview } from '../../../server/ballots/paper-preview.ts';
