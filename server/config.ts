@@ -15,6 +15,8 @@ const ConfigSchema = z.object({
   /** How often an open live websocket checks that its session and meeting access still stand. */
   LIVE_RECHECK_SECONDS: z.coerce.number().min(0.1).max(300).default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  /** Worker threads for the credentials' curve work (redemption, the token check); 0 runs it on the main thread. Default: cores − 1, at least 1. */
+  VOPRF_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema> & { DATA_DIR: string }>;

@@ -1,14 +1,13 @@
-import type { KeyObject } from 'node:crypto';
-import type Database from 'better-sqlite3';
-import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
-import type { Db } from './db/database.ts';
-import type { RandomSource } from './credentials/secrets.ts';
+import type { ServiceDeps } from './deps.ts';
 import { AuthService } from './auth/auth.service.ts';
 import { SetupService } from './setup/setup.service.ts';
 import { MeetingService } from './meetings/meetings.service.ts';
 import { RosterService } from './roster/roster.service.ts';
 import { BallotService } from './ballots/ballots.service.ts';
+import { BallotBox } from './ballots/ballot-box.ts';
+import { Casting } from './ballots/casting.ts';
+import { VoprfPool } from './credentials/voprf-pool.ts';
 import { LiveHub } from './live/live.hub.ts';
 import { ArchiveService } from './archive/archive.service.ts';
 import { ReportService } from './reports/reports.service.ts';
@@ -18,18 +17,7 @@ import { publicBaseUrl } from './net.ts';
 import { TimerService } from './timers/timers.service.ts';
 import { InspectionService } from './inspection/inspection.service.ts';
 
-export interface ServiceDeps {
-  config: Config;
-  db: Db;
-  sqlite: Database.Database;
-  pepper: Buffer;
-  /** Ed25519 key that signs the sealed archives. */
-  signingKey: KeyObject;
-  now: () => Date;
-  random: RandomSource;
-  log: FastifyBaseLogger;
-  setupCode?: string | null;
-}
+export type { ServiceDeps } from './deps.ts';
 
 export interface Services {
   config: Config;
@@ -41,6 +29,7 @@ export interface Services {
   roster: RosterService;
   tickets: TicketService;
   ballots: BallotService;
+  casting: Casting;
   compactor: Compactor;
   live: LiveHub;
   archive: ArchiveService;
@@ -56,11 +45,14 @@ export function buildServices(deps: ServiceDeps): Services {
   const auth = new AuthService(deps);
   const setup = new SetupService(deps);
   const baseUrl = publicBaseUrl(deps.config.PUBLIC_URL, deps.config.PORT);
-  const tickets = new TicketService(deps, baseUrl);
+  const pool = new VoprfPool(deps.config.VOPRF_WORKERS);
+  const tickets = new TicketService(deps, baseUrl, pool);
   const compactor = new Compactor(deps.db, deps.log, deps.now);
-  const ballots = new BallotService(deps, live, tickets, compactor);
+  const box = new BallotBox(deps, live);
+  const ballots = new BallotService(deps, live, tickets, compactor, box);
+  const casting = new Casting(deps, tickets, box);
   const meetings = new MeetingService(deps, ballots, tickets, compactor);
-  const roster = new RosterService(deps, ballots, tickets, baseUrl);
+  const roster = new RosterService(deps, ballots, box, tickets, baseUrl);
   // A meeting closed but not rebuilt (a crash in between, a reader that held the file) is finished now.
   compactor.request();
   const archive = new ArchiveService(deps);
@@ -76,6 +68,7 @@ export function buildServices(deps: ServiceDeps): Services {
     roster,
     tickets,
     ballots,
+    casting,
     compactor,
     live,
     archive,
@@ -85,6 +78,7 @@ export function buildServices(deps: ServiceDeps): Services {
     async close() {
       await ballots.flush();
       await compactor.close();
+      await pool.close();
       live.closeAll();
     },
   };

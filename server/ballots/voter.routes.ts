@@ -19,7 +19,7 @@ function keyOn(pick: (body: Record<string, unknown>) => unknown) {
 }
 
 export async function voterRoutes(app: App): Promise<void> {
-  const { ballots, tickets } = app.services;
+  const { ballots, casting, tickets } = app.services;
   const limit = (max: number, key: (req: FastifyRequest) => string) => ({ rateLimit: { max, timeWindow: '1 minute', keyGenerator: key, hook: 'preHandler' as const } });
   const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse };
 
@@ -47,7 +47,7 @@ export async function voterRoutes(app: App): Promise<void> {
     { config: limit(30, keyOn((b) => (b.token as { input?: unknown } | undefined)?.input)), schema: { body: CastRequest, response: { 200: CastResponse, ...errors } } },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return ballots.cast(req.body);
+      return casting.cast(req.body);
     },
   );
 }

@@ -1,8 +1,13 @@
-import type { Transaction } from 'kysely';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
+import { DomainError } from '../errors.ts';
 
-type Work<T> = (trx: Transaction<DB>) => Promise<T>;
+/** The database connection a batch holds, inside its transaction. */
+export type Tx = Kysely<DB>;
+
+type Work<T> = (tx: Tx) => T | Promise<T>;
 
 export const MAX_BATCH = 128;
 
@@ -14,7 +19,7 @@ interface Job {
 
 export interface WriteQueueHooks {
   /** Runs inside the batch's transaction after every job, before the commit. */
-  beforeCommit?: (trx: Transaction<DB>) => Promise<void>;
+  beforeCommit?: (tx: Tx) => Promise<void> | void;
   /** Runs after a successful commit, before the replies are released. */
   afterCommit?: () => void;
   /** Runs when the batch's transaction was rolled back (nothing of it was written). */
@@ -22,9 +27,16 @@ export interface WriteQueueHooks {
 }
 
 /**
- * Group commit for casts. Jobs that arrive while a batch is being written wait for the next batch; a
- * batch is one transaction (one fsync under synchronous=FULL) and each job runs in its own savepoint,
- * so one refused ballot rolls back only itself. A job's promise settles only after its batch commits.
+ * Group commit. Jobs that arrive while a batch is being written wait for the next batch; a batch is one
+ * transaction (one fsync under synchronous=FULL) on the connection it holds for its whole length, so no
+ * other query runs in between. A job's promise settles only after its batch commits.
+ *
+ * A job refuses by throwing a DomainError *before it writes anything* (every job checks first, then
+ * writes), so a refusal needs no savepoint and the batch goes on. Any other error means the job may have
+ * written half of something: the whole batch rolls back and every job in it is refused, none acknowledged.
+ *
+ * Between jobs the batch yields to the event loop, so a new connection is accepted and answered in
+ * milliseconds however long the queue (the transaction simply stays open meanwhile).
  */
 export class WriteQueue {
   readonly #db: Db;
@@ -63,7 +75,7 @@ export class WriteQueue {
   async #drain(): Promise<void> {
     try {
       while (this.#pending.length > 0) {
-        // A cap keeps one reply from waiting on thousands of others: 128 savepoints commit in well under a second.
+        // A cap keeps one reply from waiting on thousands of others.
         const batch = this.#pending.splice(0, MAX_BATCH);
         await this.#runBatch(batch);
       }
@@ -74,35 +86,36 @@ export class WriteQueue {
 
   async #runBatch(batch: Job[]): Promise<void> {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    let trx;
-    try {
-      trx = await this.#db.startTransaction().execute();
-    } catch (error) {
-      for (const job of batch) job.reject(error);
-      return;
-    }
-    try {
-      for (const [i, job] of batch.entries()) {
-        const name = `job${i}`;
-        const sp = await trx.savepoint(name).execute();
+    let failure: { error: unknown } | null = null;
+    await this.#db
+      .connection()
+      .execute(async (tx) => {
+        await sql`begin immediate`.execute(tx);
         try {
-          const value = await job.work(sp);
-          await sp.releaseSavepoint(name).execute();
-          outcomes.push({ ok: true, value });
+          for (const [i, job] of batch.entries()) {
+            if (i > 0) await nextTurn();
+            try {
+              outcomes.push({ ok: true, value: await job.work(tx) });
+            } catch (error) {
+              if (!(error instanceof DomainError)) throw error;
+              outcomes.push({ ok: false, error });
+            }
+          }
+          await this.#hooks.beforeCommit?.(tx);
+          await sql`commit`.execute(tx);
+          this.#batches++;
         } catch (error) {
-          await sp.rollbackToSavepoint(name).execute();
-          await sp.releaseSavepoint(name).execute();
-          outcomes.push({ ok: false, error });
+          failure = { error };
+          await sql`rollback`.execute(tx).catch(() => undefined);
         }
-      }
-      await this.#hooks.beforeCommit?.(trx);
-      await trx.commit().execute();
-      this.#batches++;
-    } catch (error) {
-      // Nothing of this batch was written: every job in it is refused, none is acknowledged.
-      await trx.rollback().execute().catch(() => undefined);
+      })
+      .catch((error: unknown) => {
+        // The connection could not be had, or BEGIN failed: nothing was written.
+        failure ??= { error };
+      });
+    if (failure) {
       this.#hooks.afterRollback?.();
-      for (const job of batch) job.reject(error);
+      for (const job of batch) job.reject((failure as { error: unknown }).error);
       return;
     }
     this.#hooks.afterCommit?.();

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ServiceDeps } from '../services.ts';
+import type { ServiceDeps } from '../deps.ts';
 import type { DbOrTrx } from '../db/database.ts';
 import type { TicketKind } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
@@ -10,7 +10,8 @@ import * as repo from './tickets.repository.ts';
 import {
   formatShortCode, hashSecret, newRowId, newShortCode, newTicketSecret, normalizeShortCode, TICKET_PATTERN,
 } from './secrets.ts';
-import { blindInput, evaluateBlinded, finalizeToken, fromB64u, INPUT_BYTES, keyFingerprint, newMeetingKey, POINT_BYTES, toB64u, tokenOutput, type MeetingKey } from './voprf.ts';
+import { blindInput, finalizeToken, fromB64u, INPUT_BYTES, keyFingerprint, newMeetingKey, POINT_BYTES, toB64u, type MeetingKey } from './voprf.ts';
+import { PROOF_RANDOM_BYTES, type VoprfPool } from './voprf-pool.ts';
 
 /** What the desk shows (or a slip prints): the secret once, never stored but as a keyed hash. */
 export interface IssuedTicket {
@@ -53,10 +54,12 @@ export class TicketService {
   /** Secrets of desk tickets not yet redeemed, so the desk can show a QR again; this process only. */
   readonly #shown = new Map<string, IssuedTicket>();
   readonly #keys = new Map<string, MeetingKey | null>();
+  readonly #pool: VoprfPool;
 
-  constructor(deps: ServiceDeps, baseUrl: string) {
+  constructor(deps: ServiceDeps, baseUrl: string, pool: VoprfPool) {
     this.#d = deps;
     this.#baseUrl = baseUrl;
+    this.#pool = pool;
   }
 
   // ---------------------------------------------------------------- keys
@@ -189,7 +192,7 @@ export class TicketService {
     // Evaluate before burning: a malformed element must not use the ticket up.
     let evaluation: { evaluated: Uint8Array; proof: Uint8Array };
     try {
-      evaluation = evaluateBlinded(key, blinded, (n) => new Uint8Array(this.#d.random(n)));
+      evaluation = await this.#pool.blindEvaluate(key, blinded, new Uint8Array(this.#d.random(PROOF_RANDOM_BYTES)));
     } catch {
       throw new DomainError('VALIDATION', '领取测评凭证的请求格式不正确，请刷新页面重试');
     }
@@ -233,9 +236,11 @@ export class TicketService {
     };
   }
 
-  /** Whether a token's output is F(key, input): the whole check that casting makes. */
-  checkToken(key: MeetingKey, input: Uint8Array, output: Uint8Array): boolean {
-    const expected = tokenOutput(key.secretKey, input);
+  /** Whether a token's output is F(key, input) for the meeting's key of this purpose: the whole check that casting makes. */
+  async tokenIsValid(meetingId: number, purpose: KeyPurpose, input: Uint8Array, output: Uint8Array): Promise<boolean> {
+    const key = await this.meetingKey(meetingId, purpose);
+    if (!key) return false;
+    const expected = await this.#pool.evaluate(key.secretKey, input);
     return expected.length === output.length && timingSafeEqual(expected, output);
   }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { zipSync } from 'fflate';
-import type { ServiceDeps } from '../services.ts';
+import type { ServiceDeps } from '../deps.ts';
 import type { DbOrTrx } from '../db/database.ts';
 import { DomainError } from '../errors.ts';
 import { appendAudit } from '../audit/audit.repository.ts';

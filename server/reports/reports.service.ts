@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import Papa from 'papaparse';
-import type { ServiceDeps } from '../services.ts';
+import type { ServiceDeps } from '../deps.ts';
 import { DomainError } from '../errors.ts';
 import type { Results } from '../counting/tally.ts';
 import { listBallots } from '../ballots/ballots.repository.ts';

@@ -1,4 +1,4 @@
-import type { ServiceDeps } from '../services.ts';
+import type { ServiceDeps } from '../deps.ts';
 import type { DbOrTrx } from '../db/database.ts';
 import { DomainError } from '../errors.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
@@ -11,6 +11,7 @@ import { parseRosterFile } from './roster.import.ts';
 import * as repo from './roster.repository.ts';
 import type { Handout, RosterEntry, TicketStatus } from './roster.schemas.ts';
 import type { BallotService } from '../ballots/ballots.service.ts';
+import type { BallotBox } from '../ballots/ballot-box.ts';
 
 function toEntry(r: repo.RosterEntryRow): RosterEntry {
   return { id: r.id, name: r.name, category: r.category, note: r.note, walkIn: r.walk_in === 1, signedIn: r.signed_in === 1 };
@@ -20,12 +21,14 @@ function toEntry(r: repo.RosterEntryRow): RosterEntry {
 export class RosterService {
   readonly #d: ServiceDeps;
   readonly #ballots: BallotService;
+  readonly #box: BallotBox;
   readonly #tickets: TicketService;
   readonly #baseUrl: string;
 
-  constructor(deps: ServiceDeps, ballots: BallotService, tickets: TicketService, baseUrl: string) {
+  constructor(deps: ServiceDeps, ballots: BallotService, box: BallotBox, tickets: TicketService, baseUrl: string) {
     this.#d = deps;
     this.#ballots = ballots;
+    this.#box = box;
     this.#tickets = tickets;
     this.#baseUrl = baseUrl;
   }
@@ -110,7 +113,7 @@ export class RosterService {
       if (handout === 'qr') t = await this.#tickets.makeTicket(trx, meetingId, 'desk', { entryId, serial: null, state: 'issued' });
       if (handout === 'slip') await this.#activateSlip(trx, meetingId, slipSerial!, entryId);
       await repo.countIssued(trx, meetingId, { paper: handout === 'paper' });
-      await this.#ballots.provisionSlots(trx, meetingId);
+      await this.#box.provisionSlots(trx, meetingId);
       // The log records who signed in, never which kind of ballot they took: that could single out a paper ballot.
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.ATTENDEE_SIGNED_IN, detail: { entryId } });
       return t;
@@ -227,7 +230,7 @@ export class RosterService {
       await retireTicket(trx, t.id);
       const n = await this.#tickets.makeTicket(trx, meetingId, 'desk', { entryId, serial: null, state: 'issued' });
       await repo.countReissued(trx, meetingId);
-      await this.#ballots.provisionSlots(trx, meetingId);
+      await this.#box.provisionSlots(trx, meetingId);
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.TICKET_REISSUED, detail: { entryId, reason: why } });
       return n;
     });

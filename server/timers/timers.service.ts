@@ -1,4 +1,4 @@
-import type { ServiceDeps } from '../services.ts';
+import type { ServiceDeps } from '../deps.ts';
 import type { DbOrTrx } from '../db/database.ts';
 import { DomainError } from '../errors.ts';
 import type { LiveHub } from '../live/live.hub.ts';

@@ -18,7 +18,16 @@ export async function signInAtDesk(page: Page, entries: readonly { id: number; n
     await page.getByLabel('查找参会人员').fill(initials(entry.name));
     const button = page.getByRole('button', { name: `签到 ${entry.name}`, exact: true });
     await poll(() => button.count()).toBe(1);
-    const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/roster/${entry.id}/sign-in`)), button.click()]);
+    const responded = page.waitForResponse((r) => r.url().endsWith(`/roster/${entry.id}/sign-in`));
+    await button.click();
+    // A name one character away from another waiting name (沈雪 / 沈雪立): the desk asks first.
+    const sure = page.getByRole('dialog', { name: '请核对姓名' });
+    if (await sure.isVisible().catch(() => false)) await sure.getByRole('button', { name: `是「${entry.name}」，签到` }).click();
+    else {
+      await Promise.race([responded, sure.waitFor({ state: 'visible', timeout }).catch(() => undefined)]);
+      if (await sure.isVisible().catch(() => false)) await sure.getByRole('button', { name: `是「${entry.name}」，签到` }).click();
+    }
+    const response = await responded;
     const body = (await response.json()) as { ticket: { secret: string; shortCode: string } };
     tickets.push(body.ticket.secret);
     await poll(() => page.getByTestId('short-code').textContent()).toBe(body.ticket.shortCode);

@@ -1,0 +1,199 @@
+import type { DbOrTrx } from '../db/database.ts';
+import type { ServiceDeps } from '../deps.ts';
+import { DomainError } from '../errors.ts';
+import { safeEqual } from '../credentials/secrets.ts';
+import type { Form } from '../forms/form.schemas.ts';
+import { computeResults, type TallyRow } from '../counting/tally.ts';
+import { recountBallots } from '../counting/recount.ts';
+import { RunningTally } from '../counting/running-tally.ts';
+import { findMeeting, updateMeeting } from '../meetings/meetings.repository.ts';
+import { formOf, turnoutOf } from '../meetings/meeting.view.ts';
+import { shouldPublishSnapshot } from '../live/gate.ts';
+import type { LiveHub } from '../live/live.hub.ts';
+import type { LiveMessage, Snapshot } from '../live/live.schemas.ts';
+import { SLOT_BATCH } from './slots.ts';
+import { WriteQueue, type Tx } from './write-queue.ts';
+import * as repo from './ballots.repository.ts';
+import type { CastResponse } from './voter.schemas.ts';
+
+/** A phone ballot, checked and encoded, ready to be written. */
+export interface PhoneBallot {
+  meetingId: number;
+  nullifier: string;
+  retryCheck: string;
+  receipt: string;
+  receiptHash: string;
+  /** The package as the slot's bytes (the meeting's fixed size). */
+  body: Buffer;
+  increments: TallyRow[];
+}
+
+/**
+ * The ballot box: every write that changes what is counted (a phone ballot, a confirmed paper ballot,
+ * the close) goes through its one write queue, so they are ordered, grouped into shared transactions,
+ * and the live step is decided inside the same transaction that changed the count.
+ *
+ * Ballots go into fixed-size slots made before they are needed and filled in place at a random empty
+ * one (slots.ts), so nothing in the file follows the order they were cast in.
+ */
+export class BallotBox {
+  readonly #d: ServiceDeps;
+  readonly #live: LiveHub;
+  readonly #queue: WriteQueue;
+  readonly #sql: repo.CastStatements;
+  readonly #tally = new RunningTally();
+  /** Empty slots per meeting, loaded from the file when needed; dropped whenever slots are made. */
+  readonly #free = new Map<number, number[]>();
+  /** Meetings changed by the batch being written: whether voting closed in it, and the ballots' increments. */
+  #touched = new Map<number, { closing: boolean; increments: TallyRow[] }>();
+  #outbox: LiveMessage[] = [];
+
+  constructor(deps: ServiceDeps, live: LiveHub) {
+    this.#d = deps;
+    this.#live = live;
+    this.#sql = new repo.CastStatements(deps.sqlite);
+    this.#queue = new WriteQueue(deps.db, {
+      beforeCommit: (tx) => this.#takeLiveStep(tx),
+      afterCommit: () => {
+        this.#tally.commit();
+        for (const m of this.#outbox) this.#live.publish(m);
+        this.#outbox = [];
+      },
+      afterRollback: () => {
+        this.#tally.rollback();
+        this.#touched = new Map();
+        this.#outbox = [];
+        // A failed batch may have taken slots it did not fill: read them again from the file.
+        this.#free.clear();
+      },
+    });
+  }
+
+  get commits(): number {
+    return this.#queue.batches;
+  }
+
+  flush(): Promise<void> {
+    return this.#queue.flush();
+  }
+
+  /** The meeting's state and slot size (one prepared read; the state can change between casts). */
+  meetingState(meetingId: number) {
+    return this.#sql.meetingState(meetingId);
+  }
+
+  /**
+   * Write one phone ballot: refuse a spent token (or answer a lost reply again), count it within the
+   * ballots issued, fill a random empty slot, spend the token, keep the receipt. Checks come before
+   * writes, so a refusal writes nothing. Resolves after the commit.
+   */
+  recordPhone(b: PhoneBallot): Promise<CastResponse> {
+    return this.#queue.run(() => {
+      const spent = this.#sql.spent(b.nullifier);
+      if (spent) {
+        // A lost reply: the same token and the same package get the same receipt back.
+        if (spent.retry_check !== null && safeEqual(spent.retry_check, b.retryCheck)) return { receipt: b.receipt, alreadyRecorded: true, rehearsal: false };
+        throw new DomainError('TOKEN_USED');
+      }
+      if (!this.#sql.countPhoneBallot(b.meetingId)) throw this.#countRefusal(b.meetingId);
+      this.#fillRandomSlot(b.meetingId, b.body);
+      this.#sql.spend(b.nullifier, b.meetingId, b.retryCheck);
+      this.#sql.addReceipt(b.receiptHash, b.meetingId);
+      this.touch(b.meetingId, { increments: b.increments });
+      return { receipt: b.receipt, alreadyRecorded: false, rehearsal: false };
+    });
+  }
+
+  /** Any other write that changes what is counted (a paper confirmation, the close), in the same queue. */
+  run<T>(work: (tx: Tx) => T | Promise<T>): Promise<T> {
+    return this.#queue.run(work);
+  }
+
+  /** Inside a queue job: put an already counted ballot (paper) into a random empty slot. */
+  fillSlot(meetingId: number, body: Buffer, increments: TallyRow[]): void {
+    this.#fillRandomSlot(meetingId, body);
+    this.touch(meetingId, { increments });
+  }
+
+  /** Inside a queue job: the meeting changed (a ballot, or the close) and its live step is due. */
+  touch(meetingId: number, change: { closing?: boolean; increments?: TallyRow[] }): void {
+    const t = this.#touched.get(meetingId) ?? { closing: false, increments: [] };
+    if (change.closing) t.closing = true;
+    if (change.increments) t.increments.push(...change.increments);
+    this.#touched.set(meetingId, t);
+  }
+
+  /**
+   * Make empty slots so that every ballot still out has one, inside the transaction that issues a ballot
+   * (sign-in, 补发). Slots are made in batches and filled at random, so when a slot was made says nothing
+   * about whose ballot fills it.
+   */
+  async provisionSlots(trx: DbOrTrx, meetingId: number): Promise<void> {
+    const m = await trx.selectFrom('meetings').select(['issued_count', 'cast_count', 'ballot_bytes']).where('id', '=', meetingId).executeTakeFirst();
+    if (!m || m.ballot_bytes <= 0) return;
+    const free = await repo.countFreeSlots(trx, meetingId);
+    const missing = m.issued_count - m.cast_count - free;
+    if (missing <= 0) return;
+    const ids = Array.from({ length: Math.max(SLOT_BATCH, missing) }, () => Number(this.#d.random(8).readBigUInt64BE() >> 11n));
+    await repo.insertEmptySlots(trx, meetingId, [...new Set(ids)], m.ballot_bytes);
+    // The next ballot chooses among all empty slots, these included (never the older ones first).
+    this.#free.delete(meetingId);
+  }
+
+  /** After the close: nothing of the meeting's voting stays in memory. */
+  forgetMeeting(meetingId: number): void {
+    this.#tally.forget(meetingId);
+    this.#free.delete(meetingId);
+  }
+
+  #countRefusal(meetingId: number): DomainError {
+    const m = this.#sql.counters(meetingId);
+    if (!m) return new DomainError('TOKEN_INVALID');
+    if (m.state === 'draft' || m.state === 'signin') return new DomainError('VOTING_NOT_OPEN');
+    if (m.state !== 'voting') return new DomainError('VOTING_CLOSED');
+    return new DomainError('BALLOT_LIMIT');
+  }
+
+  #fillRandomSlot(meetingId: number, body: Buffer): void {
+    let free = this.#free.get(meetingId);
+    if (!free || free.length === 0) this.#free.set(meetingId, (free = this.#sql.freeSlots(meetingId)));
+    if (free.length === 0) throw new Error(`meeting ${meetingId}: no empty ballot slot (slots are made at issue)`);
+    const i = this.#d.random(4).readUInt32BE(0) % free.length;
+    const slot = free[i]!;
+    free[i] = free[free.length - 1]!;
+    free.pop();
+    if (!this.#sql.fillSlot(meetingId, slot, body)) throw new Error(`meeting ${meetingId}: slot ${slot} was not empty`);
+  }
+
+  /** Inside the batch's transaction: take a new snapshot where the k-rule allows, and queue the messages. */
+  async #takeLiveStep(tx: Tx): Promise<void> {
+    this.#outbox = [];
+    const touched = this.#touched;
+    this.#touched = new Map();
+    for (const [meetingId, { closing, increments }] of touched) {
+      const m = await findMeeting(tx, meetingId);
+      if (!m) continue;
+      const turnout = turnoutOf(m);
+      const form: Form | null = formOf(m);
+      if (!form) continue;
+      const phone = m.cast_count - m.paper_count;
+      const phoneOutstanding = m.issued_count - m.paper_issued - phone;
+      // snapshot_count holds the phone ballots of the last snapshot: only they step the gate.
+      const publish = closing || shouldPublishSnapshot({ phone, lastPhone: m.snapshot_count, phoneOutstanding, k: m.live_k });
+      if (publish) {
+        const rows = closing ? await recountBallots(tx, meetingId, form) : await this.#tally.stage(tx, meetingId, form, increments);
+        const results = computeResults(form, rows, turnout);
+        const snapshot: Snapshot = { count: m.cast_count, final: closing, parts: results.parts };
+        await updateMeeting(tx, meetingId, {
+          snapshot_json: JSON.stringify(snapshot),
+          snapshot_count: phone,
+          ...(closing ? { results_json: JSON.stringify(results) } : {}),
+        });
+        this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
+      } else if (!closing) {
+        await this.#tally.stage(tx, meetingId, form, increments);
+      }
+      this.#outbox.push({ type: 'turnout', meetingId, state: m.state, k: m.live_k, turnout });
+    }
+  }
+}

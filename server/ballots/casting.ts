@@ -1,0 +1,109 @@
+/**
+ * A phone ballot's way from the request to the disk and back, one step per function:
+ *
+ *   voter.routes.ts  POST /api/voter/cast
+ *   → readToken        the token's bytes, the meeting's state and its frozen form
+ *   → checkPackage     the package against the form (pure; the phone's page prevents anything else)
+ *   → checkToken       output = F(meeting key, input), in the VOPRF worker pool
+ *   → BallotBox.recordPhone   in the write queue: spent? counted within the ballots issued, a random
+ *                      empty slot filled, the token spent, the receipt kept — one shared transaction
+ *   → commit (synchronous=FULL) → the reply → the live step (ballot-box.ts)
+ *
+ * Nothing here reads or writes anything of the ticket the token was made from.
+ */
+import type { ServiceDeps } from '../deps.ts';
+import { DomainError } from '../errors.ts';
+import type { Form } from '../forms/form.schemas.ts';
+import { hashSecret, receiptFromToken } from '../credentials/secrets.ts';
+import { fromB64u, INPUT_BYTES, OUTPUT_BYTES } from '../credentials/voprf.ts';
+import type { TicketService } from '../credentials/tickets.service.ts';
+import { tallyIncrements } from '../counting/tally.ts';
+import { findMeeting } from '../meetings/meetings.repository.ts';
+import { formOf } from '../meetings/meeting.view.ts';
+import { validatePackage, type NormalizedPackage } from './validate-package.ts';
+import { encodeSlot } from './slots.ts';
+import { findReceipt } from './ballots.repository.ts';
+import type { BallotBox } from './ballot-box.ts';
+import type { CastRequest, CastResponse } from './voter.schemas.ts';
+
+export class Casting {
+  readonly #d: ServiceDeps;
+  readonly #tickets: TicketService;
+  readonly #box: BallotBox;
+  /** Forms are frozen when sign-in starts: parsed once per meeting. */
+  readonly #forms = new Map<number, Form>();
+
+  constructor(deps: ServiceDeps, tickets: TicketService, box: BallotBox) {
+    this.#d = deps;
+    this.#tickets = tickets;
+    this.#box = box;
+  }
+
+  /** Cast a phone package. Resolves only after the ballot's transaction is durably committed. */
+  async cast(req: CastRequest): Promise<CastResponse> {
+    const { input, output, meeting, form } = await this.#readToken(req);
+    const receipt = receiptFromToken(this.#d.pepper, req.token.input);
+    if (meeting.state === 'closed' || meeting.state === 'sealed') return this.#afterClose(receipt);
+    if (meeting.state === 'signin') return this.#rehearse(req, form, input, output, receipt);
+    const pkg = checkPackage(form, req);
+    await this.#checkToken(req.meetingId, 'vote', input, output);
+    const packageJson = JSON.stringify(pkg);
+    return this.#box.recordPhone({
+      meetingId: req.meetingId,
+      nullifier: hashSecret(this.#d.pepper, 'nullifier', req.token.input),
+      retryCheck: hashSecret(this.#d.pepper, 'retry', `${req.token.input}\u0000${packageJson}`),
+      receipt,
+      receiptHash: hashSecret(this.#d.pepper, 'receipt', receipt),
+      body: encodeSlot(packageJson, meeting.ballot_bytes),
+      increments: tallyIncrements(form, pkg),
+    });
+  }
+
+  async #readToken(req: CastRequest) {
+    const input = fromB64u(req.token.input, INPUT_BYTES);
+    const output = fromB64u(req.token.output, OUTPUT_BYTES);
+    const meeting = this.#box.meetingState(req.meetingId);
+    if (!meeting || !input || !output) throw new DomainError('TOKEN_INVALID');
+    if (meeting.state === 'draft') throw new DomainError('VOTING_NOT_OPEN');
+    const form = await this.#form(req.meetingId);
+    if (!form) throw new DomainError('VOTING_NOT_OPEN');
+    return { input, output, meeting, form };
+  }
+
+  async #form(meetingId: number): Promise<Form | null> {
+    let form = this.#forms.get(meetingId);
+    if (!form) {
+      const m = await findMeeting(this.#d.db, meetingId);
+      form = (m && formOf(m)) ?? undefined;
+      if (form) this.#forms.set(meetingId, form);
+    }
+    return form ?? null;
+  }
+
+  async #checkToken(meetingId: number, purpose: 'vote' | 'rehearsal', input: Uint8Array, output: Uint8Array): Promise<void> {
+    if (!(await this.#tickets.tokenIsValid(meetingId, purpose, input, output))) throw new DomainError('TOKEN_INVALID');
+  }
+
+  /** A reply lost just before the close: the key and the retry checks are gone, but a receipt derived from this token's input exists only if its ballot was cast. */
+  async #afterClose(receipt: string): Promise<CastResponse> {
+    if (await findReceipt(this.#d.db, hashSecret(this.#d.pepper, 'receipt', receipt))) return { receipt, alreadyRecorded: true, rehearsal: false };
+    throw new DomainError('VOTING_CLOSED');
+  }
+
+  /** Before voting only a rehearsal token is good for anything, and it is counted nowhere. */
+  async #rehearse(req: CastRequest, form: Form, input: Uint8Array, output: Uint8Array, receipt: string): Promise<CastResponse> {
+    if (await this.#tickets.tokenIsValid(req.meetingId, 'rehearsal', input, output)) {
+      checkPackage(form, req);
+      return { receipt, alreadyRecorded: false, rehearsal: true };
+    }
+    if (await this.#tickets.tokenIsValid(req.meetingId, 'vote', input, output)) throw new DomainError('VOTING_NOT_OPEN');
+    throw new DomainError('TOKEN_INVALID');
+  }
+}
+
+/** The package against the form; a refusal names the part and the subject. */
+export function checkPackage(form: Form, req: Pick<CastRequest, 'package'>): NormalizedPackage {
+  const check = validatePackage(form, req.package, 'phone');
+  if (!check.ok) throw new DomainError('BALLOT_INVALID', check.problem.message, { part: check.problem.part, subject: check.problem.subject });
+  return check.pkg;
+}

@@ -1,0 +1,20 @@
+import type { KeyObject } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config.ts';
+import type { Db } from './db/database.ts';
+import type { RandomSource } from './credentials/secrets.ts';
+
+/** What every service is built from: configuration, the database, the keys, a clock and a random source. */
+export interface ServiceDeps {
+  config: Config;
+  db: Db;
+  sqlite: Database.Database;
+  pepper: Buffer;
+  /** Ed25519 key that signs the sealed archives. */
+  signingKey: KeyObject;
+  now: () => Date;
+  random: RandomSource;
+  log: FastifyBaseLogger;
+  setupCode?: string | null;
+}
