@@ -28,7 +28,7 @@ export async function voterRoutes(app: App): Promise<void> {
     { config: limit(60, keyOn((b) => b.ticket)), schema: { body: RedeemRequest, response: { 200: RedeemResponse, ...errors } } },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return tickets.redeem(req.body.ticket, req.body.blinded);
+      return tickets.redeem(req.body.ticket, req.body.blinded, req.ip);
     },
   );
 

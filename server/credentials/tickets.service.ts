@@ -5,7 +5,7 @@ import type { TicketKind } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
 import { findMeeting } from '../meetings/meetings.repository.ts';
 import { voterUrl } from '../net.ts';
-import { ShortCodeGuessLimit } from './guess-limit.ts';
+import { ShortCodeBrake } from './guess-limit.ts';
 import * as repo from './tickets.repository.ts';
 import {
   formatShortCode, hashSecret, newRowId, newShortCode, newTicketSecret, normalizeShortCode, TICKET_PATTERN,
@@ -50,7 +50,7 @@ type KeyPurpose = 'vote' | 'rehearsal';
 export class TicketService {
   readonly #d: ServiceDeps;
   readonly #baseUrl: string;
-  readonly #guesses = new ShortCodeGuessLimit();
+  readonly #brake: ShortCodeBrake;
   /** Secrets of desk tickets not yet redeemed, so the desk can show a QR again; this process only. */
   readonly #shown = new Map<string, IssuedTicket>();
   readonly #keys = new Map<string, MeetingKey | null>();
@@ -60,6 +60,7 @@ export class TicketService {
     this.#d = deps;
     this.#baseUrl = baseUrl;
     this.#pool = pool;
+    this.#brake = new ShortCodeBrake({}, () => deps.now().getTime());
   }
 
   // ---------------------------------------------------------------- keys
@@ -156,14 +157,14 @@ export class TicketService {
    * BigInt) the server makes the token itself and forgets it: such a phone gives up protection from
    * the running server process, not from its files (README).
    */
-  async redeem(presented: string, blindedText: string | null): Promise<RedeemResult> {
+  async redeem(presented: string, blindedText: string | null, address = ''): Promise<RedeemResult> {
     const typed = !TICKET_PATTERN.test(presented.trim());
-    const now = this.#d.now().getTime();
-    if (typed && this.#guesses.blocked(now)) throw new DomainError('RATE_LIMITED', '测评码查询过于频繁，请稍后再试，或直接扫描二维码');
+    // Typed codes from an address that keeps missing wait their turn; a right code is slowed, never refused.
+    if (typed && !(await this.#brake.admit(address))) throw new DomainError('RATE_LIMITED', '测评码输错太多次，请稍等一分钟再试，或直接扫描二维码');
     const ticket = await this.#findTicket(presented);
     const meeting = ticket && (await findMeeting(this.#d.db, ticket.meeting_id));
     if (!ticket || !meeting) {
-      if (typed) this.#guesses.miss(now);
+      if (typed) this.#brake.miss(address);
       throw new DomainError('TICKET_INVALID');
     }
     if (meeting.state === 'closed' || meeting.state === 'sealed') throw new DomainError('VOTING_CLOSED');

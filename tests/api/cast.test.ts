@@ -215,17 +215,18 @@ describe('casting a ballot with a token', () => {
     expect((await redeemAt(m.tickets[1]!)).statusCode).toBe(200);
   });
 
-  it('brakes short-code guessing server-wide, while QR secrets keep working', async () => {
-    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, redeem: false });
-    const redeemCode = (ticket: string) => t.app.inject({ method: 'POST', url: '/api/voter/redeem', payload: { ticket, blinded: null } });
+  it('slows an address that keeps typing wrong short codes, never another phone, and never a QR secret', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, redeem: false });
+    const redeemFrom = (ticket: string, remoteAddress: string) => t.app.inject({ method: 'POST', url: '/api/voter/redeem', payload: { ticket, blinded: null }, remoteAddress });
     const codes = new Set<string>();
-    while (codes.size < 61) codes.add(newShortCode(randomBytes));
-    const answers: number[] = [];
-    for (const c of codes) answers.push((await redeemCode(c)).statusCode);
-    expect(answers.slice(0, 60).every((s) => s === 404)).toBe(true);
-    expect(answers[60]).toBe(429);
-    const real = await redeemCode(m.shortCodes[0]!);
-    expect(real.json().error.message).toContain('测评码查询过于频繁');
-    expect((await redeemCode(m.tickets[0]!)).statusCode).toBe(200);
+    while (codes.size < 10) codes.add(newShortCode(randomBytes));
+    for (const c of codes) expect((await redeemFrom(c, '10.0.0.66')).statusCode).toBe(404);
+    // The guesser is slowed: its next code waits (the unit test checks the spacing); a phone next to it is not.
+    const started = Date.now();
+    const other = await redeemFrom(m.shortCodes[0]!, '10.0.0.5');
+    expect(other.statusCode).toBe(200);
+    expect(Date.now() - started).toBeLessThan(3000);
+    // A QR secret never waits for the brake, even from the guessing address.
+    expect((await redeemFrom(m.tickets[1]!, '10.0.0.66')).statusCode).toBe(200);
   });
 });
