@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs';
 import Papa from 'papaparse';
 import type { ServiceDeps } from '../deps.ts';
 import { DomainError } from '../errors.ts';
@@ -82,6 +81,8 @@ export class ReportService {
 }
 
 async function toXlsx(sheets: Sheet[]): Promise<Buffer> {
+  // Loaded when first needed: exceljs is a large module, and most runs of the server never export.
+  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   wb.creator = 'Ceping';
   for (const s of sheets) {

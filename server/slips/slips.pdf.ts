@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import PDFDocument from 'pdfkit';
 import { qrRuns } from './slips.qr.ts';
 import { SLIP_TEXT } from './slips.text.ts';
 
@@ -92,6 +91,8 @@ function fittingSize(doc: PDFKit.PDFDocument, text: string, width: number, max: 
  */
 export async function renderSlipsPdf(slips: readonly SlipCredential[], opts: SlipsPdfOptions): Promise<Buffer> {
   if (slips.length === 0) throw new RangeError('no slips to print'); // a PDF needs a page; SlipsBody asks for 1 or more
+  // Loaded when first needed: pdfkit is a large module, and slips are printed once or twice a meeting.
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({
     size: 'A4',
     margin: 0,

@@ -15,8 +15,7 @@ import { fullPackage } from '../helpers/packages.ts';
 import { cast } from '../helpers/phone.ts';
 import { seeded, shuffle } from '../helpers/stats.ts';
 import { findAll, pairOrderAgreement } from '../helpers/sqlite-raw.ts';
-import { castOver, freePort, HttpAdmin, redeemOver, startServer, type ServerProcess } from '../helpers/server-process.ts';
-import type { Form } from '../../server/forms/form.schemas.ts';
+import { castOver, freePort, HttpAdmin, startServer, votingMeetingOver, type ServerProcess } from '../helpers/server-process.ts';
 
 const latin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
 const MARK = new RegExp(`${latin1('第')}(\\d+)${latin1('张')}`, 'g');
@@ -99,20 +98,8 @@ describe('the close always finishes', () => {
       server = await startServer(dir, port);
       const admin = new HttpAdmin(server.base);
       await admin.setup(server.setupCode!);
-      const campaign = await admin.call<{ id: number }>('POST', '/api/campaigns', { year: 2020, township: '插旗镇' });
-      const unit = await admin.call<{ id: number }>('POST', `/api/campaigns/${campaign.id}/units`, { name: '农技站', kind: 'station', reserveCandidates: ['候选人1'] });
-      await admin.call('PUT', `/api/units/${unit.id}/team`, { members: [{ name: '站长', position: '站长', isSecretary: true }, { name: '副站长', position: '副站长', isSecretary: false }] });
-      const meeting = await admin.call<{ id: number }>('POST', `/api/units/${unit.id}/meetings`, {});
-      for (let i = 0; i < 24; i++) await admin.call('POST', `/api/meetings/${meeting.id}/roster`, { name: `职工${i}`, category: '职工' });
-      await admin.call('POST', `/api/meetings/${meeting.id}/start-signin`);
-      const { entries } = await admin.call<{ entries: { id: number }[] }>('GET', `/api/meetings/${meeting.id}/roster`);
-      const tokens = [];
-      for (const e of entries) {
-        const r = await admin.call<{ ticket: { secret: string } }>('POST', `/api/meetings/${meeting.id}/roster/${e.id}/sign-in`, { handout: 'qr' });
-        tokens.push(await redeemOver(server.base, r.ticket.secret));
-      }
-      await admin.call('POST', `/api/meetings/${meeting.id}/open-voting`, {});
-      const { form } = await admin.call<{ form: Form }>('GET', `/api/meetings/${meeting.id}/form`);
+      const { meetingId, form, tokens } = await votingMeetingOver(admin, 24);
+      const meeting = { id: meetingId };
       for (const [i, p] of shuffle(tokens.map((_, i) => i), seeded(9)).entries()) {
         expect((await castOver(server.base, tokens[p]!, fullPackage(form, 1, `第${i}张`))).status).toBe(200);
       }

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BallotPackage } from '../../server/forms/form.schemas.ts';
+import type { BallotPackage, Form } from '../../server/forms/form.schemas.ts';
 import { castPayload, finishRedemption, newBlinding, type PhoneToken } from './phone.ts';
 import { toB64u } from '../../server/credentials/encoding.ts';
 import { TEST_PASSWORD } from './auth.ts';
@@ -120,4 +120,32 @@ export async function redeemOver(base: string, ticket: string): Promise<PhoneTok
 export async function castOver(base: string, token: PhoneToken, pkg: BallotPackage): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${base}/api/voter/cast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(castPayload(token, pkg)) });
   return { status: res.status, body: (await res.json()) as unknown };
+}
+
+export interface HttpMeeting {
+  meetingId: number;
+  form: Form;
+  tokens: PhoneToken[];
+}
+
+/**
+ * A station meeting on a server process, made as the township makes one: a unit with a two-person team,
+ * `roster` people signed in with QR tickets redeemed by their phones, voting open.
+ */
+export async function votingMeetingOver(admin: HttpAdmin, roster: number, year = 2020): Promise<HttpMeeting> {
+  const campaign = await admin.call<{ id: number }>('POST', '/api/campaigns', { year, township: '插旗镇' });
+  const unit = await admin.call<{ id: number }>('POST', `/api/campaigns/${campaign.id}/units`, { name: '农技站', kind: 'station', reserveCandidates: ['候选人1'] });
+  await admin.call('PUT', `/api/units/${unit.id}/team`, { members: [{ name: '站长', position: '站长', isSecretary: true }, { name: '副站长', position: '副站长', isSecretary: false }] });
+  const meeting = await admin.call<{ id: number }>('POST', `/api/units/${unit.id}/meetings`, {});
+  for (let i = 0; i < roster; i++) await admin.call('POST', `/api/meetings/${meeting.id}/roster`, { name: `职工${i}`, category: '职工' });
+  await admin.call('POST', `/api/meetings/${meeting.id}/start-signin`);
+  const { entries } = await admin.call<{ entries: { id: number }[] }>('GET', `/api/meetings/${meeting.id}/roster`);
+  const tokens: PhoneToken[] = [];
+  for (const e of entries) {
+    const r = await admin.call<{ ticket: { secret: string } }>('POST', `/api/meetings/${meeting.id}/roster/${e.id}/sign-in`, { handout: 'qr' });
+    tokens.push(await redeemOver(admin.base, r.ticket.secret));
+  }
+  await admin.call('POST', `/api/meetings/${meeting.id}/open-voting`, {});
+  const { form } = await admin.call<{ form: Form }>('GET', `/api/meetings/${meeting.id}/form`);
+  return { meetingId: meeting.id, form, tokens };
 }
