@@ -59,16 +59,37 @@ export async function registerRoutes(app: App, _services: Services, deps: AppDep
   await serveBuiltPages(app);
 }
 
-/** The built phone page at /v/ and the admin pages at /admin/, when `npm run build` has made them. */
+/**
+ * The built phone page at /v/ and the admin pages at /admin/, when `npm run build` has made them.
+ * The build writes a brotli and a gzip copy beside each file; the one the browser accepts is sent as it
+ * is (nothing compressed per request). Assets have a content hash in their names, so a browser keeps
+ * them for a year without asking; index.html names the current ones and is checked on every load.
+ */
 async function serveBuiltPages(app: App): Promise<void> {
-  const voter = path.join(root, 'dist/voter');
-  const admin = path.join(root, 'dist/admin');
-  if (existsSync(voter)) {
-    await app.register(fastifyStatic, { root: voter, prefix: '/v/', decorateReply: false, index: 'index.html' });
-  }
-  if (existsSync(admin)) {
-    await app.register(fastifyStatic, { root: admin, prefix: '/admin/', decorateReply: false, index: 'index.html' });
+  for (const [dir, prefix] of [['dist/voter', '/v/'], ['dist/admin', '/admin/']] as const) {
+    const folder = path.join(root, dir);
+    if (!existsSync(folder)) continue;
+    await app.register(fastifyStatic, {
+      root: folder,
+      prefix,
+      decorateReply: false,
+      // An array: with preCompressed, @fastify/static finds a folder's index (the QR's /v/) only in a list.
+      index: ['index.html'],
+      preCompressed: true,
+      cacheControl: false,
+      // The copies are sent in place of their file, never asked for by name.
+      allowedPath: (pathname) => !/\.(br|gz)$/.test(pathname),
+      setHeaders: (res, file) => {
+        res.setHeader('vary', 'accept-encoding');
+        res.setHeader('cache-control', isHashedAsset(folder, file) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
   }
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin/'));
   app.get('/v', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/v/'));
+}
+
+/** A file under the build's assets/ folder: vite names each by a hash of its content. */
+function isHashedAsset(folder: string, file: string): boolean {
+  return path.relative(folder, file).split(path.sep)[0] === 'assets';
 }

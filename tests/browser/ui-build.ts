@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { precompress } from '../../scripts/precompress.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILT = 'CEPING_TEST_UI_BUILT';
@@ -24,11 +25,15 @@ async function viteBuild(config: string, outDir?: string): Promise<void> {
 /** Build the voter page into `outDir` (default dist/voter, where the server serves /v/ from). */
 export async function buildVoterPage(outDir?: string): Promise<string> {
   await viteBuild('voter-ui/vite.config.ts', outDir);
-  return outDir ?? path.join(repoRoot, 'dist/voter');
+  const dir = outDir ?? path.join(repoRoot, 'dist/voter');
+  // As scripts/build-ui.mjs does after each build: the server sends these by Accept-Encoding.
+  precompress(dir);
+  return dir;
 }
 
 export async function buildAdminPages(): Promise<void> {
   await viteBuild('admin-ui/vite.config.ts');
+  precompress(path.join(repoRoot, 'dist/admin'));
 }
 
 /** dist/voter and dist/admin as the current sources make them, built once per test run. */

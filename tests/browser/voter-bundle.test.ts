@@ -38,7 +38,8 @@ let files: { name: string; text: string }[];
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'ceping-voter-build-'));
   await buildVoterPage(dir);
-  const assets = readdirSync(path.join(dir, 'assets'));
+  // The files themselves; their precompressed copies (.br, .gz) are checked in tests/api/static-pages.test.ts.
+  const assets = readdirSync(path.join(dir, 'assets')).filter((name) => !/\.(br|gz)$/.test(name));
   files = assets.map((name) => ({ name, text: readFileSync(path.join(dir, 'assets', name), 'utf8') }));
 }, 120_000);
 
