@@ -1,0 +1,124 @@
+/**
+ * What a cast costs the database, as a count (not a time, so it does not flake on a loaded machine):
+ * every SQL statement the server runs while phones cast, counted at better-sqlite3 itself, under
+ * Kysely and anything else. A change that adds queries to the hot path fails here.
+ * The bounds are today's figures with a little room; tighten them as the hot path gets leaner.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type Database from 'better-sqlite3';
+import { makeTestApp, type TestApp } from '../helpers/harness.ts';
+import { makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
+import { fullPackage } from '../helpers/packages.ts';
+import { cast } from '../helpers/phone.ts';
+
+/** Statements run per cast when each cast is alone in its batch (one after another), live steps included. */
+const MAX_STATEMENTS_PER_CAST_ALONE = 15;
+/** Statements run per cast when a hall casts at once (group commit), live steps included. */
+const MAX_STATEMENTS_PER_CAST_IN_BATCH = 12;
+/** Statements compiled (prepared) per cast; prepared once and kept, this would be 0. */
+const MAX_PREPARES_PER_CAST = 15;
+
+const ALONE = 30;
+const AT_ONCE = 100;
+
+interface Counts {
+  statements: number;
+  prepares: number;
+  /** The SQL of each statement run, for the message when a bound fails. */
+  sql: Map<string, number>;
+}
+
+/**
+ * Count every statement `sqlite` runs (run/get/all/iterate on any of its statements, and exec) and
+ * every statement it compiles, until the returned stop() is called.
+ */
+function countStatements(sqlite: Database.Database): { counts: Counts; stop: () => void } {
+  const counts: Counts = { statements: 0, prepares: 0, sql: new Map() };
+  const statementProto = Object.getPrototypeOf(sqlite.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
+  const restore: (() => void)[] = [];
+  for (const method of ['run', 'get', 'all', 'iterate']) {
+    const original = statementProto[method]!;
+    statementProto[method] = function (this: Database.Statement, ...args: unknown[]) {
+      if (this.database === sqlite) {
+        counts.statements++;
+        counts.sql.set(this.source, (counts.sql.get(this.source) ?? 0) + 1);
+      }
+      return original.apply(this, args);
+    };
+    restore.push(() => (statementProto[method] = original));
+  }
+  const { prepare, exec } = sqlite;
+  sqlite.prepare = function (this: Database.Database, ...args: Parameters<Database.Database['prepare']>) {
+    counts.prepares++;
+    return prepare.apply(this, args);
+  } as Database.Database['prepare'];
+  sqlite.exec = function (this: Database.Database, source: string) {
+    counts.statements++;
+    counts.sql.set(source, (counts.sql.get(source) ?? 0) + 1);
+    return exec.call(this, source);
+  };
+  restore.push(() => {
+    sqlite.prepare = prepare;
+    sqlite.exec = exec;
+  });
+  return { counts, stop: () => restore.forEach((r) => r()) };
+}
+
+/** Let whatever the casts set going (live steps, turnout) finish before the count stops. */
+const settle = () => new Promise((r) => setTimeout(r, 100));
+
+function perCast(c: Counts, n: number): { statements: number; prepares: number } {
+  return { statements: c.statements / n, prepares: c.prepares / n };
+}
+
+function breakdown(c: Counts): string {
+  return [...c.sql.entries()].sort((a, b) => b[1] - a[1]).map(([sql, n]) => `${n}× ${sql.replace(/\s+/g, ' ').slice(0, 120)}`).join('\n');
+}
+
+describe('SQL statements per cast', () => {
+  let t: TestApp;
+  let m: TestMeeting;
+
+  beforeAll(async () => {
+    t = await makeTestApp({ env: { LOG_LEVEL: 'silent' } });
+    m = await makeMeeting(t, { roster: ALONE + AT_ONCE + 20, signIn: ALONE + AT_ONCE + 20, liveK: 5 });
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it(`one after another: at most ${MAX_STATEMENTS_PER_CAST_ALONE} statements and ${MAX_PREPARES_PER_CAST} compiled per cast`, async () => {
+    const pkg = fullPackage(m.form!, 1);
+    const { counts, stop } = countStatements(t.sqlite);
+    try {
+      for (const token of m.tokens.slice(0, ALONE)) expect((await cast(t, token, pkg)).statusCode).toBe(200);
+      await settle();
+    } finally {
+      stop();
+    }
+    const each = perCast(counts, ALONE);
+    console.info(`SQL per cast, ${ALONE} casts one after another: ${each.statements.toFixed(2)} statements run, ${each.prepares.toFixed(2)} prepared`);
+    // Nothing counted means the counting broke (or the writes moved out of this connection), not a free cast.
+    expect(each.statements).toBeGreaterThanOrEqual(1);
+    expect(each.statements, breakdown(counts)).toBeLessThanOrEqual(MAX_STATEMENTS_PER_CAST_ALONE);
+    expect(each.prepares, breakdown(counts)).toBeLessThanOrEqual(MAX_PREPARES_PER_CAST);
+  });
+
+  it(`a hall at once (${AT_ONCE} casts, group commit): at most ${MAX_STATEMENTS_PER_CAST_IN_BATCH} statements per cast`, async () => {
+    const pkg = fullPackage(m.form!, 2);
+    const tokens = m.tokens.slice(ALONE, ALONE + AT_ONCE);
+    const { counts, stop } = countStatements(t.sqlite);
+    try {
+      const replies = await Promise.all(tokens.map((token) => cast(t, token, pkg)));
+      expect(replies.map((r) => r.statusCode)).toEqual(tokens.map(() => 200));
+      await settle();
+    } finally {
+      stop();
+    }
+    const each = perCast(counts, AT_ONCE);
+    console.info(`SQL per cast, ${AT_ONCE} casts at once: ${each.statements.toFixed(2)} statements run, ${each.prepares.toFixed(2)} prepared`);
+    expect(each.statements).toBeGreaterThanOrEqual(1);
+    expect(each.statements, breakdown(counts)).toBeLessThanOrEqual(MAX_STATEMENTS_PER_CAST_IN_BATCH);
+    expect(each.prepares, breakdown(counts)).toBeLessThanOrEqual(MAX_PREPARES_PER_CAST);
+  });
+});
