@@ -16,8 +16,9 @@ import { makeMeeting } from '../tests/helpers/meeting.ts';
 import { renderSlipsPdf } from '../server/slips/slips.pdf.ts';
 import { CODE_ALPHABET } from '../server/credentials/secrets.ts';
 
-const N = Number(process.env.BENCH_SLIPS ?? 500);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const QUICK = process.env.BENCH_QUICK === '1';
+const N = Number(process.env.BENCH_SLIPS ?? (QUICK ? 120 : 500));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
 
 const code = () => [...randomBytes(8)].map((b) => CODE_ALPHABET[b % CODE_ALPHABET.length]).join('').replace(/^(.{4})/, '$1-');
 const slips = Array.from({ length: N }, (_, i) => ({ shortCode: code(), url: `http://192.168.1.5:8080/v/#${randomBytes(16).toString("base64url")}`, serial: i + 1 }));

@@ -4,6 +4,7 @@
  * that must kill a process (kill -9) and start it again on the same files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,29 +38,40 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-export async function startServer(dataDir: string, port: number, env: Record<string, string> = {}): Promise<ServerProcess> {
+export interface StartOptions {
+  /**
+   * Send what the process prints to this file instead of a pipe to the caller, as `npm start > file`
+   * would: a bench's own busy event loop then never holds up a server writing its log line per request.
+   */
+  logFile?: string;
+}
+
+export async function startServer(dataDir: string, port: number, env: Record<string, string> = {}, opts: StartOptions = {}): Promise<ServerProcess> {
+  const logFd = opts.logFile ? openSync(opts.logFile, 'a') : null;
   // One process (node with tsx's loader), so a kill reaches the server itself and not a wrapper.
   const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: root,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, SCRYPT_LOG_N: '12', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
   });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  if (logFd !== null) closeSync(logFd);
+  let piped = '';
+  proc.stdout?.on('data', (d: Buffer) => (piped += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (piped += d.toString()));
+  const output = () => (opts.logFile ? readFileSync(opts.logFile, 'utf8') : piped);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const started = Date.now();
-  while (!/民主测评系统已启动[\s\S]*数据文件/.test(out)) {
-    if (proc.exitCode !== null) throw new Error(`server exited: ${out}`);
-    if (Date.now() - started > 60_000) throw new Error(`server did not start: ${out}`);
+  while (!/民主测评系统已启动[\s\S]*数据文件/.test(output())) {
+    if (proc.exitCode !== null) throw new Error(`server exited: ${output()}`);
+    if (Date.now() - started > 60_000) throw new Error(`server did not start: ${output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const setupCode = /首次设置码[^:]*:\s*([0-9A-Z]{10})/.exec(out)?.[1] ?? null;
+  const setupCode = /首次设置码[^:]*:\s*([0-9A-Z]{10})/.exec(output())?.[1] ?? null;
   return {
     proc,
     base: `http://127.0.0.1:${port}`,
     setupCode,
-    output: () => out,
+    output,
     async stop() {
       proc.kill('SIGTERM');
       await exited;

@@ -1,0 +1,175 @@
+/**
+ * The bench's load generator, on undici (the HTTP client Node's own fetch is built on; no dependencies).
+ * Chosen over autocannon because a hall is not a steady keep-alive stream: phones arrive on new
+ * connections, so a share of the requests must open their own connection and the time must be measured
+ * from the connect to the reply, which autocannon cannot do. Every figure here is taken on the client.
+ */
+import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'undici';
+
+export interface Sample {
+  /** From the start of the request (before the connect, for a new connection) to the last byte of the reply. */
+  ms: number;
+  status: number;
+  fresh: boolean;
+}
+
+export interface LoadResult {
+  samples: Sample[];
+  elapsedMs: number;
+  /** Replies per second over the whole run. */
+  rate: number;
+  /** Requests that failed (a status other than 200, or a socket error). */
+  failures: number;
+  firstFailure: string | null;
+}
+
+const headers = { 'content-type': 'application/json' };
+
+async function post(client: Client, path: string, body: string): Promise<{ status: number; text: string }> {
+  const res = await client.request({ method: 'POST', path, headers, body });
+  const text = await res.body.text();
+  return { status: res.statusCode, text };
+}
+
+/** One request on a connection of its own, closed afterwards: a phone arriving. */
+export async function postOnNewConnection(origin: string, path: string, body: string): Promise<Sample & { text: string }> {
+  const client = new Client(origin, { pipelining: 1 });
+  const start = performance.now();
+  try {
+    const r = await post(client, path, body);
+    return { ms: performance.now() - start, status: r.status, fresh: true, text: r.text };
+  } finally {
+    void client.close().catch(() => undefined);
+  }
+}
+
+export interface ClosedLoopOptions {
+  origin: string;
+  path: string;
+  /** Concurrent clients, each with one keep-alive connection. */
+  connections: number;
+  /** The i-th request's body. */
+  body: (i: number) => string;
+  /** Stop after this many requests… */
+  total?: number;
+  /** …or after this long. */
+  durationMs?: number;
+  /** Every n-th request of the run goes on a new connection (3: one in three); 0: none. */
+  freshEvery?: number;
+}
+
+/**
+ * A closed loop: each client sends its next request as soon as the last is answered. Every
+ * `freshEvery`-th request instead opens a new connection for itself (and closes it), as a phone does.
+ */
+export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
+  const samples: Sample[] = [];
+  let next = 0;
+  let failures = 0;
+  let firstFailure: string | null = null;
+  const start = performance.now();
+  const deadline = o.durationMs === undefined ? Infinity : start + o.durationMs;
+  const more = () => (o.total === undefined || next < o.total) && performance.now() < deadline;
+  const fail = (why: string) => {
+    failures++;
+    firstFailure ??= why;
+  };
+
+  async function worker(): Promise<void> {
+    const own = new Client(o.origin, { pipelining: 1, keepAliveTimeout: 60_000 });
+    try {
+      while (more()) {
+        const i = next++;
+        const body = o.body(i);
+        const fresh = (o.freshEvery ?? 0) > 0 && i % o.freshEvery! === o.freshEvery! - 1;
+        try {
+          if (fresh) {
+            const s = await postOnNewConnection(o.origin, o.path, body);
+            samples.push({ ms: s.ms, status: s.status, fresh });
+            if (s.status !== 200) fail(`${s.status} ${s.text.slice(0, 200)}`);
+          } else {
+            const t0 = performance.now();
+            const r = await post(own, o.path, body);
+            samples.push({ ms: performance.now() - t0, status: r.status, fresh });
+            if (r.status !== 200) fail(`${r.status} ${r.text.slice(0, 200)}`);
+          }
+        } catch (e) {
+          fail(String(e));
+        }
+      }
+    } finally {
+      await own.close().catch(() => undefined);
+    }
+  }
+
+  await Promise.all(Array.from({ length: o.connections }, worker));
+  const elapsedMs = performance.now() - start;
+  return { samples, elapsedMs, rate: (samples.length / elapsedMs) * 1000, failures, firstFailure };
+}
+
+/** `bodies.length` phones, each on a new connection, their starts spread evenly over `spreadMs`. */
+export async function burst(origin: string, path: string, bodies: readonly string[], spreadMs: number): Promise<LoadResult & { spreadMs: number }> {
+  const samples: Sample[] = [];
+  let failures = 0;
+  let firstFailure: string | null = null;
+  const start = performance.now();
+  let lastStart = start;
+  await Promise.all(
+    bodies.map(
+      (body, i) =>
+        new Promise<void>((resolve) => {
+          setTimeout(() => {
+            lastStart = Math.max(lastStart, performance.now());
+            postOnNewConnection(origin, path, body)
+              .then((s) => {
+                samples.push({ ms: s.ms, status: s.status, fresh: true });
+                if (s.status !== 200) {
+                  failures++;
+                  firstFailure ??= `${s.status} ${s.text.slice(0, 200)}`;
+                }
+              })
+              .catch((e: unknown) => {
+                failures++;
+                firstFailure ??= String(e);
+              })
+              .finally(resolve);
+          }, (i * spreadMs) / bodies.length);
+        }),
+    ),
+  );
+  const elapsedMs = performance.now() - start;
+  return { samples, elapsedMs, rate: (samples.length / elapsedMs) * 1000, failures, firstFailure, spreadMs: lastStart - start };
+}
+
+/**
+ * The accept wait: open a raw TCP connection, send a GET, and time until the first byte of the reply
+ * arrives. While the server's event loop is held, the connection waits in the kernel's accept queue.
+ */
+export function firstByte(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    });
+    socket.setTimeout(60_000, () => socket.destroy(new Error('no first byte within 60 s')));
+    socket.once('data', () => {
+      resolve(performance.now() - start);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Start a probe every `everyMs` until `done` settles; the first-byte times of all of them. */
+export async function probeWhile(port: number, path: string, everyMs: number, done: Promise<unknown>): Promise<number[]> {
+  const probes: Promise<number>[] = [];
+  let over = false;
+  void done.finally(() => (over = true));
+  while (!over) {
+    probes.push(firstByte(port, path));
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return Promise.all(probes);
+}

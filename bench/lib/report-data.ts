@@ -1,0 +1,79 @@
+/**
+ * The ballots the report figures are measured on, written fast: 5,000 ballots over HTTP would cost
+ * 5,000 sign-ins, redemptions and casts (minutes of elliptic-curve work on this machine) for a figure
+ * that does not depend on how the ballots came in. So the bench writes them into its preparation copy
+ * of the database in this process, through the server's own code (buildApp and its routes, via
+ * app.inject): paper sign-ins, and paper ballots typed by one admin and confirmed by a second. The
+ * counting treats a paper ballot as any other. `synchronous = OFF` here only: the copy is then moved
+ * to disk and opened by the measured server with its own settings.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import { openDatabase } from '../../server/db/database.ts';
+import { loadOrCreateSigningKey } from '../../server/archive/signing.ts';
+import type { Form } from '../../server/forms/form.schemas.ts';
+import type { TestApp } from '../../tests/helpers/harness.ts';
+import { loginAs, type AdminSession } from '../../tests/helpers/auth.ts';
+import { call } from '../../tests/helpers/meeting.ts';
+import { fullPackage } from '../../tests/helpers/packages.ts';
+import { inParallel } from './meetings.ts';
+
+export interface ReportMeetings {
+  /** The meetings, each with `ballots` paper ballots, voting still open (the measured server closes them). */
+  meetingIds: number[];
+  campaignId: number;
+}
+
+/** Campaigns of paper-ballot meetings, written in-process into the data folder of a stopped server. */
+export async function writePaperCampaigns(dataDir: string, campaigns: { year: number; meetings: number; ballots: number }[]): Promise<ReportMeetings[]> {
+  const { db, sqlite } = openDatabase(path.join(dataDir, 'ceping.db'));
+  sqlite.pragma('synchronous = OFF');
+  const pepper = Buffer.from(readFileSync(path.join(dataDir, 'secret.key'), 'utf8').trim(), 'base64');
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SCRYPT_LOG_N: '17' });
+  const app = await buildApp({ config, db, sqlite, pepper, signingKey: loadOrCreateSigningKey(dataDir), setupCode: null, version: 'bench' });
+  await app.ready();
+  // The helpers need only the app of a TestApp.
+  const t = { app, setupCode: '' } as unknown as TestApp;
+  try {
+    const admin = await loginAs(t);
+    const checker = await loginAs(t, { role: 'township', username: 'checker' });
+    const out: ReportMeetings[] = [];
+    for (const c of campaigns) {
+      const campaignId = (await call<{ id: number }>(t, admin, 'POST', '/api/campaigns', { year: c.year, township: '插旗镇' })).id;
+      const meetingIds: number[] = [];
+      for (let i = 0; i < c.meetings; i++) meetingIds.push(await paperMeeting(t, admin, checker, campaignId, i, c.ballots));
+      out.push({ campaignId, meetingIds });
+    }
+    return out;
+  } finally {
+    await app.close();
+    await db.destroy();
+  }
+}
+
+async function paperMeeting(t: TestApp, admin: AdminSession, checker: AdminSession, campaignId: number, i: number, ballots: number): Promise<number> {
+  const unit = await call<{ id: number }>(t, admin, 'POST', `/api/campaigns/${campaignId}/units`, {
+    name: `第${i + 1}村`, kind: 'village', reserveCandidates: ['候选人甲', '候选人乙', '候选人丙'],
+  });
+  await call(t, admin, 'PUT', `/api/units/${unit.id}/team`, {
+    members: ['书记', '主任', '副书记', '委员', '委员'].map((position, j) => ({ name: `成员${j + 1}`, position, isSecretary: j === 0 })),
+  });
+  const meeting = await call<{ id: number }>(t, admin, 'POST', `/api/units/${unit.id}/meetings`, {});
+  const csv = '\ufeff姓名,类别,备注\n' + Array.from({ length: ballots }, (_, j) => `参会${j + 1},党员,`).join('\n') + '\n';
+  await call(t, admin, 'POST', `/api/meetings/${meeting.id}/roster/import`, { filename: '签到表.csv', dataBase64: Buffer.from(csv).toString('base64'), commit: true });
+  await call(t, admin, 'POST', `/api/meetings/${meeting.id}/start-signin`);
+  const { entries } = await call<{ entries: { id: number }[] }>(t, admin, 'GET', `/api/meetings/${meeting.id}/roster`);
+  for (const e of entries) await call(t, admin, 'POST', `/api/meetings/${meeting.id}/roster/${e.id}/sign-in`, { handout: 'paper' });
+  await call(t, admin, 'POST', `/api/meetings/${meeting.id}/open-voting`, { overrideReason: null });
+  const { form } = await call<{ form: Form }>(t, admin, 'GET', `/api/meetings/${meeting.id}/form`);
+  // Grades and comments vary, so the counting and the report's comment list have real work to do.
+  await inParallel(entries, 16, async (_e, j) => {
+    const { pendingId } = await call<{ pendingId: string }>(t, admin, 'POST', `/api/meetings/${meeting.id}/paper-ballots`, {
+      package: fullPackage(form, 1 + (j % 3), j % 5 === 0 ? `第${j + 1}张票的意见建议：加强村务公开。` : ''),
+    });
+    await call(t, checker, 'POST', `/api/meetings/${meeting.id}/paper-ballots/${pendingId}/confirm`, {});
+  });
+  return meeting.id;
+}
