@@ -12,10 +12,12 @@
  * (/dev/shm): each sign-in and redemption is its own durable commit, and on this disk thousands of them
  * would take many minutes. That folder is then copied to disk and the measured server starts on the
  * copy, with synchronous=FULL as always. The report figures' ballots are written in-process (see
- * bench/lib/report-data.ts).
+ * bench/lib/report-data.ts) into a folder of their own, at the same time, and measured on a second
+ * server process started the same way after the first has stopped.
  *
  * BENCH_QUICK=1: one round of each, smaller meetings (about a minute or two).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,8 +28,8 @@ import WebSocket from 'ws';
 import { HttpAdmin } from '../tests/helpers/server-process.ts';
 import { burst, closedLoop, probeWhile, type LoadResult } from './lib/load.ts';
 import { castBodies, makeCampaign, makeHallMeeting, type HallMeeting } from './lib/meetings.ts';
-import { buildPages, loggedErrors, memory, resetPeakMemory, startCeping, startHello } from './lib/processes.ts';
-import { writePaperCampaigns } from './lib/report-data.ts';
+import { buildPages, loggedErrors, memory, repoRoot, resetPeakMemory, startCeping, startHello } from './lib/processes.ts';
+import type { ReportMeetings } from './lib/report-data.ts';
 import { fmtSpread, median, ms, spread, type Spread } from './lib/stats.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -71,13 +73,20 @@ buildPages();
 const shm = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const prepDir = mkdtempSync(path.join(shm, 'ceping-bench-prep-'));
 const dataDir = mkdtempSync(path.join(tmpdir(), 'ceping-bench-'));
+const reportPrepDir = mkdtempSync(path.join(shm, 'ceping-bench-reports-prep-'));
+const reportDir = mkdtempSync(path.join(tmpdir(), 'ceping-bench-reports-'));
 const logDir = mkdtempSync(path.join(tmpdir(), 'ceping-bench-logs-'));
 const serverLog = path.join(logDir, 'server.log');
+const reportLog = path.join(logDir, 'reports.log');
 const load = () => `load average ${loadavg()[0]!.toFixed(1)}`;
 const stops: (() => Promise<void>)[] = [];
+const children: ChildProcess[] = [];
 
 try {
   let t0 = performance.now();
+  const reportData = writeReportData(reportPrepDir);
+  // Awaited after the phones are ready; a failure before then must not end the process before `finally`.
+  reportData.catch(() => undefined);
   const prep = await startCeping(prepDir, path.join(logDir, 'prep.log'));
   stops.push(() => prep.stop());
   const prepAdmin = new HttpAdmin(prep.base);
@@ -101,20 +110,19 @@ try {
   const tokens = [warm, ...throughputMeetings, ...burstMeetings, ...acceptMeetings, snapMeeting].reduce((a, m) => a + m.tokens.length, 0);
   say(`prepared ${tokens} phones (signed in, tickets redeemed with blinded elements) over HTTP in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 
-  t0 = performance.now();
-  const [bigCampaign, summaryCampaign] = await writePaperCampaigns(prepDir, [
-    { year: 2021, meetings: 1, ballots: SIZE.bigReport },
-    { year: 2022, meetings: SIZE.summaryMeetings, ballots: SIZE.summaryBallots },
-  ]);
-  say(`wrote ${SIZE.bigReport} + ${SIZE.summaryMeetings}×${SIZE.summaryBallots} paper ballots in-process in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   cpSync(prepDir, dataDir, { recursive: true });
   rmSync(prepDir, { recursive: true, force: true });
+  const [bigCampaign, summaryCampaign] = await reportData;
+  say(`wrote ${SIZE.bigReport} + ${SIZE.summaryMeetings}×${SIZE.summaryBallots} paper ballots in-process, beside that, in ${((performance.now() - t0) / 1000).toFixed(0)} s from the start`);
+  cpSync(reportPrepDir, reportDir, { recursive: true });
+  rmSync(reportPrepDir, { recursive: true, force: true });
 
   // -------------------------------------------------------------------------------------------
   // The measured processes.
 
   const server = await startCeping(dataDir, serverLog);
-  stops.push(() => server.stop());
+  const stopServer = () => server.stop();
+  stops.push(stopServer);
   const hello = await startHello();
   stops.push(() => hello.stop());
   const pid = server.proc.pid!;
@@ -220,7 +228,7 @@ try {
   say(`  target: p99 ≤ ${TARGETS.snapshotP99Ms} ms`);
   say();
 
-  const memAfterHall = memory(pid);
+  const memHall = memory(pid);
 
   // --- 5. The bytes of the phone's first ballot screen.
   say('5. What a phone downloads for its first ballot screen (index.html, entry JS and CSS, the curve chunk), bodies only');
@@ -232,23 +240,36 @@ try {
   say();
 
   // --- 6. Reports after close.
+  const errors = loggedErrors(serverLog);
+  if (errors.length > 0) say(`  !! the server logged ${errors.length} errors; the first: ${errors[0]!.slice(0, 300)}`);
+  await server.stop();
+  stops.splice(stops.indexOf(stopServer), 1);
+
   say(`[${load()}]`);
-  say(`6. Reports after close (GET over a kept-alive connection; baseline: GET /healthz on the same server)`);
-  const reports = await reportTimes(server.base, admin, bigCampaign!.meetingIds[0]!, summaryCampaign!);
+  say(`6. Reports after close, on a second server process started the same way on the report ballots' folder (GET over a kept-alive connection; baseline: GET /healthz on the same server)`);
+  const reportServer = await startCeping(reportDir, reportLog);
+  stops.push(() => reportServer.stop());
+  const reportAdmin = new HttpAdmin(reportServer.base);
+  await reportAdmin.login();
+  const reportPid = reportServer.proc.pid!;
+  const reportMemAfterLogin = memory(reportPid);
+  const reportPeakReset = resetPeakMemory(reportPid);
+  const reports = await reportTimes(reportServer.base, reportAdmin, bigCampaign!.meetingIds[0]!, summaryCampaign!);
+  const reportErrors = loggedErrors(reportLog);
+  if (reportErrors.length > 0) say(`  !! the report server logged ${reportErrors.length} errors; the first: ${reportErrors[0]!.slice(0, 300)}`);
   say(`  report of the ${SIZE.bigReport}-ballot meeting: first ${ms(reports.reportFirst)}, then median ${ms(reports.reportWarm)} (close took ${ms(reports.closeMs)}; healthz ${ms(reports.healthz)})`);
   say(`  year summary of ${SIZE.summaryMeetings} meetings × ${SIZE.summaryBallots} ballots: first ${ms(reports.summaryFirst)}, then median ${ms(reports.summaryWarm)}`);
   say(`  target: a 5,000-ballot meeting's report ≤ ${TARGETS.reportMs} ms${QUICK ? ' (QUICK: the meeting has fewer ballots)' : ''}`);
   say();
 
   // --- 7. Memory.
-  const memEnd = memory(pid);
+  const reportMem = memory(reportPid);
   const helloMem = memory(hello.proc.pid!);
-  const withLogin = Math.max(memAfterLogin.peakMiB, memEnd.peakMiB);
-  const hallPeak = peakReset ? memEnd.peakMiB : Number.NaN;
-  say(`7. Server memory (VmHWM, MiB): ${peakReset ? `peak after the login ${hallPeak.toFixed(0)} (hall phases ${memAfterHall.peakMiB.toFixed(0)}, then reports), ` : '(the peak could not be reset after the login) '}peak including the admin login ${withLogin.toFixed(0)}; resident now ${memEnd.nowMiB.toFixed(0)} · hello peak ${helloMem.peakMiB.toFixed(0)}`);
+  const hallPeak = peakReset ? memHall.peakMiB : Number.NaN;
+  const reportPeak = reportPeakReset ? reportMem.peakMiB : Number.NaN;
+  const withLogin = Math.max(memAfterLogin.peakMiB, memHall.peakMiB, reportMemAfterLogin.peakMiB, reportMem.peakMiB);
+  say(`7. Server memory (VmHWM, MiB): peak through the hall phases ${hallPeak.toFixed(0)}, through the reports ${reportPeak.toFixed(0)} (both counted from after the admin login${peakReset && reportPeakReset ? '' : '; NaN: the peak could not be reset here'}); with the login ${withLogin.toFixed(0)} · hello peak ${helloMem.peakMiB.toFixed(0)}`);
   say(`  target: ≤ ${TARGETS.rssMiB} MB. A login hashes with scrypt N = 2^17, which alone takes 128 MiB for a moment.`);
-  const errors = loggedErrors(serverLog);
-  if (errors.length > 0) say(`  !! the server logged ${errors.length} errors; the first: ${errors[0]!.slice(0, 300)}`);
   say();
 
   // --- Summary.
@@ -262,17 +283,35 @@ try {
   row('accept wait p50 / p99 / max', `${ms(accept.cast.p50)} / ${ms(accept.cast.p99)} / ${ms(accept.cast.max)}`, `${ms(accept.hello.p50)} / ${ms(accept.hello.p99)} / ${ms(accept.hello.max)}`, '"within milliseconds"');
   row('snapshot at 200 dashboards p99', `${ms(snapshotSamples.cast.p99)} from ack`, `${ms(snapshotSamples.hello.p99)}`, `≤ ${TARGETS.snapshotP99Ms} ms`);
   row('  … from the request sent, p99', ms(snapshotSamples.castFromSend.p99), ms(snapshotSamples.helloFromSend.p99), '');
-  row('server RSS peak after login', `${hallPeak.toFixed(0)} MiB`, `hello ${helloMem.peakMiB.toFixed(0)} MiB`, `≤ ${TARGETS.rssMiB} MB`);
+  row('server RSS peak, hall / reports', `${hallPeak.toFixed(0)} / ${reportPeak.toFixed(0)} MiB`, `hello ${helloMem.peakMiB.toFixed(0)} MiB`, `≤ ${TARGETS.rssMiB} MB`);
   row('server RSS peak with the login', `${withLogin.toFixed(0)} MiB`, '', '');
   row(`report, ${SIZE.bigReport} ballots (first/warm)`, `${ms(reports.reportFirst)} / ${ms(reports.reportWarm)}`, `healthz ${ms(reports.healthz)}`, `≤ ${TARGETS.reportMs} ms`);
   row(`year summary ${SIZE.summaryMeetings}×${SIZE.summaryBallots} (first/warm)`, `${ms(reports.summaryFirst)} / ${ms(reports.summaryWarm)}`, `healthz ${ms(reports.healthz)}`, '');
   row('phone first screen, gzip (HTTP)', `${gzipBytes} bytes`, `uncompressed ${identityBytes}`, `≤ ${TARGETS.phoneBytes} bytes`);
   row('phone first screen, br (HTTPS)', `${pages.find((p) => p.encoding === 'br')!.total} bytes`, '', '');
 } finally {
+  for (const child of children) if (child.exitCode === null) child.kill();
   for (const stop of stops.reverse()) await stop().catch(() => undefined);
   rmSync(prepDir, { recursive: true, force: true });
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(logDir, { recursive: true, force: true });
+  for (const dir of [dataDir, reportPrepDir, reportDir, logDir]) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The report figures' paper ballots, written by a child process (its own core) into `dir`. */
+function writeReportData(dir: string): Promise<ReportMeetings[]> {
+  const spec = [
+    { year: 2021, meetings: 1, ballots: SIZE.bigReport },
+    { year: 2022, meetings: SIZE.summaryMeetings, ballots: SIZE.summaryBallots },
+  ];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/report-data.ts', dir, JSON.stringify(spec)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`writing the report ballots failed (exit ${code}): ${out}`));
+      resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ReportMeetings[]);
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,14 +1,20 @@
 /**
  * The ballots the report figures are measured on, written fast: 5,000 ballots over HTTP would cost
  * 5,000 sign-ins, redemptions and casts (minutes of elliptic-curve work on this machine) for a figure
- * that does not depend on how the ballots came in. So the bench writes them into its preparation copy
- * of the database in this process, through the server's own code (buildApp and its routes, via
+ * that does not depend on how the ballots came in. So the bench writes them into a preparation copy
+ * of the database in-process, through the server's own code (buildApp and its routes, via
  * app.inject): paper sign-ins, and paper ballots typed by one admin and confirmed by a second. The
  * counting treats a paper ballot as any other. `synchronous = OFF` here only: the copy is then moved
  * to disk and opened by the measured server with its own settings.
+ *
+ * Run as a script (bench/run.ts does, beside the phones' preparation, to use the idle core):
+ *   node --import tsx bench/lib/report-data.ts DIR '[{"year":2021,"meetings":1,"ballots":5000}]'
+ * makes DIR a data folder (a server started once on it, for its keys and the first admin) and prints
+ * the campaigns as JSON on its last line.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import { openDatabase } from '../../server/db/database.ts';
@@ -18,7 +24,9 @@ import type { TestApp } from '../../tests/helpers/harness.ts';
 import { loginAs, type AdminSession } from '../../tests/helpers/auth.ts';
 import { call } from '../../tests/helpers/meeting.ts';
 import { fullPackage } from '../../tests/helpers/packages.ts';
+import { HttpAdmin } from '../../tests/helpers/server-process.ts';
 import { inParallel } from './meetings.ts';
+import { startCeping } from './processes.ts';
 
 export interface ReportMeetings {
   /** The meetings, each with `ballots` paper ballots, voting still open (the measured server closes them). */
@@ -76,4 +84,18 @@ async function paperMeeting(t: TestApp, admin: AdminSession, checker: AdminSessi
     await call(t, checker, 'POST', `/api/meetings/${meeting.id}/paper-ballots/${pendingId}/confirm`, {});
   });
   return meeting.id;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [dir, spec] = process.argv.slice(2);
+  const log = path.join(dir!, 'init.log');
+  const server = await startCeping(dir!, log);
+  try {
+    await new HttpAdmin(server.base).setup(server.setupCode!);
+  } finally {
+    await server.stop();
+    rmSync(log);
+  }
+  const campaigns = await writePaperCampaigns(dir!, JSON.parse(spec!) as { year: number; meetings: number; ballots: number }[]);
+  process.stdout.write(`${JSON.stringify(campaigns)}\n`);
 }
