@@ -44,12 +44,14 @@ export interface StartOptions {
    * would: a bench's own busy event loop then never holds up a server writing its log line per request.
    */
   logFile?: string;
+  /** Flags for node itself, before the script (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 export async function startServer(dataDir: string, port: number, env: Record<string, string> = {}, opts: StartOptions = {}): Promise<ServerProcess> {
   const logFd = opts.logFile ? openSync(opts.logFile, 'a') : null;
   // One process (node with tsx's loader), so a kill reaches the server itself and not a wrapper.
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'server/main.ts'], {
     cwd: root,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, SCRYPT_LOG_N: '12', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
