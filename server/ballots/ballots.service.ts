@@ -8,8 +8,9 @@ import { newRowId } from '../credentials/secrets.ts';
 import { wipeBlindedHashes } from '../credentials/tickets.repository.ts';
 import type { TicketService } from '../credentials/tickets.service.ts';
 import { tallyIncrements } from '../counting/tally.ts';
+import { recountComments } from '../counting/comments.ts';
 import { assertGuard, canCloseVoting, canEnterPaper } from '../meetings/lifecycle.ts';
-import { findMeeting, findMeetingGate, transitionMeeting } from '../meetings/meetings.repository.ts';
+import { findMeeting, findMeetingGate, transitionMeeting, updateMeeting } from '../meetings/meetings.repository.ts';
 import { formOf, snapshotOf, turnoutOf } from '../meetings/meeting.view.ts';
 import type { LiveHub } from '../live/live.hub.ts';
 import type { LiveState } from '../live/live.schemas.ts';
@@ -150,6 +151,9 @@ export class BallotService {
       await repo.deleteFreeSlots(tx, meetingId);
       await this.#tickets.destroyMeetingKeys(tx, meetingId);
       await appendAudit(tx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.VOTING_CLOSED, detail: { returned: m.cast_count } });
+      // Part E's texts, read once now (nothing can be cast any more) and kept, so a report of the meeting
+      // never reads every ballot again.
+      await updateMeeting(tx, meetingId, { comments_json: JSON.stringify(await recountComments(tx, meetingId, this.#d.pepper)) });
       this.#box.touch(meetingId, { closing: true });
     });
     this.#box.forgetMeeting(meetingId);

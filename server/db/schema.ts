@@ -62,6 +62,8 @@ export interface MeetingsTable {
   key_fingerprint: string | null;
   /** The final results, computed once at close (they cannot change afterwards). */
   results_json: string | null;
+  /** Part E's texts, kept at close in the report's order (null: closed before they were kept; read the ballots). */
+  comments_json: string | null;
   /** When the file was rebuilt after close (history erased, keys gone); null while still due. */
   compacted_at: string | null;
 }

@@ -75,6 +75,12 @@ export function transitionMeeting(db: DbOrTrx, id: number, from: MeetingState, s
 }
 
 /** Just what a cast checks inside its transaction: the state and the two counters (no roster counts). */
+/** Part E's texts kept at close (JSON, in the report's order), or null when not kept. */
+export async function findKeptComments(db: DbOrTrx, id: number): Promise<string | null> {
+  const r = await db.selectFrom('meetings').select('comments_json').where('id', '=', id).executeTakeFirst();
+  return r?.comments_json ?? null;
+}
+
 export function findMeetingGate(db: DbOrTrx, id: number) {
   return db.selectFrom('meetings').select(['id', 'state', 'cast_count', 'issued_count']).where('id', '=', id).executeTakeFirst();
 }

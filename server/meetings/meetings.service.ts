@@ -7,6 +7,7 @@ import { resolveForm } from '../forms/resolve-form.ts';
 import * as setupRepo from '../setup/setup.repository.ts';
 import { computeResults, CountingError, type Results } from '../counting/tally.ts';
 import { recountBallots } from '../counting/recount.ts';
+import { recountComments } from '../counting/comments.ts';
 import { writeMeetingArchive } from '../archive/archive.service.ts';
 import type { BallotService } from '../ballots/ballots.service.ts';
 import { slotBytes } from '../ballots/slots.ts';
@@ -195,6 +196,10 @@ export class MeetingService {
     assertGuard(canSeal(m.state));
     await this.#compactor.ensure(id);
     await this.results(id, { recheck: true });
+    // The comments kept at close must be those of the stored ballots too.
+    if (m.comments_json !== null && m.comments_json !== JSON.stringify(await recountComments(this.#d.db, id, this.#d.pepper))) {
+      throw new CountingError(`meeting ${id}: kept comments differ from the stored ballots`);
+    }
     await this.#d.db.transaction().execute(async (trx) => {
       const r = await repo.transitionMeeting(trx, id, 'closed', { state: 'sealed', sealed_at: this.#d.now().toISOString() });
       if (r.numUpdatedRows !== 1n) throw new DomainError('BAD_STATE');

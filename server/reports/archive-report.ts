@@ -1,30 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { ArchiveRecord } from '../archive/archive.schemas.ts';
 import { quorumNeeded, quorumText } from '../meetings/lifecycle.ts';
 import { reportParagraph } from './paragraph.ts';
 import { computeResults, sumRows, tallyIncrements, type Results } from '../counting/tally.ts';
 import type { NormalizedPackage } from '../ballots/validate-package.ts';
 import type { MeetingReport } from './reports.types.ts';
-
-/** Part E texts in an order unrelated to casting: sorted by a hash of each text (keyed where a key is known). */
-export function orderComments(texts: string[], key: string): string[] {
-  const rank = (t: string) => createHash('sha256').update(`${key}:${t}`).digest('hex');
-  return texts
-    .map((t) => ({ t, r: rank(t) }))
-    .sort((a, b) => (a.r < b.r ? -1 : a.r > b.r ? 1 : 0))
-    .map((x) => x.t);
-}
-
-export function commentsOf(packages: unknown[]): string[] {
-  const out: string[] = [];
-  for (const pkg of packages) {
-    for (const answer of Object.values((pkg ?? {}) as Record<string, unknown>)) {
-      const text = answer && typeof answer === 'object' && 'text' in answer ? String((answer as { text: unknown }).text).trim() : '';
-      if (text !== '') out.push(text);
-    }
-  }
-  return out;
-}
+import { commentsOf, orderComments } from '../counting/comments.ts';
 
 /**
  * The report of a meeting sealed elsewhere, read from its archive: the same shape the print view

@@ -2,15 +2,15 @@ import Papa from 'papaparse';
 import type { ServiceDeps } from '../deps.ts';
 import { DomainError } from '../errors.ts';
 import type { Results } from '../counting/tally.ts';
-import { listBallots } from '../ballots/ballots.repository.ts';
+import { recountComments } from '../counting/comments.ts';
 import type { MeetingService } from '../meetings/meetings.service.ts';
 import * as setupRepo from '../setup/setup.repository.ts';
-import { listMeetingIds } from '../meetings/meetings.repository.ts';
+import { findKeptComments, listMeetingIds } from '../meetings/meetings.repository.ts';
 import { reportParagraph } from './paragraph.ts';
 import { cellText, resultSheets, type Cell, type Sheet } from './sheets.ts';
 import { summaryRow, summarySheet, type SummaryRow } from './summary.ts';
 import type { CampaignSummary, ImportedReport, MeetingReport } from './reports.types.ts';
-import { commentsOf, orderComments, reportFromArchive } from './archive-report.ts';
+import { reportFromArchive } from './archive-report.ts';
 import type { ArchiveService } from '../archive/archive.service.ts';
 
 export type { MeetingReport } from './reports.types.ts';
@@ -37,10 +37,9 @@ export class ReportService {
   async meetingReport(id: number): Promise<MeetingReport> {
     const meeting = await this.#meetings.get(id);
     const results = await this.#meetings.results(id);
-    const packages = (await listBallots(this.#d.db, id)).map((b) => JSON.parse(b.package_json) as unknown);
-    // A random order that is the same in the print view, the spreadsheet and the CSV: sorted by a keyed
-    // hash of the text, so it says nothing about who wrote first (nor even about the alphabet).
-    const comments = orderComments(commentsOf(packages), `${this.#d.pepper.toString('hex')}:${id}`);
+    // Kept at close in their report order; a meeting closed before they were kept reads its ballots.
+    const kept = await findKeptComments(this.#d.db, id);
+    const comments = kept !== null ? (JSON.parse(kept) as string[]) : await recountComments(this.#d.db, id, this.#d.pepper);
     return { meeting, results, paragraph: reportParagraph(results), comments };
   }
 

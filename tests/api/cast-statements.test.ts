@@ -8,11 +8,11 @@
  * transactions (6 per cast, 3 per transaction, a live step every k = 5 ballots).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type Database from 'better-sqlite3';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { cast } from '../helpers/phone.ts';
+import { breakdown, countStatements, type Counts } from '../helpers/statements.ts';
 
 /** Statements run per cast when each cast is alone in its transaction (one after another), live steps included. */
 const MAX_STATEMENTS_PER_CAST_ALONE = 10;
@@ -29,62 +29,11 @@ const MAX_STATEMENTS_PER_BATCH = 5;
 const ALONE = 30;
 const AT_ONCE = 100;
 
-interface Counts {
-  statements: number;
-  prepares: number;
-  /** The SQL of each statement run, for the message when a bound fails. */
-  sql: Map<string, number>;
-  /** The SQL of each statement compiled. */
-  prepared: Map<string, number>;
-}
-
-/**
- * Count every statement `sqlite` runs (run/get/all/iterate on any of its statements, and exec) and
- * every statement it compiles, until the returned stop() is called.
- */
-function countStatements(sqlite: Database.Database): { counts: Counts; stop: () => void } {
-  const counts: Counts = { statements: 0, prepares: 0, sql: new Map(), prepared: new Map() };
-  const statementProto = Object.getPrototypeOf(sqlite.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
-  const restore: (() => void)[] = [];
-  for (const method of ['run', 'get', 'all', 'iterate']) {
-    const original = statementProto[method]!;
-    statementProto[method] = function (this: Database.Statement, ...args: unknown[]) {
-      if (this.database === sqlite) {
-        counts.statements++;
-        counts.sql.set(this.source, (counts.sql.get(this.source) ?? 0) + 1);
-      }
-      return original.apply(this, args);
-    };
-    restore.push(() => (statementProto[method] = original));
-  }
-  const { prepare, exec } = sqlite;
-  sqlite.prepare = function (this: Database.Database, ...args: Parameters<Database.Database['prepare']>) {
-    counts.prepares++;
-    counts.prepared.set(args[0], (counts.prepared.get(args[0]) ?? 0) + 1);
-    return prepare.apply(this, args);
-  } as Database.Database['prepare'];
-  sqlite.exec = function (this: Database.Database, source: string) {
-    counts.statements++;
-    counts.sql.set(source, (counts.sql.get(source) ?? 0) + 1);
-    return exec.call(this, source);
-  };
-  restore.push(() => {
-    sqlite.prepare = prepare;
-    sqlite.exec = exec;
-  });
-  return { counts, stop: () => restore.forEach((r) => r()) };
-}
-
 /** Let whatever the casts set going (live steps, turnout) finish before the count stops. */
 const settle = () => new Promise((r) => setTimeout(r, 100));
 
 function perCast(c: Counts, n: number): { statements: number; prepares: number } {
   return { statements: c.statements / n, prepares: c.prepares / n };
-}
-
-function breakdown(c: Counts): string {
-  const list = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).map(([sql, n]) => `  ${n}× ${sql.replace(/\s+/g, ' ').slice(0, 120)}`).join('\n');
-  return `statements run:\n${list(c.sql)}\nstatements compiled:\n${list(c.prepared)}`;
 }
 
 describe('SQL statements per cast', () => {

@@ -8,6 +8,9 @@ import type { BallotPackage, Form } from '../../server/forms/form.schemas.ts';
 import type { Results } from '../../server/counting/tally.ts';
 import { cast } from '../helpers/phone.ts';
 import { calculatorPercent } from '../helpers/oracle.ts';
+import { fullPackage } from '../helpers/packages.ts';
+import { breakdown, countStatements, type Counts } from '../helpers/statements.ts';
+import { orderComments } from '../../server/counting/comments.ts';
 
 /** An independent recount from the packages the test sent: part → subject → grade → count. */
 function recount(form: Form, packages: BallotPackage[]) {
@@ -188,5 +191,54 @@ describe('reports agree with each other and with a recount', () => {
     const csv = (await t.app.inject({ method: 'GET', url: `/api/meetings/${m.meetingId}/report.csv`, headers: m.session.headers })).body;
     expect(csv).toContain(`'=HYPERLINK`);
     expect(csv).toContain(`'+1 建议`);
+  });
+});
+
+describe('comments kept at close', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await makeTestApp({ env: { LOG_LEVEL: 'silent' } });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('the report reads the comments kept at close and no ballot; without them it reads the ballots; the seal checks them', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 12, signIn: 10, overrideReason: '两人请假，经考察组同意' });
+    const texts = ['加强村务公开。', '  多听群众意见  ', '', '   ', '道路要修。', '加强村务公开。', '班子团结。'];
+    for (const [i, text] of texts.entries()) {
+      const res = await cast(t, m.tokens[i]!, fullPackage(m.form!, 1 + (i % 3), text));
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    const expected = texts.map((x) => x.trim()).filter((x) => x !== '');
+    const url = `/api/meetings/${m.meetingId}/report`;
+    const readsBallots = (c: Counts) => [...c.sql.keys()].filter((s) => /from\s+"?ballots"?/i.test(s));
+
+    const kept = countStatements(t.sqlite);
+    const report = await call<{ comments: string[] }>(t, m.session, 'GET', url).finally(kept.stop);
+    expect([...report.comments].sort()).toEqual([...expected].sort());
+    // The order every output uses: a hash of each text keyed with the server's pepper and the meeting.
+    expect(report.comments).toEqual(orderComments(expected, `${t.pepper.toString('hex')}:${m.meetingId}`));
+    expect(kept.counts.statements, breakdown(kept.counts)).toBeGreaterThan(0);
+    expect(readsBallots(kept.counts), breakdown(kept.counts)).toEqual([]);
+
+    // A meeting closed before comments were kept (the column empty) reads its ballots, and shows the same.
+    const stored = (t.sqlite.prepare('select comments_json from meetings where id = ?').get(m.meetingId) as { comments_json: string }).comments_json;
+    t.sqlite.prepare('update meetings set comments_json = null where id = ?').run(m.meetingId);
+    const fallback = countStatements(t.sqlite);
+    const again = await call<{ comments: string[] }>(t, m.session, 'GET', url).finally(fallback.stop);
+    expect(again.comments).toEqual(report.comments);
+    expect(readsBallots(fallback.counts).length, breakdown(fallback.counts)).toBeGreaterThan(0);
+
+    // Kept comments that are not the ballots' stop the seal; the right ones let it through.
+    const changed = JSON.stringify((JSON.parse(stored) as string[]).map((x, i) => (i === 0 ? `${x}（改）` : x)));
+    t.sqlite.prepare('update meetings set comments_json = ? where id = ?').run(changed, m.meetingId);
+    const refused = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/seal`, headers: m.session.headers });
+    expect(refused.statusCode, refused.body).toBe(500);
+    expect((await call<{ state: string }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}`)).state).toBe('closed');
+    t.sqlite.prepare('update meetings set comments_json = ? where id = ?').run(stored, m.meetingId);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/seal`);
+    expect((await call<{ comments: string[] }>(t, m.session, 'GET', url)).comments).toEqual(report.comments);
   });
 });
