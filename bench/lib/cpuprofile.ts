@@ -24,9 +24,8 @@ export interface SummaryOptions {
   top: number;
   /** Paths under this folder are printed relative to it. */
   root: string;
-  /** Only samples taken at or after `from` and before `to` (the monotonic clock, µs). */
-  from?: number;
-  to?: number;
+  /** Only samples taken at or after `from` and before `to` of one of these windows (the monotonic clock, µs). */
+  windows?: { from: number; to: number }[];
 }
 
 export function summariseProfile(p: CpuProfile, o: SummaryOptions): string {
@@ -45,7 +44,7 @@ export function summariseProfile(p: CpuProfile, o: SummaryOptions): string {
   let idle = 0;
   for (let i = 0; i < p.samples.length; i++) {
     t += p.timeDeltas[i] ?? 0;
-    if ((o.from !== undefined && t < o.from) || (o.to !== undefined && t >= o.to)) continue;
+    if (o.windows && !o.windows.some((w) => t >= w.from && t < w.to)) continue;
     const leaf = byId.get(p.samples[i]!)!;
     n++;
     if (leaf.callFrame.functionName === '(idle)') {

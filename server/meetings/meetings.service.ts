@@ -182,9 +182,25 @@ export class MeetingService {
   async results(id: number, o: { recheck?: boolean } = {}): Promise<Results> {
     const m = await this.#row(id);
     if (m.state !== 'closed' && m.state !== 'sealed') throw new DomainError('BAD_STATE', '测评结束后才能查看最终结果');
-    const form = formOf(m)!;
+    return this.#results(m, o);
+  }
+
+  /**
+   * The meeting and, once voting has closed, its final figures, from one read of its row: the reports and
+   * the year summary read both, and the row (with its roster counts) is the most of what they cost.
+   */
+  async withResults(id: number): Promise<{ meeting: MeetingView; results: Results | null }> {
+    const m = await this.#row(id);
+    const closed = m.state === 'closed' || m.state === 'sealed';
+    return { meeting: toMeetingView(m), results: closed ? await this.#results(m) : null };
+  }
+
+  async #results(m: repo.MeetingRow, o: { recheck?: boolean } = {}): Promise<Results> {
+    const id = m.id;
     const kept = m.results_json ? (JSON.parse(m.results_json) as Results) : null;
     if (kept && !o.recheck) return kept;
+    // Parsed (and checked against the schema) only for a recount: the kept figures need no form.
+    const form = formOf(m)!;
     const recount = computeResults(form, await recountBallots(this.#d.db, id, form), turnoutOf(m));
     if (kept && JSON.stringify(recount) !== JSON.stringify(kept)) throw new CountingError(`meeting ${id}: kept results differ from a recount of the ballots`);
     return recount;

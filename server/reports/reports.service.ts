@@ -35,8 +35,10 @@ export class ReportService {
   }
 
   async meetingReport(id: number): Promise<MeetingReport> {
-    const meeting = await this.#meetings.get(id);
-    const results = await this.#meetings.results(id);
+    const read = await this.#meetings.withResults(id);
+    const meeting = read.meeting;
+    // Not closed yet: results() refuses with the reason.
+    const results = read.results ?? (await this.#meetings.results(id));
     // Kept at close in their report order; a meeting closed before they were kept reads its ballots.
     const kept = await findKeptComments(this.#d.db, id);
     const comments = kept !== null ? (JSON.parse(kept) as string[]) : await recountComments(this.#d.db, id, this.#d.pepper);
@@ -65,8 +67,7 @@ export class ReportService {
     const rows: SummaryRow[] = [];
     for (const u of units) {
       for (const { id } of await listMeetingIds(this.#d.db, { unitId: u.id })) {
-        const meeting = await this.#meetings.get(id);
-        const results = meeting.state === 'closed' || meeting.state === 'sealed' ? await this.#meetings.results(id) : null;
+        const { meeting, results } = await this.#meetings.withResults(id);
         rows.push(summaryRow(meeting, results));
       }
     }
