@@ -16,9 +16,12 @@
  * server process started the same way after the first has stopped.
  *
  * BENCH_QUICK=1: one round of each, smaller meetings (about a minute or two).
+ * BENCH_PROFILE=1: the measured server runs under `node --cpu-prof`; its heaviest functions while the
+ * casts of section 1 run are printed after section 5 (the profiler costs the server some speed: read the
+ * figures of such a run for where the time goes, not for the ratios).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,8 +34,10 @@ import { castBodies, makeCampaign, makeHallMeeting, type HallMeeting } from './l
 import { buildPages, loggedErrors, memory, repoRoot, resetPeakMemory, startCeping, startHello } from './lib/processes.ts';
 import type { ReportMeetings } from './lib/report-data.ts';
 import { fmtSpread, median, ms, spread, type Spread } from './lib/stats.ts';
+import { summariseProfile, type CpuProfile } from './lib/cpuprofile.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+const PROFILE = process.env.BENCH_PROFILE === '1';
 const ROUNDS = QUICK ? 1 : 3;
 const SIZE = QUICK
   ? { throughput: 300, helloMs: 1000, burst: 300, accept: 300, steps: 3, bigReport: 1000, summaryMeetings: 5, summaryBallots: 100 }
@@ -120,11 +125,15 @@ try {
   // -------------------------------------------------------------------------------------------
   // The measured processes.
 
-  const server = await startCeping(dataDir, serverLog);
+  const server = await startCeping(dataDir, serverLog, PROFILE ? { cpuProfileDir: path.join(logDir, 'profile') } : {});
+  /** The cast rounds of section 1 on V8's profile clock (the monotonic clock, µs), for BENCH_PROFILE. */
+  const castWindows: { from: number; to: number }[] = [];
+  const monoUs = () => Number(process.hrtime.bigint() / 1000n);
   const stopServer = () => server.stop();
   stops.push(stopServer);
   const hello = await startHello();
-  stops.push(() => hello.stop());
+  const stopHello = () => hello.stop();
+  stops.push(stopHello);
   const pid = server.proc.pid!;
   const serverPort = Number(new URL(server.base).port);
   const admin = new HttpAdmin(server.base);
@@ -148,7 +157,12 @@ try {
   const ratios: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const bodies = castBodies(throughputMeetings[r]!);
-    const runCast = () => closedLoop({ origin: server.base, path: '/api/voter/cast', connections: CONNECTIONS, body: (i) => bodies[i]!, total: bodies.length, freshEvery: 3 });
+    const runCast = async () => {
+      const from = monoUs();
+      const result = await closedLoop({ origin: server.base, path: '/api/voter/cast', connections: CONNECTIONS, body: (i) => bodies[i]!, total: bodies.length, freshEvery: 3 });
+      castWindows.push({ from, to: monoUs() });
+      return result;
+    };
     const runHello = () => closedLoop({ origin: hello.base, path: '/hello', connections: CONNECTIONS, body: (i) => bodies[i % bodies.length]!, durationMs: SIZE.helloMs, freshEvery: 3 });
     let c: LoadResult;
     let h: LoadResult;
@@ -244,11 +258,24 @@ try {
   if (errors.length > 0) say(`  !! the server logged ${errors.length} errors; the first: ${errors[0]!.slice(0, 300)}`);
   await server.stop();
   stops.splice(stops.indexOf(stopServer), 1);
+  if (PROFILE) {
+    const dir = path.join(logDir, 'profile');
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) {
+      const kept = path.join(tmpdir(), `ceping-bench-${Date.now()}.cpuprofile`);
+      cpSync(path.join(dir, file), kept);
+      const profile = JSON.parse(readFileSync(kept, 'utf8')) as CpuProfile;
+      say(`Profile of the server while the casts of section 1 ran (the whole run kept in ${kept}):`);
+      say(summariseProfile(profile, { top: 25, root: repoRoot, windows: castWindows }));
+      say();
+    } else say('  !! no profile was written');
+  }
 
   say(`[${load()}]`);
   say(`6. Reports after close, on a second server process started the same way on the report ballots' folder (GET over a kept-alive connection; baseline: GET /healthz on the same server)`);
   const reportServer = await startCeping(reportDir, reportLog);
-  stops.push(() => reportServer.stop());
+  const stopReportServer = () => reportServer.stop();
+  stops.push(stopReportServer);
   const reportAdmin = new HttpAdmin(reportServer.base);
   await reportAdmin.login();
   const reportPid = reportServer.proc.pid!;
@@ -291,7 +318,12 @@ try {
   row('phone first screen, br (HTTPS)', `${pages.find((p) => p.encoding === 'br')!.total} bytes`, '', '');
 } finally {
   for (const child of children) if (child.exitCode === null) child.kill();
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  for (const stop of stops.reverse()) {
+    // A process that does not stop is named, not waited for in silence.
+    const slow = setTimeout(() => process.stderr.write(`!! ${stop.name || 'a process'} has not stopped after 30 s\n`), 30_000);
+    await stop().catch((err: unknown) => process.stderr.write(`!! ${stop.name || 'a process'} failed to stop: ${String(err)}\n`));
+    clearTimeout(slow);
+  }
   rmSync(prepDir, { recursive: true, force: true });
   for (const dir of [dataDir, reportPrepDir, reportDir, logDir]) rmSync(dir, { recursive: true, force: true });
 }

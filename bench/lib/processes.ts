@@ -20,10 +20,12 @@ export function buildPages(): void {
 /**
  * Ceping on `dataDir` with npm start's defaults: info logging (one line per request), scrypt at N = 2^17.
  * Only the address is the bench's own (127.0.0.1, a free port), and the log goes to `logFile` as with
- * `npm start > file`.
+ * `npm start > file`. With `cpuProfileDir` it runs under `node --cpu-prof` and writes its profile there
+ * when it stops.
  */
-export async function startCeping(dataDir: string, logFile: string): Promise<ServerProcess> {
-  return startServer(dataDir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '17' }, { logFile });
+export async function startCeping(dataDir: string, logFile: string, o: { cpuProfileDir?: string } = {}): Promise<ServerProcess> {
+  const nodeArgs = o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : [];
+  return startServer(dataDir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '17' }, { logFile, nodeArgs });
 }
 
 /** Error lines (pino level ≥ 50) in a server's log. */
