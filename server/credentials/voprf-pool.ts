@@ -38,14 +38,17 @@ export class VoprfPool {
           const p = pending.get(m.id);
           if (!p) return;
           pending.delete(m.id);
+          if (pending.size === 0) worker.unref();
           if (m.error) p.reject(new Error(m.error));
           else p.resolve(m);
         });
         worker.on('error', (e) => {
           for (const p of pending.values()) p.reject(e);
           pending.clear();
+          worker.unref();
         });
-        // Idle workers do not keep the process alive.
+        // Idle workers do not keep the process alive; a worker with work in hand does (#send), or a
+        // script awaiting a redemption with nothing else open would end with exit code 13 mid-await.
         worker.unref();
         this.#workers.push({ worker, pending });
       } catch {
@@ -78,6 +81,7 @@ export class VoprfPool {
     const w = this.#workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.#next++;
     return new Promise((resolve, reject) => {
+      if (w.pending.size === 0) w.worker.ref();
       w.pending.set(id, { resolve, reject });
       w.worker.postMessage({ ...task, id });
     });
