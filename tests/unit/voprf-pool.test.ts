@@ -3,7 +3,7 @@
  * idle workers must not keep the process alive, and a worker with work in hand must, or the process
  * ends mid-await (exit code 13, "unsettled top-level await") with no message.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,7 +31,7 @@ describe('VoprfPool in a process with nothing else open', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ceping-pool-'));
     const file = path.join(dir, 'script.mjs');
     writeFileSync(file, script);
-    let r: ReturnType<typeof spawnSync<string>>;
+    let r: SpawnSyncReturns<string>;
     try {
       r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     } finally {
