@@ -5,10 +5,10 @@ import type { App } from '../app.ts';
 import { requireAdmin } from '../auth/auth.guard.ts';
 import { requireMeetingAccess } from '../meetings/meetings.routes.ts';
 import { MeetingParams } from '../meetings/meetings.schemas.ts';
+import { IdParams } from '../shared/params.ts';
 import type { DownloadFile } from './archive.service.ts';
 import { ImportedArchive, ImportResponse, PublicKeyResponse, ReceiptCheckRequest, ReceiptCheckResponse } from './archive.schemas.ts';
 
-const IdParams = z.object({ id: z.coerce.number().int().positive() });
 
 /** A Chinese file name survives in every browser through filename* (RFC 6266); the plain one is an ASCII fallback. */
 function attachment(reply: FastifyReply, filename: string, fallback: string): void {

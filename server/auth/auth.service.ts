@@ -365,8 +365,13 @@ export class AuthService {
     return repo.assignmentExists(this.#deps.db, meetingId, admin.id);
   }
 
+  /**
+   * Looked up before any handler runs, so nothing is written for a meeting that does not exist. An
+   * inspector learns nothing about meetings not assigned to them: a missing one is refused alike.
+   */
   async assertMeetingAccess(admin: AdminPrincipal, meetingId: number): Promise<void> {
     if (!(await this.canAccessMeeting(admin, meetingId))) throw new DomainError('FORBIDDEN', '您没有权限查看此会议');
+    if (!(await repo.meetingExists(this.#deps.db, meetingId))) throw new DomainError('NOT_FOUND', '未找到该会议');
   }
 
   /** For meeting lists: every meeting, or the ids assigned to this inspector. */

@@ -4,7 +4,7 @@ import type { App } from '../app.ts';
 import { requireAdmin } from '../auth/auth.guard.ts';
 import { BallotPackage, Form } from '../forms/form.schemas.ts';
 import {
-  AuditEntry, ConfirmPaperBody, GuardResponse, Meeting, MeetingInput, MeetingParams, OpenVotingBody, PendingPaperList, PendingParams, UnitParams,
+  AuditEntry, ConfirmPaperBody, GuardResponse, Meeting, MeetingInput, MeetingParams, MeetingPatch, OpenVotingBody, PendingPaperList, PendingParams, UnitParams,
 } from './meetings.schemas.ts';
 
 /** After requireAdmin: an inspection-team account may act only on the meetings assigned to it. */
@@ -32,7 +32,7 @@ export async function meetingRoutes(app: App): Promise<void> {
     form: await meetings.form(req.params.id),
   }));
 
-  app.patch('/api/meetings/:id', { ...onMeeting, schema: { params: MeetingParams, body: MeetingInput, response: { 200: Meeting } } }, async (req) =>
+  app.patch('/api/meetings/:id', { ...onMeeting, schema: { params: MeetingParams, body: MeetingPatch, response: { 200: Meeting } } }, async (req) =>
     meetings.update(req.admin!.id, req.params.id, req.body),
   );
 

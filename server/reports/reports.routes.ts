@@ -4,6 +4,7 @@ import type { App } from '../app.ts';
 import { requireAdmin } from '../auth/auth.guard.ts';
 import { requireMeetingAccess } from '../meetings/meetings.routes.ts';
 import { MeetingParams } from '../meetings/meetings.schemas.ts';
+import { IdParams } from '../shared/params.ts';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -28,11 +29,11 @@ export async function reportRoutes(app: App): Promise<void> {
     return download(reply, 'text/csv; charset=utf-8', `${m.unitName}测评结果汇总表.csv`, await reports.meetingCsv(req.params.id));
   });
 
-  app.get('/api/imported-archives/:id/report', { ...township, schema: { params: z.object({ id: z.coerce.number().int().positive() }) } }, async (req) =>
+  app.get('/api/imported-archives/:id/report', { ...township, schema: { params: IdParams } }, async (req) =>
     reports.importedReport(req.params.id),
   );
 
-  const CampaignParams = z.object({ id: z.coerce.number().int().positive() });
+  const CampaignParams = IdParams;
   app.get('/api/campaigns/:id/summary', { ...township, schema: { params: CampaignParams } }, async (req) => reports.campaignSummary(req.params.id));
 
   app.get('/api/campaigns/:id/summary.xlsx', { ...township, schema: { params: CampaignParams } }, async (req, reply) => {

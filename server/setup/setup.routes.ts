@@ -12,8 +12,8 @@ export async function setupRoutes(app: App): Promise<void> {
   const township = { preHandler: requireAdmin('township') };
   const anyAdmin = { preHandler: requireAdmin() };
 
-  app.get('/api/campaigns', { ...anyAdmin, schema: { response: { 200: z.object({ campaigns: z.array(Campaign) }) } } }, async () => ({
-    campaigns: await setup.listCampaigns(),
+  app.get('/api/campaigns', { ...anyAdmin, schema: { response: { 200: z.object({ campaigns: z.array(Campaign) }) } } }, async (req) => ({
+    campaigns: await setup.listCampaigns(req.admin!),
   }));
 
   app.post('/api/campaigns', { ...township, schema: { body: CampaignInput, response: { 201: Campaign } } }, async (req, reply) =>
@@ -21,7 +21,7 @@ export async function setupRoutes(app: App): Promise<void> {
   );
 
   app.get('/api/campaigns/:id', { ...anyAdmin, schema: { params: IdParams, response: { 200: CampaignDetail } } }, async (req) =>
-    setup.getCampaign(req.params.id),
+    setup.getCampaign(req.params.id, req.admin!),
   );
 
   app.put('/api/campaigns/:id/template', { ...township, schema: { params: IdParams, body: TemplateBody, response: { 200: Campaign } } }, async (req) =>
@@ -32,7 +32,7 @@ export async function setupRoutes(app: App): Promise<void> {
     reply.status(201).send(await setup.createUnit(req.admin!.id, req.params.id, req.body)),
   );
 
-  app.get('/api/units/:id', { ...anyAdmin, schema: { params: IdParams, response: { 200: Unit } } }, async (req) => setup.getUnit(req.params.id));
+  app.get('/api/units/:id', { ...anyAdmin, schema: { params: IdParams, response: { 200: Unit } } }, async (req) => setup.getUnit(req.params.id, req.admin!));
 
   app.patch('/api/units/:id', { ...township, schema: { params: IdParams, body: UnitPatch, response: { 200: Unit } } }, async (req) =>
     setup.updateUnit(req.admin!.id, req.params.id, req.body),
@@ -62,6 +62,6 @@ export async function setupRoutes(app: App): Promise<void> {
   );
 
   app.get('/api/units/:id/form-preview', { ...anyAdmin, schema: { params: IdParams, response: { 200: FormPreview } } }, async (req) => ({
-    form: await setup.previewForm(req.params.id),
+    form: await setup.previewForm(req.params.id, req.admin!),
   }));
 }
