@@ -116,6 +116,8 @@ export function registerErrorHandling(app: FastifyInstance<any, any, any, any, a
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof DomainError) {
+      const wait = err.details?.retryAfterSeconds;
+      if (typeof wait === 'number') reply.header('retry-after', String(wait));
       return reply.status(err.status).send(errorBody(err.code, err.message, err.details));
     }
     if (hasZodFastifySchemaValidationErrors(err)) {

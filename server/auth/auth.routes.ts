@@ -45,12 +45,12 @@ export async function authRoutes(app: App): Promise<void> {
 
   app.post('/api/auth/setup', { schema: { body: SetupRequest, response: { 201: SessionResponse } } }, async (request, reply) => {
     const { code, ...admin } = request.body;
-    const grant = await auth.setupFirstAdmin(code, admin);
+    const grant = await auth.setupFirstAdmin(code, admin, request.ip);
     return reply.status(201).send(startSession(request, reply, grant));
   });
 
   app.post('/api/auth/login', { schema: { body: LoginRequest, response: { 200: SessionResponse } } }, async (request, reply) => {
-    const grant = await auth.login(request.body.username, request.body.password);
+    const grant = await auth.login(request.body.username, request.body.password, request.ip);
     return startSession(request, reply, grant);
   });
 

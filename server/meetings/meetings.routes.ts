@@ -70,7 +70,7 @@ export async function meetingRoutes(app: App): Promise<void> {
   app.post('/api/meetings/:id/paper-ballots/:pendingId/confirm', { ...onMeeting, schema: { params: PendingParams, body: ConfirmPaperBody } }, async (req, reply) => {
     // The second person is either the signed-in admin or someone typing their own account on this laptop.
     const { username, password } = req.body;
-    const confirmer = username && password ? await app.services.auth.verifyCredentials(username, password) : req.admin!;
+    const confirmer = username && password ? await app.services.auth.verifyCredentials(username, password, req.ip) : req.admin!;
     await app.services.auth.assertMeetingAccess(confirmer, req.params.id);
     await app.services.ballots.confirmPaper(confirmer.id, req.params.id, req.params.pendingId);
     return reply.status(204).send();
