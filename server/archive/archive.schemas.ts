@@ -112,6 +112,9 @@ export type YearArchive = z.infer<typeof YearArchive>;
 
 // ---- API ----
 
+/** What POST /api/archives/import takes: a year file or one meeting's file, as downloaded. */
+export const ArchiveFile = z.union([YearArchive, SignedArchive]);
+
 export const PublicKeyResponse = z.object({ publicKeyPem: z.string(), fingerprint: z.string() });
 
 export const ReceiptCheckRequest = z.object({ receipt: z.string().max(40) });

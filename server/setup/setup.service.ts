@@ -7,7 +7,6 @@ import { standardTemplate } from '../forms/standard-template.ts';
 import { resolveForm } from '../forms/resolve-form.ts';
 import type { UnitKind } from '../db/schema.ts';
 import * as repo from './setup.repository.ts';
-import { parseTeamFile } from '../roster/roster.import.ts';
 import type { Campaign, TeamMember, Unit } from './setup.schemas.ts';
 import type { AdminPrincipal } from '../auth/auth.guard.ts';
 
@@ -149,7 +148,7 @@ export class SetupService {
   /** Check a team file; with commit (and no errors), replace the unit's team with its rows. */
   async importTeam(actorId: number | null, unitId: number, file: { filename: string; data: Buffer; commit: boolean }) {
     if (!(await repo.findUnit(this.#d.db, unitId))) throw new DomainError('NOT_FOUND');
-    const parsed = await parseTeamFile(file.data, file.filename);
+    const parsed = await this.#d.files.parseTeam(file.data, file.filename);
     if (!file.commit || parsed.errors.length > 0) return { ...parsed, committed: false };
     await this.replaceTeam(actorId, unitId, parsed.rows);
     return { ...parsed, committed: true };
