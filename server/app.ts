@@ -1,11 +1,9 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
-import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import type Database from 'better-sqlite3';
 import {
-  jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -13,6 +11,7 @@ import {
 import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http-errors.ts';
+import { registerApiDescription } from './openapi.ts';
 import type { RandomSource } from './credentials/secrets.ts';
 import { buildServices, type Services } from './services.ts';
 import { registerRoutes } from './routes.ts';
@@ -65,12 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'Ceping API', description: '民主测评 anonymous ballot server', version: deps.version ?? '0.0.0' },
-    },
-    transform: jsonSchemaTransform,
-  });
+  await registerApiDescription(app, deps.version ?? '0.0.0');
 
   await registerRoutes(app, services, deps);
 

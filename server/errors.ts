@@ -17,6 +17,7 @@ export const ERRORS = {
   BODY_TOO_LARGE: [413, '提交的内容太大'],
   UNSUPPORTED_MEDIA_TYPE: [415, '提交内容的格式不受支持，请以 JSON（application/json）格式提交'],
   NOTHING_TO_CHANGE: [400, '没有要修改的内容，未作任何修改'],
+  UPGRADE_REQUIRED: [426, '此地址只接受 WebSocket 连接'],
   // accounts and sessions
   UNAUTHENTICATED: [401, '请先登录'],
   FORBIDDEN: [403, '您没有权限进行此操作'],

@@ -7,7 +7,10 @@ import { requireMeetingAccess } from '../meetings/meetings.routes.ts';
 import { MeetingParams } from '../meetings/meetings.schemas.ts';
 import { IdParams } from '../shared/params.ts';
 import type { DownloadFile } from './archive.service.ts';
-import { ArchiveFile, ImportedArchive, ImportResponse, PublicKeyResponse, ReceiptCheckRequest, ReceiptCheckResponse } from './archive.schemas.ts';
+import {
+  ArchiveFile, ImportedArchive, ImportResponse, MeetingArchiveFile, PublicKeyResponse, ReceiptCheckRequest, ReceiptCheckResponse, SignedArchive, YearArchiveFile,
+} from './archive.schemas.ts';
+import { FileBody } from '../openapi.ts';
 import { FILE_LIMITS } from '../imports/limits.ts';
 import { DomainError } from '../errors.ts';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -32,11 +35,11 @@ export async function archiveRoutes(app: App): Promise<void> {
   // Public: a public key is meant to be compared by anyone holding a printed report.
   app.get('/api/archive/public-key', { schema: { response: { 200: PublicKeyResponse } } }, async () => archive.publicKey());
 
-  app.get('/api/meetings/:id/archive', { preHandler: [requireAdmin(), requireMeetingAccess], schema: { params: MeetingParams } }, async (req, reply) =>
+  app.get('/api/meetings/:id/archive', { preHandler: [requireAdmin(), requireMeetingAccess], config: { errors: [409] }, schema: { params: MeetingParams, response: { 200: MeetingArchiveFile } } }, async (req, reply) =>
     sendFile(reply, await archive.meetingArchive(req.params.id), `ceping-archive-meeting-${req.params.id}.json`),
   );
 
-  app.get('/api/campaigns/:id/archive', { ...township, schema: { params: IdParams } }, async (req, reply) =>
+  app.get('/api/campaigns/:id/archive', { ...township, schema: { params: IdParams, response: { 200: YearArchiveFile } } }, async (req, reply) =>
     sendFile(reply, await archive.yearArchive(req.admin!.id, req.params.id), `ceping-archive-campaign-${req.params.id}.json`),
   );
 
@@ -52,6 +55,7 @@ export async function archiveRoutes(app: App): Promise<void> {
       {
         ...township,
         bodyLimit: FILE_LIMITS.archive.maxBytes,
+        config: { errors: [429] },
         // The body schema documents the file; the worker checks it (the route receives the raw bytes).
         validatorCompiler: (route) => (route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as unknown as Parameters<typeof validatorCompiler>[0])),
         schema: { querystring: z.object({ label: z.string().max(200).optional() }), body: ArchiveFile, response: { 200: ImportResponse } },
@@ -68,12 +72,12 @@ export async function archiveRoutes(app: App): Promise<void> {
     archives: await archive.listImported(),
   }));
 
-  app.get('/api/imported-archives/:id', { ...township, schema: { params: IdParams, response: { 200: z.object({ archive: ImportedArchive, file: z.unknown() }) } } }, async (req) => {
+  app.get('/api/imported-archives/:id', { ...township, schema: { params: IdParams, response: { 200: z.object({ archive: ImportedArchive, file: SignedArchive }) } } }, async (req) => {
     const { archive: summary, file } = await archive.importedArchive(req.params.id);
-    return { archive: summary, file: JSON.parse(file.text) as unknown };
+    return { archive: summary, file: JSON.parse(file.text) as SignedArchive };
   });
 
-  app.get('/api/imported-archives/:id/file', { ...township, schema: { params: IdParams } }, async (req, reply) => {
+  app.get('/api/imported-archives/:id/file', { ...township, schema: { params: IdParams, response: { 200: SignedArchive } } }, async (req, reply) => {
     const { file } = await archive.importedArchive(req.params.id);
     return sendFile(reply, file, `ceping-imported-archive-${req.params.id}.json`);
   });
@@ -92,7 +96,7 @@ export async function archiveRoutes(app: App): Promise<void> {
     },
   );
 
-  app.post('/api/admin/backup', township, async (req, reply) => {
+  app.post('/api/admin/backup', { ...township, schema: { produces: ['application/vnd.sqlite3'], response: { 200: FileBody } } }, async (req, reply) => {
     const backup = await archive.databaseBackup(req.admin!.id);
     const stream = createReadStream(backup.file);
     stream.on('close', backup.cleanup);

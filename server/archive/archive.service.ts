@@ -20,6 +20,7 @@ import type { PreparedImport } from './archive.import.ts';
 import { publicKeyInfo, type PublicKeyInfo } from './signing.ts';
 import { backupDatabaseFile, DB_FILE } from './backup.ts';
 import * as repo from './archive.repository.ts';
+import { Results } from '../counting/results.schemas.ts';
 import { ArchiveRecord, type ImportedArchive, type ImportResponse, type ReceiptCheckResponse, type YearManifest } from './archive.schemas.ts';
 
 export interface ArchiveDeps {
@@ -219,8 +220,10 @@ export class ArchiveService {
     const r = await repo.findImported(this.#d.db, id);
     if (!r) throw new DomainError('NOT_FOUND');
     const parsed = ArchiveRecord.safeParse((JSON.parse(r.file_json) as { record?: unknown }).record);
-    if (!parsed.success) throw new DomainError('BAD_STATE', '该档案的内容无法读取，请下载后用 ceping verify 核验');
-    return { archive: toImported(r), record: parsed.data };
+    // An archive that failed verification is kept as received: its figures may have any shape.
+    const results = parsed.success ? Results.safeParse(parsed.data.results) : null;
+    if (!parsed.success || !results?.success) throw new DomainError('BAD_STATE', '该档案的内容无法读取，请下载后用 ceping verify 核验');
+    return { archive: toImported(r), record: { ...parsed.data, results: results.data } };
   }
 
   /**

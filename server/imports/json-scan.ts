@@ -6,7 +6,7 @@ import { FileRefused } from './zip.ts';
  * object and the number of values stay within the limits, or the file is refused saying which one.
  * Only structure is judged here; JSON.parse still rejects what is not JSON.
  */
-export function scanJson(bytes: Uint8Array, limits = FILE_LIMITS.archive): void {
+export function scanJson(bytes: Uint8Array, limits: { maxBytes: number; maxDepth: number; maxKeysPerObject: number; maxValues: number } = FILE_LIMITS.archive): void {
   if (bytes.length > limits.maxBytes) {
     throw new FileRefused(`文件有${(bytes.length / 1024 / 1024).toFixed(1)}MB，超过了${limits.maxBytes / 1024 / 1024}MB的上限`);
   }

@@ -45,7 +45,7 @@ function u64(buf: Buffer, at: number): number {
 }
 
 /** The central directory, with every declared-size limit checked. Reads no compressed byte. */
-export function readZipDirectory(data: Buffer, limits = FILE_LIMITS.zip): ZipEntry[] {
+export function readZipDirectory(data: Buffer, limits: { maxEntries: number; maxEntryBytes: number; maxTotalBytes: number } = FILE_LIMITS.zip): ZipEntry[] {
   // The end-of-central-directory record is in the last 22 + 65535 bytes (a comment may follow it).
   let eocd = -1;
   for (let i = data.length - 22; i >= Math.max(0, data.length - 22 - 0xffff); i--) {
