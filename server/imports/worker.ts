@@ -7,8 +7,9 @@ import { FileRefused } from './zip.ts';
 import type { FileJob, FileJobReply } from './sandbox.ts';
 
 /**
- * The file worker: one job, one answer, then the parent ends the thread (and with it all the memory
- * the file cost). Runs under a heap limit and a wall clock set by sandbox.ts.
+ * The file worker: answers one job at a time. The parent (sandbox.ts) sets its heap limit, times
+ * each job, and ends the thread after a large file, a refusal by a limit, or a while idle, which gives
+ * back all the memory the files cost.
  */
 async function run(job: FileJob): Promise<unknown> {
   const data = Buffer.from(job.data.buffer, job.data.byteOffset, job.data.byteLength);
@@ -30,9 +31,9 @@ async function run(job: FileJob): Promise<unknown> {
   }
 }
 
-parentPort!.once('message', (job: FileJob) => {
+parentPort!.on('message', ({ id, job }: { id: number; job: FileJob }) => {
   run(job).then(
-    (result) => parentPort!.postMessage({ ok: true, result } satisfies FileJobReply),
+    (result) => parentPort!.postMessage({ id, reply: { ok: true, result } satisfies FileJobReply }),
     (e: unknown) => {
       const reply: FileJobReply =
         e instanceof FileRefused
@@ -40,7 +41,7 @@ parentPort!.once('message', (job: FileJob) => {
           : e instanceof DomainError
             ? { ok: false, domain: { code: e.code, message: e.message } }
             : { ok: false, failed: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
-      parentPort!.postMessage(reply);
+      parentPort!.postMessage({ id, reply });
     },
   );
 });

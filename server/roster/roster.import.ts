@@ -391,23 +391,26 @@ const MSG_BAD_XLSX =
   '也可以改用下载的模板填写';
 const MSG_UNKNOWN = `无法识别文件格式，只能导入 Excel 工作簿（.xlsx）和 CSV 文件。${USE_TEMPLATE}填写后再导入`;
 
-async function readSheet(data: Buffer, filename: string, readCap: number): Promise<Sheet> {
-  if (data.length === 0) return { fileError: `文件是空的，没有任何内容。${USE_TEMPLATE}填写后再导入` };
-  if (data.length > MAX_FILE_BYTES) {
-    return { fileError: `文件太大（超过${MAX_FILE_BYTES / 1024 / 1024}MB），请检查是否选错了文件；${USE_TEMPLATE}填写` };
-  }
+/** What can be told without parsing: an empty or too large file, or a format that cannot be read. */
+export function quickFileCheck(data: Buffer, filename: string): string | null {
+  if (data.length === 0) return `文件是空的，没有任何内容。${USE_TEMPLATE}填写后再导入`;
+  if (data.length > MAX_FILE_BYTES) return `文件太大（超过${MAX_FILE_BYTES / 1024 / 1024}MB），请检查是否选错了文件；${USE_TEMPLATE}填写`;
   switch (detectFormat(data, filename)) {
-    case 'xlsx':
-      return readXlsx(data, readCap);
-    case 'csv':
-      return readCsv(data, readCap);
     case 'xls':
-      return { fileError: MSG_XLS };
+      return MSG_XLS;
     case 'not-xlsx':
-      return { fileError: MSG_BAD_XLSX };
+      return MSG_BAD_XLSX;
     case 'unknown':
-      return { fileError: MSG_UNKNOWN };
+      return MSG_UNKNOWN;
+    default:
+      return null;
   }
+}
+
+async function readSheet(data: Buffer, filename: string, readCap: number): Promise<Sheet> {
+  const quick = quickFileCheck(data, filename);
+  if (quick !== null) return { fileError: quick };
+  return detectFormat(data, filename) === 'xlsx' ? readXlsx(data, readCap) : readCsv(data, readCap);
 }
 
 type Format = 'csv' | 'xlsx' | 'xls' | 'not-xlsx' | 'unknown';
