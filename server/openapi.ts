@@ -113,10 +113,18 @@ export async function registerApiDescription(app: FastifyInstance<any, any, any,
     },
     transform: jsonSchemaTransform,
     transformObject: (doc) => {
-      const api = ('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject) as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>> };
+      type Op = { requestBody?: { required?: boolean }; responses?: Record<string, { content?: Record<string, unknown> }> };
+      const api = ('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject) as { paths?: Record<string, Record<string, Op>> };
       for (const [path, ops] of Object.entries(api.paths ?? {})) {
         for (const [method, op] of Object.entries(ops)) {
           if (op.requestBody && notes.get(`${method} ${path}`)?.bodyOptional) op.requestBody.required = false;
+          // A download route's `produces` is its success's media type; its refusals are JSON like every other.
+          for (const [status, response] of Object.entries(op.responses ?? {})) {
+            const content = response.content;
+            if (Number(status) >= 400 && content && !('application/json' in content)) {
+              response.content = { 'application/json': Object.values(content)[0] };
+            }
+          }
         }
       }
       return api as never;
