@@ -145,9 +145,8 @@ describe('every refusal has one shape, in Chinese, and repeats nothing of the re
     const t = await fresh();
     const s = await loginAs(t);
     const count = async () => {
-      const n = async (table: 'credentials' | 'audit_log' | 'roster_entries' | 'units' | 'meetings') =>
-        Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-      return [await n('credentials'), await n('audit_log'), await n('roster_entries'), await n('units'), await n('meetings')];
+      const tables = ['tickets', 'audit_log', 'roster_entries', 'units', 'meetings'] as const;
+      return Promise.all(tables.map(async (table) => Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)));
     };
     const before = await count();
     const attempts: [string, string, unknown][] = [

@@ -90,6 +90,12 @@ function ownArbitrary(s: JsonSchema, hints: Hints, depth: number): fc.Arbitrary<
       if (s.pattern) {
         const min = s.minLength ?? 0;
         const max = s.maxLength ?? Infinity;
+        // A character class with a length of its own (base64url of 32 bytes): built to length, since
+        // filtering random matches by length would almost never finish.
+        const cls = /^\^\[([^\]]+)\](?:\+|\*)\$$/.exec(s.pattern);
+        if (cls && (s.minLength !== undefined || s.maxLength !== undefined)) {
+          return fc.string({ minLength: min, maxLength: Math.min(max, min + 24), unit: fc.constantFrom(...classChars(cls[1]!)) });
+        }
         return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= min && v.length <= max);
       }
       return text(s.minLength ?? 0, s.maxLength ?? 40);
@@ -104,6 +110,19 @@ function ownArbitrary(s: JsonSchema, hints: Hints, depth: number): fc.Arbitrary<
     default:
       return depth > 3 ? fc.constant(null) : fc.jsonValue({ maxDepth: 2 });
   }
+}
+
+/** The characters of a regex class body such as A-Za-z0-9_- (ranges and single characters). */
+function classChars(body: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (body[i + 1] === '-' && i + 2 < body.length) {
+      for (let x = c.charCodeAt(0); x <= body.charCodeAt(i + 2); x++) out.push(String.fromCharCode(x));
+      i += 2;
+    } else if (c !== '\\') out.push(c);
+  }
+  return out;
 }
 
 function objectArbitrary(s: JsonSchema, hints: Hints, depth: number): fc.Arbitrary<unknown> {

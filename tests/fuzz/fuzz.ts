@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { fullPackage } from '../helpers/packages.ts';
+import { newBlinding } from '../helpers/phone.ts';
+import { toB64u } from '../../server/credentials/voprf.ts';
 import { relogin, type World } from '../helpers/world.ts';
 import { checkAnswer, SchemaChecker, type Operation } from '../helpers/openapi.ts';
 import { arbitraryOf, mutate, type Hints, type JsonSchema } from './arbitraries.ts';
@@ -57,7 +59,11 @@ function hintsFor(w: World): Hints {
   return {
     byProperty: {
       package: fc.constantFrom(...packages),
-      credential: fc.constantFrom(...w.voting.unusedTokens, ...w.sealed.tokens, ...w.voting.shortCodes),
+      ticket: fc.constantFrom(...w.voting.tickets, ...w.signin.tickets, ...w.voting.shortCodes, ...w.sealed.tickets),
+      token: fc.constantFrom(...[...w.voting.tokens, ...w.sealed.tokens].map((k) => ({ input: k.input, output: k.output }))),
+      access: fc.constantFrom(...[...w.voting.tokens, ...w.sealed.tokens].map((k) => k.access)),
+      meetingId: fc.constantFrom(w.voting.meetingId, w.sealed.meetingId, w.signin.meetingId, w.draftId),
+      blinded: fc.constant(null).map(() => toB64u(newBlinding().blinded)),
       receipt: fc.constantFrom(...w.sealed.receipts),
       adminId: fc.constantFrom(...w.spareAdminIds),
       username: fc.constantFrom('admin', 'kaochazu', 'spare1'),

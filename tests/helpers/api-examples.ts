@@ -1,6 +1,8 @@
 import { call, makeMeeting } from './meeting.ts';
 import { fullPackage } from './packages.ts';
 import { TEST_PASSWORD, login } from './auth.ts';
+import { castPayload, newBlinding } from './phone.ts';
+import { toB64u } from '../../server/credentials/voprf.ts';
 import type { World } from './world.ts';
 
 /**
@@ -26,6 +28,14 @@ type Make = (w: World) => Promise<Example[]>;
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}${++counter}${Date.now() % 100000}`;
+
+/** An entry of the signing-in meeting nobody has signed in yet. */
+async function waitingEntry(w: World): Promise<number> {
+  const { entries } = await call<{ entries: { id: number; signedIn: boolean }[] }>(w.t, w.town, 'GET', `/api/meetings/${w.signin.meetingId}/roster`);
+  const e = entries.find((x) => !x.signedIn);
+  if (e) return e.id;
+  return (await call<{ id: number }>(w.t, w.town, 'POST', `/api/meetings/${w.signin.meetingId}/roster`, { name: unique('补录'), category: '党员' })).id;
+}
 
 async function freshUnit(w: World, withTeam = true): Promise<number> {
   const u = await call<{ id: number }>(w.t, w.town, 'POST', `/api/campaigns/${w.sealed.campaignId}/units`, { name: unique('新村'), kind: 'station' });
@@ -126,11 +136,35 @@ export const EXAMPLES: Record<string, Make> = {
       { role: 'township', params: { id: w.signin.meetingId, entryId: waiting[1]!.id }, body: { handout: 'paper' } },
     ];
   },
+  'POST /api/meetings/{id}/roster/{entryId}/undo-sign-in': async (w) => {
+    const entry = await waitingEntry(w);
+    await call(w.t, w.town, 'POST', `/api/meetings/${w.signin.meetingId}/roster/${entry}/sign-in`, { handout: 'qr' });
+    return [{ role: 'township', params: { id: w.signin.meetingId, entryId: entry } }];
+  },
+  'GET /api/meetings/{id}/roster/{entryId}/ticket': async (w) => [{ role: 'inspector', params: { id: w.voting.meetingId, entryId: w.voting.entryIds[0]! } }],
+  'POST /api/meetings/{id}/roster/{entryId}/ticket/show': async (w) => {
+    const entry = await waitingEntry(w);
+    await call(w.t, w.town, 'POST', `/api/meetings/${w.signin.meetingId}/roster/${entry}/sign-in`, { handout: 'qr' });
+    return [{ role: 'township', params: { id: w.signin.meetingId, entryId: entry } }];
+  },
+  'POST /api/meetings/{id}/roster/{entryId}/ticket/replace': async (w) => {
+    const entry = await waitingEntry(w);
+    await call(w.t, w.town, 'POST', `/api/meetings/${w.signin.meetingId}/roster/${entry}/sign-in`, { handout: 'qr' });
+    return [{ role: 'township', params: { id: w.signin.meetingId, entryId: entry } }];
+  },
+  'POST /api/meetings/{id}/roster/{entryId}/ticket/reissue': async (w) => [
+    { role: 'inspector', params: { id: w.voting.meetingId, entryId: w.voting.entryIds[2]! }, body: { reason: '手机故障，无法投票' } },
+  ],
   'POST /api/meetings/{id}/slips': async (w) => [{ role: 'inspector', params: { id: w.voting.meetingId }, body: { count: 2 } }],
   'POST /api/meetings/{id}/slips.pdf': async (w) => [{ role: 'inspector', params: { id: w.voting.meetingId }, body: { count: 1 } }],
   'POST /api/meetings/{id}/rehearsal': async (w) => [{ role: 'township', params: { id: w.signin.meetingId } }],
-  'POST /api/voter/status': async (w) => [{ role: 'none', body: { credential: w.voting.unusedTokens[0]! } }],
-  'POST /api/voter/cast': async (w) => [{ role: 'none', body: { credential: w.voting.unusedTokens[1]!, nonce: 'AAAAAAAAAAAAAAAAAAAAAA', package: fullPackage(w.voting.form, 1) } }],
+  'POST /api/voter/redeem': async (w) => {
+    const entry = await waitingEntry(w);
+    const r = await call<{ ticket: { secret: string } }>(w.t, w.town, 'POST', `/api/meetings/${w.signin.meetingId}/roster/${entry}/sign-in`, { handout: 'qr' });
+    return [{ role: 'none', body: { ticket: r.ticket.secret, blinded: toB64u(newBlinding().blinded) } }];
+  },
+  'POST /api/voter/meeting': async (w) => [{ role: 'none', body: { meetingId: w.voting.meetingId, access: w.voting.tokens[0]!.access } }],
+  'POST /api/voter/cast': async (w) => [{ role: 'none', body: castPayload(w.voting.tokens[1]!, fullPackage(w.voting.form, 1)) }],
   'GET /api/meetings/{id}/live': async (w) => [{ role: 'inspector', params: { id: w.voting.meetingId } }, { role: 'township', params: { id: w.sealed.meetingId } }],
   'GET /api/meetings/{id}/report': async (w) => [{ role: 'inspector', params: { id: w.sealed.meetingId } }],
   'GET /api/meetings/{id}/report.xlsx': async (w) => [{ role: 'inspector', params: { id: w.sealed.meetingId } }],

@@ -1,8 +1,10 @@
 import { makeTestApp, type TestApp, type TestAppOptions } from './harness.ts';
 import { login, loginAs, type AdminSession } from './auth.ts';
 import { call, makeMeeting, type TestMeeting } from './meeting.ts';
-import { fullPackage, nonce } from './packages.ts';
+import { fullPackage } from './packages.ts';
+import { cast as castWith, type PhoneToken } from './phone.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
+import type { BallotPackage } from '../../server/forms/form.schemas.ts';
 
 /**
  * One server with something of everything, for the tests that walk the whole API (the contract
@@ -15,7 +17,8 @@ export interface World {
   /** An inspection-team account assigned to the voting and the sealed meeting. */
   insp: AdminSession;
   sealed: TestMeeting & { receipts: string[] };
-  voting: TestMeeting & { form: Form; pendingId: string; unusedTokens: string[] };
+  /** tokens[0] has cast; tokens[1] and tokens[2] have not (the contract test casts with 1 and reissues 2). */
+  voting: TestMeeting & { form: Form; pendingId: string; unusedTokens: PhoneToken[] };
   signin: TestMeeting;
   /** A meeting still in preparation, in the sealed meeting's unit. */
   draftId: number;
@@ -24,8 +27,8 @@ export interface World {
   spareAdminIds: number[];
 }
 
-async function cast(t: TestApp, credential: string, pkg: unknown): Promise<string> {
-  const res = await t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: { credential, nonce: nonce(), package: pkg } });
+async function cast(t: TestApp, token: PhoneToken, pkg: BallotPackage): Promise<string> {
+  const res = await castWith(t, token, pkg);
   if (res.statusCode !== 200) throw new Error(`cast → ${res.statusCode} ${res.body}`);
   return (res.json() as { receipt: string }).receipt;
 }
