@@ -83,6 +83,7 @@ export const ERRORS = {
   INSPECTION_FIELDS: [400, '考察材料的设置有误'],
   INSPECTION_FILE_INVALID: [400, '这不是 Ceping 考察材料文件，无法导入'],
   ARCHIVE_LIMIT: [413, '档案文件超出了可以导入的范围'],
+  FILE_LIMIT: [413, '文件超出了可以导入的范围'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -32,6 +32,8 @@ export const FileBody = z
   .meta({ type: 'string', format: 'binary', description: 'File download' });
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Routes that never touch the database. */
+const NO_DATABASE = new Set(['/healthz', '/api/archive/public-key']);
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -48,7 +50,8 @@ function guardsOf(route: RouteOptions): unknown[] {
  * The error statuses a route can answer, from how it is built: 400 for anything it reads (path,
  * query, body); 401 behind a session, 403 where a role, a meeting assignment or the CSRF token is
  * checked; 404 for a path with an id; 409 for admin writes (state rules); 413 and 415 for bodies;
- * 429 behind a rate limit; plus what the route's config.errors names.
+ * 429 behind a rate limit; 503 wherever the database is read or written (another program holding
+ * its lock); plus what the route's config.errors names.
  */
 export function errorStatuses(route: RouteOptions): number[] {
   const methods = [route.method].flat().map((m) => String(m).toUpperCase());
@@ -71,6 +74,8 @@ export function errorStatuses(route: RouteOptions): number[] {
     out.add(415);
   }
   if (route.config?.rateLimit) out.add(429);
+  // Another program holding the database file's lock: the request is refused and nothing is written.
+  if (!NO_DATABASE.has(route.url)) out.add(503);
   return [...out].sort((a, b) => a - b);
 }
 

@@ -30,7 +30,7 @@ export function scanJson(bytes: Uint8Array, limits: { maxBytes: number; maxDepth
         stack.push(b === 0x7b ? 0 : -1);
         values++;
         if (stack.length > limits.maxDepth) {
-          throw new FileRefused(`文件的嵌套层数超过了${limits.maxDepth}层的上限，不是 Ceping 测评档案文件`);
+          throw new FileRefused(`文件的嵌套层数超过了${limits.maxDepth}层的上限，不是可以导入的文件`);
         }
         break;
       case 0x7d: // }
@@ -43,7 +43,7 @@ export function scanJson(bytes: Uint8Array, limits: { maxBytes: number; maxDepth
         if (top >= 0 && stack[top]! >= 0) {
           stack[top]! += 1;
           if (stack[top]! > limits.maxKeysPerObject) {
-            throw new FileRefused(`文件中有一个对象的键超过了${limits.maxKeysPerObject}个的上限，不是 Ceping 测评档案文件`);
+            throw new FileRefused(`文件中有一个对象的键超过了${limits.maxKeysPerObject}个的上限，不是可以导入的文件`);
           }
         }
         break;
@@ -51,7 +51,7 @@ export function scanJson(bytes: Uint8Array, limits: { maxBytes: number; maxDepth
       case 0x2c: // ,
         values++;
         if (values > limits.maxValues) {
-          throw new FileRefused(`文件中的数据项超过了${limits.maxValues}个的上限，不是 Ceping 测评档案文件`);
+          throw new FileRefused(`文件中的数据项超过了${limits.maxValues}个的上限，不是可以导入的文件`);
         }
         break;
     }

@@ -204,9 +204,21 @@ describe('archive imports', () => {
     const before = rssMb();
     const { result, slowestMs } = await whileWatching(() => post(body));
     expect(result.statusCode).toBe(413);
-    expect(result.json()).toEqual({ error: { code: 'ARCHIVE_LIMIT', message: '无法导入：文件中有一个对象的键超过了10000个的上限，不是 Ceping 测评档案文件' } });
+    expect(result.json()).toEqual({ error: { code: 'ARCHIVE_LIMIT', message: '无法导入：文件中有一个对象的键超过了10000个的上限，不是可以导入的文件' } });
     expect(slowestMs).toBeLessThan(1000);
     expect(rssMb() - before).toBeLessThan(150);
+  });
+
+  it('the 考察 file import is judged the same way before JSON.parse', async () => {
+    const parts = ['{"format":"ceping.inspection-year"'];
+    for (let i = 0; i < 1_000_000; i++) parts.push(`,"k${i}":0`);
+    parts.push('}');
+    const { result, slowestMs } = await whileWatching(() =>
+      t.app.inject({ method: 'POST', url: '/api/inspection/import', headers: { ...town.headers, 'content-type': 'application/json' }, payload: parts.join('') }),
+    );
+    expect(result.statusCode).toBe(413);
+    expect(result.json().error).toEqual({ code: 'FILE_LIMIT', message: '无法导入：文件中有一个对象的键超过了10000个的上限，不是可以导入的文件' });
+    expect(slowestMs).toBeLessThan(1000);
   });
 
   it('deep nesting is refused before parsing', async () => {

@@ -37,6 +37,8 @@ describe('the document', () => {
   it('says a body is optional exactly where an empty body is accepted', () => {
     const optional = ops.filter((o) => o.requestBody && o.requestBody.required === false).map((o) => o.key).sort();
     expect(optional).toEqual([
+      'POST /api/inspection/import',
+      'POST /api/meetings/{id}/inspection/draw',
       'POST /api/meetings/{id}/open-voting',
       'POST /api/meetings/{id}/open-voting/check',
       'POST /api/meetings/{id}/paper-ballots/{pendingId}/confirm',
@@ -56,7 +58,7 @@ describe('the document', () => {
 
   it('describes the live websocket and each message it sends', () => {
     const ws = ops.find((o) => o.key === 'GET /api/meetings/{id}/live/ws')!;
-    expect(Object.keys(ws['x-websocket']!.messages).sort()).toEqual(['snapshot', 'turnout']);
+    expect(Object.keys(ws['x-websocket']!.messages).sort()).toEqual(['snapshot', 'timers', 'turnout']);
     expect(Object.keys(ws['x-websocket']!.closeCodes).sort()).toEqual(['1001', '1011', '4001']);
     expect(ws.responses['101']).toBeDefined();
   });

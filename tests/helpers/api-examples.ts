@@ -37,6 +37,43 @@ async function waitingEntry(w: World): Promise<number> {
   return (await call<{ id: number }>(w.t, w.town, 'POST', `/api/meetings/${w.signin.meetingId}/roster`, { name: unique('补录'), category: '党员' })).id;
 }
 
+/** A village meeting voting with 30 signed in (quorum overridden) and its talks drawn: made once per world. */
+const villages = new WeakMap<World, Promise<number>>();
+function drawnVillage(w: World): Promise<number> {
+  let p = villages.get(w);
+  if (!p) {
+    p = (async () => {
+      const m = await makeMeeting(w.t, { kind: 'village', roster: 30, signIn: 30, redeem: false, overrideReason: '签到人数不足，经考察组研究同意开始测评', session: w.town });
+      await call(w.t, w.town, 'POST', `/api/meetings/${m.meetingId}/inspection/draw`, { seed: '8765 4321 09' });
+      return m.meetingId;
+    })();
+    villages.set(w, p);
+  }
+  return p;
+}
+
+/** A 考察 file exported from the sealed meeting's year and imported back: made once per world. */
+const inspectionImports = new WeakMap<World, Promise<number>>();
+function importedInspection(w: World): Promise<number> {
+  let p = inspectionImports.get(w);
+  if (!p) {
+    p = (async () => {
+      const file = await w.t.app.inject({ method: 'GET', url: `/api/campaigns/${w.voting.campaignId}/inspection/export`, headers: w.town.headers });
+      const r = await w.t.app.inject({ method: 'POST', url: '/api/inspection/import', headers: { ...w.town.headers, 'content-type': 'application/json' }, payload: file.body });
+      const id = (r.json() as { imported: { id: number } | null }).imported?.id;
+      if (!id) throw new Error(`inspection import → ${r.statusCode} ${r.body}`);
+      return id;
+    })();
+    inspectionImports.set(w, p);
+  }
+  return p;
+}
+
+async function talksOf(w: World, meetingId: number) {
+  const ws = await call<{ talks: { people: { id: number; role: string; done: boolean }[] } }>(w.t, w.town, 'GET', `/api/meetings/${meetingId}/inspection`);
+  return ws.talks.people;
+}
+
 async function freshUnit(w: World, withTeam = true): Promise<number> {
   const u = await call<{ id: number }>(w.t, w.town, 'POST', `/api/campaigns/${w.sealed.campaignId}/units`, { name: unique('新村'), kind: 'station' });
   if (withTeam) {
@@ -182,6 +219,63 @@ export const EXAMPLES: Record<string, Make> = {
   'GET /api/imported-archives': async () => [{ role: 'township' }],
   'GET /api/imported-archives/{id}': async (w) => [{ role: 'township', params: { id: w.importedId } }],
   'GET /api/imported-archives/{id}/file': async (w) => [{ role: 'township', params: { id: w.importedId } }],
+  // ---- the 考察 workspace and the timers ----
+  'GET /api/meetings/{id}/inspection': async (w) => [{ role: 'inspector', params: { id: w.sealed.meetingId } }],
+  'POST /api/meetings/{id}/inspection/draw': async (w) => {
+    const m = await makeMeeting(w.t, { kind: 'station', roster: 3, signIn: 3, redeem: false, session: w.town });
+    return [{ role: 'township', params: { id: m.meetingId }, body: {} }];
+  },
+  'POST /api/meetings/{id}/inspection/draw/extend': async (w) => [{ role: 'township', params: { id: await drawnVillage(w) }, body: { count: 27 } }],
+  'GET /api/meetings/{id}/inspection/draw.txt': async (w) => [{ role: 'township', params: { id: await drawnVillage(w) } }],
+  'POST /api/meetings/{id}/inspection/talks': async (w) => [{ role: 'township', params: { id: await drawnVillage(w) }, body: { name: unique('临时'), detail: '群众代表' } }],
+  'PATCH /api/meetings/{id}/inspection/talks/{talkId}': async (w) => {
+    const id = await drawnVillage(w);
+    const talk = (await talksOf(w, id)).find((x) => !x.done)!;
+    return [{ role: 'township', params: { id, talkId: talk.id }, body: { done: true, notes: '谈话记录要点' } }];
+  },
+  'DELETE /api/meetings/{id}/inspection/talks/{talkId}': async (w) => {
+    const id = await drawnVillage(w);
+    await call(w.t, w.town, 'POST', `/api/meetings/${id}/inspection/talks`, { name: unique('待删谈话'), detail: '' });
+    const talk = (await talksOf(w, id)).filter((x) => x.role === 'added' && !x.done).at(-1)!;
+    return [{ role: 'township', params: { id, talkId: talk.id } }];
+  },
+  'PUT /api/meetings/{id}/inspection/records': async (w) => [
+    { role: 'inspector', params: { id: w.sealed.meetingId }, body: { records: [{ label: '会议记录', checked: true, findings: '记录齐全' }] } },
+  ],
+  'POST /api/meetings/{id}/inspection/inquiries': async (w) => [{ role: 'inspector', params: { id: w.sealed.meetingId }, body: { title: '专项调查', body: '核实群众反映的问题' } }],
+  'PUT /api/meetings/{id}/inspection/inquiries/{inquiryId}': async (w) => {
+    const ws = await call<{ inquiries: { id: number }[] }>(w.t, w.town, 'POST', `/api/meetings/${w.sealed.meetingId}/inspection/inquiries`, { title: '待改调查' });
+    return [{ role: 'township', params: { id: w.sealed.meetingId, inquiryId: ws.inquiries.at(-1)!.id }, body: { title: '已改调查', body: '结论' } }];
+  },
+  'DELETE /api/meetings/{id}/inspection/inquiries/{inquiryId}': async (w) => {
+    const ws = await call<{ inquiries: { id: number }[] }>(w.t, w.town, 'POST', `/api/meetings/${w.sealed.meetingId}/inspection/inquiries`, { title: '待删调查' });
+    return [{ role: 'township', params: { id: w.sealed.meetingId, inquiryId: ws.inquiries.at(-1)!.id } }];
+  },
+  'PUT /api/meetings/{id}/inspection/appraisal': async (w) => [
+    { role: 'inspector', params: { id: w.sealed.meetingId }, body: { values: { 把握政治方向: '方向明确' }, grade: '好', comment: '班子团结' } },
+  ],
+  'PUT /api/meetings/{id}/inspection/report': async (w) => [
+    { role: 'inspector', params: { id: w.sealed.meetingId }, body: { section1Note: '', section3: '工作成绩', section4: '存在问题', section5: '综合评价', meetingNotes: '' } },
+  ],
+  'GET /api/meetings/{id}/inspection/report': async (w) => [{ role: 'inspector', params: { id: w.sealed.meetingId } }],
+  'GET /api/meetings/{id}/inspection/report.docx': async (w) => [{ role: 'township', params: { id: w.sealed.meetingId } }],
+  'GET /api/campaigns/{id}/inspection/settings': async (w) => [{ role: 'inspector', params: { id: w.sealed.campaignId } }],
+  'PUT /api/campaigns/{id}/inspection/settings': async (w) => {
+    const settings = await call<unknown>(w.t, w.town, 'GET', `/api/campaigns/${w.voting.campaignId}/inspection/settings`);
+    return [{ role: 'township', params: { id: w.voting.campaignId }, body: settings }];
+  },
+  'GET /api/campaigns/{id}/inspection/progress': async (w) => [{ role: 'township', params: { id: w.sealed.campaignId } }],
+  'GET /api/campaigns/{id}/inspection/reports.zip': async (w) => [{ role: 'township', params: { id: w.sealed.campaignId } }],
+  'GET /api/campaigns/{id}/inspection/export': async (w) => [{ role: 'township', params: { id: w.sealed.campaignId } }],
+  'POST /api/inspection/import': async (w) => {
+    const file = await w.t.app.inject({ method: 'GET', url: `/api/campaigns/${w.sealed.campaignId}/inspection/export`, headers: w.town.headers });
+    return [{ role: 'township', query: { label: '考察材料.json' }, raw: { payload: file.body, contentType: 'application/json' } }];
+  },
+  'GET /api/inspection/imports': async () => [{ role: 'township' }],
+  'GET /api/inspection/imports/{id}/file': async (w) => [{ role: 'township', params: { id: await importedInspection(w) } }],
+  'GET /api/inspection/imports/{id}/reports.zip': async (w) => [{ role: 'township', params: { id: await importedInspection(w) } }],
+  'GET /api/meetings/{id}/timers': async (w) => [{ role: 'inspector', params: { id: w.voting.meetingId } }],
+  'POST /api/meetings/{id}/timers': async (w) => [{ role: 'inspector', params: { id: w.voting.meetingId }, body: { action: 'start' } }],
   'POST /api/receipts/check': async (w) => [{ role: 'none', body: { receipt: w.sealed.receipts[0]! } }, { role: 'none', body: { receipt: 'XXXX-XXXX' } }],
 };
 

@@ -77,9 +77,9 @@ describe('a JSON text is judged before JSON.parse', () => {
   const limits = { maxBytes: 1000, maxDepth: 4, maxKeysPerObject: 3, maxValues: 10 };
   it('counts depth, keys per object and values, and ignores what is inside strings', () => {
     expect(() => scanJson(Buffer.from('{"a":[1,{"b":"x:,{[y"}],"c":{"d":1}}'), limits)).not.toThrow();
-    expect(refusal(() => scanJson(Buffer.from('[[[[[1]]]]]'), limits))).toBe('文件的嵌套层数超过了4层的上限，不是 Ceping 测评档案文件');
-    expect(refusal(() => scanJson(Buffer.from('{"a":1,"b":2,"c":3,"d":4}'), limits))).toBe('文件中有一个对象的键超过了3个的上限，不是 Ceping 测评档案文件');
-    expect(refusal(() => scanJson(Buffer.from(`[${'1,'.repeat(10)}1]`), limits))).toBe('文件中的数据项超过了10个的上限，不是 Ceping 测评档案文件');
+    expect(refusal(() => scanJson(Buffer.from('[[[[[1]]]]]'), limits))).toBe('文件的嵌套层数超过了4层的上限，不是可以导入的文件');
+    expect(refusal(() => scanJson(Buffer.from('{"a":1,"b":2,"c":3,"d":4}'), limits))).toBe('文件中有一个对象的键超过了3个的上限，不是可以导入的文件');
+    expect(refusal(() => scanJson(Buffer.from(`[${'1,'.repeat(10)}1]`), limits))).toBe('文件中的数据项超过了10个的上限，不是可以导入的文件');
     expect(refusal(() => scanJson(Buffer.alloc(1001, 0x20), limits))).toMatch(/超过了0\.0009765625MB的上限|超过了.*MB的上限/);
     // An escaped quote does not end a string.
     expect(() => scanJson(Buffer.from('{"a":"\\",{{{{{{","b":1}'), limits)).not.toThrow();
