@@ -91,6 +91,17 @@ export type CommentResult = z.infer<typeof S.CommentResult>;
 export type PartResult = z.infer<typeof S.PartResult>;
 export type Results = z.infer<typeof S.Results>;
 
+/** The review flags in words, the same on the screen, the wall, the paper, the spreadsheet and the report. */
+export const FLAG_TEXT: Record<RowFlag, string> = {
+  INCOMPETENT_OVER_THIRD: '不称职票超过三分之一',
+  COMPETENT_UNDER_TWO_THIRDS: '优秀和称职票合计不足三分之二',
+};
+
+/** A row's flags in words, in the order reviewFlags gives them. */
+export function flagsText(flags: readonly RowFlag[], separator = '、'): string {
+  return flags.map((f) => FLAG_TEXT[f]).join(separator);
+}
+
 export function formatTenths(tenths: number): string {
   return `${(tenths / 10).toFixed(1)}%`;
 }
