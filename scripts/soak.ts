@@ -1,5 +1,5 @@
 /**
- * npm run soak: the schema-driven fuzz (tests/fuzz) at length — at least 10,000 cases for every
+ * npm run soak:fuzz (the first half of npm run soak): the schema-driven fuzz (tests/fuzz) at length — at least 10,000 cases for every
  * operation of /api/openapi.json, each operation on a fresh world, as no session, township and
  * inspector. Prints the status counts per operation and the server's memory; exits non-zero on any
  * 5xx, undeclared status or shape, 2xx for an invalid request, echoed request, or memory growth.

@@ -33,6 +33,9 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: import('n
   socket.destroy(err);
 }
 
+/** SQLite's codes for a disk that refuses a write: full, read-only, an I/O error, a journal it cannot open. */
+const STORAGE_FAILURE = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN)/;
+
 /** The marker a schema refinement puts on an empty PATCH (see nonEmptyPatch). */
 const NOTHING_TO_CHANGE_MARK = 'NOTHING_TO_CHANGE';
 
@@ -140,6 +143,12 @@ export function registerErrorHandling(app: FastifyInstance<any, any, any, any, a
     }
     // Another program holds the database file (a sqlite3 shell, a copy tool): nothing was written; try again.
     if (String(e.code ?? '').startsWith('SQLITE_BUSY')) return reply.status(503).send(errorBody('DATABASE_BUSY'));
+    // The disk refused a write (full, read-only, an I/O error): the transaction was rolled back, nothing
+    // was written or acknowledged; the operator needs to know, the user to try again later.
+    if (STORAGE_FAILURE.test(String(e.code ?? ''))) {
+      req.log.error({ err: { type: e.name, code: e.code } }, 'the disk refused a write');
+      return reply.status(503).send(errorBody('STORAGE_FAILED'));
+    }
     const status = e.statusCode;
     if (status === 400 && (e.name === 'SyntaxError' || e instanceof SyntaxError)) return reply.status(400).send(errorBody('BAD_JSON'));
     if (status === 429) return reply.status(429).send(errorBody('RATE_LIMITED'));

@@ -50,8 +50,8 @@ function guardsOf(route: RouteOptions): unknown[] {
  * The error statuses a route can answer, from how it is built: 400 for anything it reads (path,
  * query, body); 401 behind a session, 403 where a role, a meeting assignment or the CSRF token is
  * checked; 404 for a path with an id; 409 for admin writes (state rules); 413 and 415 for bodies;
- * 429 behind a rate limit; 503 wherever the database is read or written (another program holding
- * its lock); plus what the route's config.errors names.
+ * 429 behind a rate limit; 503 wherever the database is read or written (DATABASE_BUSY: another
+ * program holding its lock; STORAGE_FAILED: the disk refused a write); plus what the route's config.errors names.
  */
 export function errorStatuses(route: RouteOptions): number[] {
   const methods = [route.method].flat().map((m) => String(m).toUpperCase());
@@ -74,7 +74,7 @@ export function errorStatuses(route: RouteOptions): number[] {
     out.add(415);
   }
   if (route.config?.rateLimit) out.add(429);
-  // Another program holding the database file's lock: the request is refused and nothing is written.
+  // Another program holding the database file's lock, or a disk refusing a write: the request is refused and nothing is written.
   if (!NO_DATABASE.has(route.url)) out.add(503);
   return [...out].sort((a, b) => a - b);
 }

@@ -31,6 +31,8 @@ export interface Services {
   tickets: TicketService;
   ballots: BallotService;
   casting: Casting;
+  /** The one write queue of everything that changes what is counted (tests hold it to make batches). */
+  box: BallotBox;
   compactor: Compactor;
   live: LiveHub;
   archive: ArchiveService;
@@ -71,6 +73,7 @@ export function buildServices(base: Omit<ServiceDeps, 'files'>): Services {
     tickets,
     ballots,
     casting,
+    box,
     compactor,
     live,
     archive,

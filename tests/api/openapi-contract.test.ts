@@ -1,3 +1,5 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorld, relogin, type World } from '../helpers/world.ts';
 import { EXAMPLES, NO_SUCCESS_HERE, walkOrder } from '../helpers/api-examples.ts';
@@ -144,4 +146,58 @@ describe('every operation, called', () => {
       expect(checker.validate(schema!, m), JSON.stringify(m).slice(0, 200)).toBeNull();
     }
   });
+});
+
+describe('503, as declared', () => {
+  it('a disk that refuses writes: every operation that touches the database answers 503 STORAGE_FAILED in the declared shape, the others as usual', async () => {
+    const problems: string[] = [];
+    const usual: string[] = [];
+    let refused = 0;
+    const keys = Object.keys(EXAMPLES).sort((a, b) => walkOrder(a) - walkOrder(b));
+    for (const key of keys) {
+      const op = ops.find((o) => o.key === key)!;
+      // The example's set-up (a fresh unit, a drawn list) is made while the disk still takes writes.
+      const examples = await EXAMPLES[key]!(w);
+      const journal = `${w.t.file}-journal`;
+      rmSync(journal, { recursive: true, force: true });
+      mkdirSync(journal);
+      try {
+        for (const ex of examples) {
+          const res = await send(w, op, ex);
+          if (res.statusCode === 503) refused++;
+          else usual.push(`${key} ${res.statusCode}`);
+          problems.push(...checkAnswer(op, res, checker));
+          if (res.statusCode >= 500 && res.statusCode !== 503) problems.push(`${key}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+          if (res.statusCode === 503 && JSON.parse(res.body).error.code !== 'STORAGE_FAILED') problems.push(`${key}: 503 ${res.body.slice(0, 200)}`);
+        }
+      } finally {
+        rmSync(journal, { recursive: true, force: true });
+      }
+    }
+    expect(problems).toEqual([]);
+    // Only what never opens the file answers as usual (a receipt that is not one is answered by its form).
+    expect(usual.sort()).toEqual(['GET /api/archive/public-key 200', 'GET /healthz 200', 'POST /api/receipts/check 200']);
+    expect(refused).toBeGreaterThan(80);
+  }, 180_000);
+
+  it('another program holding the file: a phone ballot and a desk write answer 503 DATABASE_BUSY in the declared shape', async () => {
+    const reader = new Database(w.t.file, { readonly: true, fileMustExist: true });
+    reader.prepare('begin').run();
+    reader.prepare('select count(*) from meetings').get();
+    const problems: string[] = [];
+    try {
+      for (const key of ['POST /api/voter/cast', 'POST /api/meetings/{id}/roster']) {
+        const op = ops.find((o) => o.key === key)!;
+        const [ex] = await EXAMPLES[key]!(w);
+        const res = await send(w, op, ex!);
+        expect(res.statusCode, `${key}: ${res.body}`).toBe(503);
+        expect(JSON.parse(res.body).error.code).toBe('DATABASE_BUSY');
+        problems.push(...checkAnswer(op, res, checker));
+      }
+    } finally {
+      reader.prepare('commit').run();
+      reader.close();
+    }
+    expect(problems).toEqual([]);
+  }, 60_000);
 });
