@@ -45,13 +45,13 @@ interface Ballot {
   pkg: BallotPackage;
 }
 
+/** The next n unused tokens, each with a package of its own. */
 function ballots(n: number): Ballot[] {
+  const first = next;
+  next += n;
   return Array.from({ length: n }, (_, i) => {
-    const grade = 1 + ((next + i) % 3);
-    return { token: m.tokens[next + i]!, grade, pkg: fullPackage(m.form!, grade, `第${next + i}张`) };
-  }).map((b, i, all) => {
-    if (i === all.length - 1) next += all.length;
-    return b;
+    const grade = 1 + ((first + i) % 3);
+    return { token: m.tokens[first + i]!, grade, pkg: fullPackage(m.form!, grade, `第${first + i}张`) };
   });
 }
 
