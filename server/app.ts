@@ -3,7 +3,6 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
-import type Database from 'better-sqlite3';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -12,7 +11,8 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
-import type { Db } from './db/database.ts';
+import type { Store } from './db/database.ts';
+import { isDatabaseUnavailable, isFileBusy } from './db/dialect.ts';
 import { DomainError, errorBody } from './errors.ts';
 import type { RandomSource } from './credentials/secrets.ts';
 import { buildServices, type Services } from './services.ts';
@@ -22,8 +22,8 @@ import { newSigningKey } from './archive/signing.ts';
 
 export interface AppDeps {
   config: Config;
-  db: Db;
-  sqlite: Database.Database;
+  /** The opened store (server/db/database.ts): the SQLite file, or PostgreSQL when DATABASE_URL is set. */
+  store: Store;
   /** Key for the keyed hashes of tokens, codes and receipts; kept in the data folder, outside the database. */
   pepper: Buffer;
   /** Ed25519 key that signs sealed archives (DATA_DIR/signing.key); without one, a key for this process only. */
@@ -53,12 +53,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const services: Services = buildServices({
     ...deps,
+    db: deps.store.db,
     now: deps.now ?? (() => new Date()),
     random: deps.random ?? randomBytes,
     signingKey: deps.signingKey ?? newSigningKey(),
     log: app.log,
   });
   app.decorate('services', services);
+  await services.start();
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof DomainError) {
@@ -69,7 +71,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return reply.status(400).send(errorBody('VALIDATION', `提交的内容格式不正确（${fields}）`, { fields: err.validation.map((v) => v.instancePath) }));
     }
     // Another program holds the database file (a sqlite3 shell, a copy tool): nothing was written; try again.
-    if (String((err as { code?: string }).code ?? '').startsWith('SQLITE_BUSY')) return reply.status(503).send(errorBody('DATABASE_BUSY'));
+    if (isFileBusy(err)) return reply.status(503).send(errorBody('DATABASE_BUSY'));
+    // PostgreSQL is out of reach, restarting, or a lock wait ran out: nothing was written; try again.
+    if (deps.store.dialect === 'postgres' && isDatabaseUnavailable(err)) {
+      req.log.warn({ err: { code: (err as { code?: string }).code } }, 'database unavailable');
+      return reply.status(503).send(errorBody('DATABASE_UNAVAILABLE'));
+    }
     const status = (err as { statusCode?: number }).statusCode;
     if (status === 429) return reply.status(429).send(errorBody('RATE_LIMITED'));
     if (status && status >= 400 && status < 500) {
