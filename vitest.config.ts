@@ -41,6 +41,7 @@ export default defineConfig({
           name: 'pg',
           include: ['tests/pg/**/*.test.ts', ...POSTGRES_API_TESTS],
           globalSetup: ['tests/pg/global-setup.ts'],
+          setupFiles: ['tests/pg/setup.ts'],
           env: { CEPING_TEST_DB: 'postgres' },
         },
       },

@@ -48,3 +48,8 @@ export async function freshDatabaseUrl(): Promise<string> {
   next.catch(() => undefined);
   return url;
 }
+
+/** The database being made for the next test, awaited after the last one (so no worker exits mid-CREATE). */
+export async function settlePrefetch(): Promise<void> {
+  await next?.catch(() => undefined);
+}
