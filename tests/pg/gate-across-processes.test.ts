@@ -45,6 +45,10 @@ describe.skipIf(!pg)('the live gate with two server processes on one database', 
             const counts = windows.map((w) => w.snapshots().map((s) => s.count));
             expect(counts[0]).toEqual(counts[1]);
             for (let i = 1; i < counts[0]!.length; i++) expect(counts[0]![i]! - counts[0]![i - 1]!).toBeGreaterThanOrEqual(k);
+            // Each step counts every ballot either process had committed: its parts hold as many valid ballots as its count.
+            for (const s of windows[0]!.snapshots()) {
+              for (const part of s.parts as { kind: string; valid: number }[]) if (part.kind === 'rating') expect(part.valid, `step at ${s.count}`).toBe(s.count);
+            }
             // The stored step is the last one published.
             const row = await t.db.selectFrom('meetings').select('snapshot_count').where('id', '=', m.meetingId).executeTakeFirstOrThrow();
             expect(row.snapshot_count).toBe(counts[0]!.at(-1) ?? 0);
