@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
@@ -76,14 +76,16 @@ export async function writeStore(db: Kysely<any>, dump: StoreDump): Promise<Reco
       if (Number(n) > 0) throw new TransferError(`目标数据库不是空的（${t} 已有数据） / the target database is not empty (${t} has rows)`);
     }
     for (const t of STORE_TABLES) {
-      const rows = dump.tables[t] ?? [];
+      // Ballots and receipts go in in a fresh random order, so the target's row order (SQLite's rowids,
+      // PostgreSQL's places) owes nothing to the source's, whatever that was.
+      const rows = t === 'ballots' || t === 'receipts' ? shuffled(dump.tables[t] ?? []) : (dump.tables[t] ?? []);
       // Within any engine's limit on bound values per statement.
       const per = Math.max(1, Math.floor(2000 / Math.max(1, Object.keys(rows[0] ?? {}).length)));
       for (let i = 0; i < rows.length; i += per) await trx.insertInto(t).values(rows.slice(i, i + per)).execute();
       // PostgreSQL numbers new rows from a sequence, which the copied keys did not advance.
       if (pg && rows.length > 0 && 'id' in rows[0]!) {
-        await sql`select setval(pg_get_serial_sequence(${t}, 'id'), (select max(id) from ${sql.table(t)}))
-                  where pg_get_serial_sequence(${t}, 'id') is not null`.execute(trx);
+        const { rows: seq } = await sql<{ s: string | null }>`select pg_get_serial_sequence(${t}, 'id') as s`.execute(trx);
+        if (seq[0]?.s) await sql`select setval(${seq[0].s}::regclass, (select max(id) from ${sql.table(t)})::bigint)`.execute(trx);
       }
     }
   });
@@ -95,6 +97,15 @@ export async function writeStore(db: Kysely<any>, dump: StoreDump): Promise<Reco
     }
   }
   return got;
+}
+
+function shuffled<T>(rows: readonly T[]): T[] {
+  const out = [...rows];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 async function readStoreUnchecked(db: Kysely<any>, migrations: string[]): Promise<StoreDump> {
