@@ -48,9 +48,9 @@ export interface OfficePage {
 export async function newOfficePage(
   browser: Browser,
   pageErrors: string[],
-  o: { width?: number; height?: number; timeout?: number; acceptDownloads?: boolean } = {},
+  o: { width?: number; height?: number; timeout?: number } = {},
 ): Promise<OfficePage> {
-  const context = await browser.newContext({ viewport: { width: o.width ?? 1366, height: o.height ?? 768 }, locale: 'zh-CN', acceptDownloads: o.acceptDownloads ?? false });
+  const context = await browser.newContext({ viewport: { width: o.width ?? 1366, height: o.height ?? 768 }, locale: 'zh-CN' });
   context.setDefaultTimeout(o.timeout ?? 10_000);
   const requests = recordRequests(context);
   const page = await context.newPage();

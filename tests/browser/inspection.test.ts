@@ -71,7 +71,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('the 考察 in Chromium', 'inspectio
 
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
-    ({ context, page, requests } = await newOfficePage(browser, pageErrors, { height: 900, acceptDownloads: true }));
+    ({ context, page, requests } = await newOfficePage(browser, pageErrors, { height: 900 }));
   }, 240_000);
 
   afterAll(async () => {
