@@ -44,7 +44,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger: loggerOptions(deps.config.LOG_LEVEL, deps.logStream),
     // Fastify's own request lines print the URL and the client address; routes.ts logs its own, without them.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    // Only the proxies TRUST_PROXY names (README, "Running on PostgreSQL"): otherwise X-Forwarded-* is ignored.
+    trustProxy: deps.config.TRUST_PROXY ?? false,
     bodyLimit: 2 * 1024 * 1024,
   };
   const app = Fastify(options).withTypeProvider<ZodTypeProvider>();
