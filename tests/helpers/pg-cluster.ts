@@ -18,8 +18,13 @@ export interface PgCluster {
   bin: string;
 }
 
-/** Where initdb and pg_ctl are: on PATH, else Debian's /usr/lib/postgresql/<version>/bin. Null when absent. */
+/**
+ * Where initdb and pg_ctl are: the folder CEPING_PG_BIN names (e.g. Homebrew's; a folder without them
+ * means "none here"), else on PATH, else Debian's /usr/lib/postgresql/<version>/bin. Null when absent.
+ */
 export function findPostgresBin(): string | null {
+  const given = process.env.CEPING_PG_BIN;
+  if (given) return existsSync(path.join(given, 'initdb')) && existsSync(path.join(given, 'pg_ctl')) ? given : null;
   const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
   const onPath = which.status === 0 ? which.stdout.trim() : '';
   if (onPath) return path.dirname(execFileSync('readlink', ['-f', onPath], { encoding: 'utf8' }).trim());
