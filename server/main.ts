@@ -6,6 +6,7 @@ import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { checkPostgresSettings, openStore } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { checkKeysAgainstDatabase } from './db/key-check.ts';
 import { writeFileOnce } from './shared/files.ts';
 import { lanAddresses, publicBaseUrl } from './net.ts';
 import { CODE_ALPHABET } from './credentials/secrets.ts';
@@ -46,6 +47,13 @@ async function main(): Promise<void> {
   await migrateToLatest(db);
   const pepper = loadOrCreatePepper(config.DATA_DIR);
   const signingKey = loadOrCreateSigningKey(config.DATA_DIR);
+  if (store.dialect === 'postgres') {
+    const wrongKeys = await checkKeysAgainstDatabase(db, pepper, signingKey);
+    if (wrongKeys) {
+      await db.destroy();
+      throw new Error(wrongKeys);
+    }
+  }
 
   const hasAdmin = (await db.selectFrom('admins').select('id').limit(1).execute()).length > 0;
   const setupCode = hasAdmin ? null : newSetupCode();

@@ -85,6 +85,22 @@ describe.skipIf(!pg)('two server processes on one PostgreSQL database', () => {
     for (const p of [a, b]) expect(((await (await fetch(`${p.base}/healthz`)).json()) as { database: string }).database).toBe('postgres');
   });
 
+  it('a third process on another data folder, with keys of its own, refuses to start and says to copy the key files', async () => {
+    const other = mkdtempSync(path.join(tmpdir(), 'ceping-other-keys-'));
+    try {
+      const err = await startServer(other, await freePort(), env).then(
+        async (p) => {
+          await p.stop();
+          return '';
+        },
+        (e: Error) => e.message,
+      );
+      expect(err).toContain('密钥文件（secret.key、signing.key）与这个数据库的其他服务器进程不同');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('casts through both at once: one count, the same live steps on every window, no step of fewer than k, timers on both within a second', async () => {
     windows.push(await openWindow(a.base, adminA, meeting.meetingId), await openWindow(b.base, adminB, meeting.meetingId));
     const [wa, wb] = windows as [Window, Window];
@@ -148,5 +164,5 @@ describe.skipIf(!pg)('two server processes on one PostgreSQL database', () => {
     const rb = await adminB.call<{ turnout: { returned: number }; parts: unknown[] }>('GET', `/api/meetings/${meeting.meetingId}/results`);
     expect(ra).toEqual(rb);
     expect(ra.turnout.returned).toBe(PEOPLE);
-  });
+  }, 120_000);
 });
