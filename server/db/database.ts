@@ -128,5 +128,10 @@ export async function checkPostgresSettings(db: Db): Promise<string[]> {
   if ((await setting('log_min_duration_statement')) !== '-1') {
     problems.push('log_min_duration_statement 须为 -1：否则慢语句连同参数写进数据库日志 / log_min_duration_statement must be -1: slow statements would be logged with their ballots');
   }
+  // PostgreSQL 13+: a failing statement is logged with its text (placeholders only) unless this says to add the values.
+  const onError = await setting('log_parameter_max_length_on_error');
+  if (onError !== '' && onError !== '0') {
+    problems.push('log_parameter_max_length_on_error 须为 0：否则出错的语句连同选票写进数据库日志 / log_parameter_max_length_on_error must be 0: a failing statement would be logged with its ballot');
+  }
   return problems;
 }
