@@ -5,7 +5,8 @@ import { findPostgresBin } from './tests/helpers/pg-cluster.ts';
 /**
  * The API tests that also run on PostgreSQL (the `pg` project: the same files, the harness on a fresh
  * PostgreSQL database per test). Chosen for what differs there: casting and its races, the live gate and
- * steps, tickets, the lifecycle and close, timers and the live socket, paper, archives and reports.
+ * steps, tickets, the lifecycle and close, timers and the live socket, paper, archives and reports, and
+ * accounts (a taken username is a unique violation, which each database reports in its own way).
  * The rest touch nothing that differs between the two (see README, "Running on PostgreSQL").
  */
 export const POSTGRES_API_TESTS = [
@@ -19,6 +20,7 @@ export const POSTGRES_API_TESTS = [
   'tests/api/paper-preview.test.ts',
   'tests/api/reports.test.ts',
   'tests/api/archive.test.ts',
+  'tests/api/auth.test.ts',
 ];
 
 /**
