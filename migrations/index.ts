@@ -7,7 +7,8 @@ import * as twoPhaseCredentials from './2026_11_29_1000_two_phase_credentials.ts
 import * as paperPreview from './2026_11_29_1100_paper_preview.ts';
 import * as meetingTimers from './2026_11_29_1200_meeting_timers.ts';
 import * as inspection from './2026_11_29_1300_inspection.ts';
-import * as keptComments from './2026_11_29_1400_kept_comments.ts';
+import * as postgresBallotStorage from './2026_12_01_1000_postgres_ballot_storage.ts';
+import * as keptComments from './2026_12_01_1100_kept_comments.ts';
 
 /** Every migration, by name. Listed statically so the server, the CLI and the tests load them the same way. */
 export const migrations: Record<string, Migration> = {
@@ -19,5 +20,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_29_1100_paper_preview': paperPreview,
   '2026_11_29_1200_meeting_timers': meetingTimers,
   '2026_11_29_1300_inspection': inspection,
-  '2026_11_29_1400_kept_comments': keptComments,
+  '2026_12_01_1000_postgres_ballot_storage': postgresBallotStorage,
+  '2026_12_01_1100_kept_comments': keptComments,
 };

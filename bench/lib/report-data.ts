@@ -17,7 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
-import { openDatabase } from '../../server/db/database.ts';
+import { openSqliteStore } from '../../server/db/database.ts';
 import { loadOrCreateSigningKey } from '../../server/archive/signing.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 import type { TestApp } from '../../tests/helpers/harness.ts';
@@ -36,11 +36,12 @@ export interface ReportMeetings {
 
 /** Campaigns of paper-ballot meetings, written in-process into the data folder of a stopped server. */
 export async function writePaperCampaigns(dataDir: string, campaigns: { year: number; meetings: number; ballots: number }[]): Promise<ReportMeetings[]> {
-  const { db, sqlite } = openDatabase(path.join(dataDir, 'ceping.db'));
+  const store = openSqliteStore(path.join(dataDir, 'ceping.db'));
+  const { db, sqlite } = store;
   sqlite.pragma('synchronous = OFF');
   const pepper = Buffer.from(readFileSync(path.join(dataDir, 'secret.key'), 'utf8').trim(), 'base64');
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SCRYPT_LOG_N: '17' });
-  const app = await buildApp({ config, db, sqlite, pepper, signingKey: loadOrCreateSigningKey(dataDir), setupCode: null, version: 'bench' });
+  const app = await buildApp({ config, store, pepper, signingKey: loadOrCreateSigningKey(dataDir), setupCode: null, version: 'bench' });
   await app.ready();
   // The helpers need only the app of a TestApp.
   const t = { app, setupCode: '' } as unknown as TestApp;

@@ -63,7 +63,7 @@ export async function startServer(dataDir: string, port: number, env: Record<str
   const output = () => (opts.logFile ? readFileSync(opts.logFile, 'utf8') : piped);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const started = Date.now();
-  while (!/民主测评系统已启动[\s\S]*数据文件/.test(output())) {
+  while (!/民主测评系统已启动[\s\S]*(数据文件|数据库)/.test(output())) {
     if (proc.exitCode !== null) throw new Error(`server exited: ${output()}`);
     if (Date.now() - started > 60_000) throw new Error(`server did not start: ${output()}`);
     await new Promise((r) => setTimeout(r, 50));
