@@ -1,0 +1,287 @@
+/**
+ * Archive verify without a server: a meeting record built here from ballots typed in by hand, signed
+ * with a key made here, then changed one fact at a time and signed again, so that each check is seen
+ * to fail on its own fact and only there. (tests/api/archive.test.ts does the same on files that a
+ * running Ceping sealed.)
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { archiveFileText, signArchive, signYearArchive } from '../../server/archive/archive.build.ts';
+import { MEETING_ARCHIVE_FORMAT, type ArchiveRecord, type SignedArchive } from '../../server/archive/archive.schemas.ts';
+import {
+  verifyArchiveText, verifyArchiveValue, verifyMeetingArchive, verifyYearArchive, type Verification,
+} from '../../server/archive/archive.verify.ts';
+import { publicKeyInfo } from '../../server/archive/signing.ts';
+import { validatePackage } from '../../server/ballots/validate-package.ts';
+import { computeResults, sumRows, tallyIncrements } from '../../server/counting/tally.ts';
+import type { BallotPackage } from '../../server/forms/form.schemas.ts';
+import { makeForm, recommendPart } from '../factories/forms.ts';
+
+const key = generateKeyPairSync('ed25519').privateKey;
+const other = generateKeyPairSync('ed25519').privateKey;
+const form = makeForm({ members: 2, candidates: 2, parts: { B: { quotas: [] } } });
+const [c1] = recommendPart(form).candidates;
+
+/** Five ballots: four from phones, one paper with part B void. */
+const typed: { pkg: BallotPackage; paper: boolean }[] = [
+  ...['good', 'fair', 'good', 'average'].map((g, i) => ({
+    paper: false,
+    pkg: {
+      A: { grades: Object.fromEntries(['s1', 's2', 's3', 's4', 's5', 's6'].map((s) => [s, g])) },
+      B: { grades: { team: 'competent', m1: i === 0 ? 'excellent' : 'competent', m2: 'basic' } },
+      C: { grades: { s1: g } },
+      D: { picks: i < 2 ? [c1!.key] : [], writeIns: i === 3 ? ['田野'] : [] },
+      E: { text: i === 1 ? '建议加强村务公开' : '' },
+    },
+  })),
+  { paper: true, pkg: { B: { void: true } } },
+];
+const ballots = typed.map(({ pkg, paper }) => {
+  const c = validatePackage(form, pkg, paper ? 'paper' : 'phone');
+  if (!c.ok) throw new Error(c.problem.message);
+  return c.pkg;
+});
+
+/** The record as Ceping seals it: 应到 7, 实到 6, 发出 5, 收回 5 (1 on paper). */
+function record(): ArchiveRecord {
+  const turnout = { expected: 7, present: 6, issued: 5, returned: 5, paper: 1, paperIssued: 1, reissued: 0 };
+  return structuredClone({
+    format: MEETING_ARCHIVE_FORMAT,
+    version: 2,
+    township: '插旗镇',
+    year: 2020,
+    campaign: '2020年度考察',
+    unit: { name: '红旗村', kind: 'village' },
+    meeting: {
+      id: 3, plannedAt: null, location: '村委会', inspectionTeam: '第一考察组', signinStartedAt: '2020-11-25T01:00:00.000Z',
+      votingOpenedAt: '2020-11-25T02:00:00.000Z', votingClosedAt: '2020-11-25T03:00:00.000Z', sealedAt: '2020-11-25T04:00:00.000Z',
+      quorumOverrideReason: '人数不足，考察组同意', keyFingerprint: null,
+    },
+    form,
+    turnout,
+    results: computeResults(form, sumRows(ballots.flatMap((b) => tallyIncrements(form, b))), turnout),
+    ballots,
+    roster: { expected: 7, present: 6, categories: [{ category: '党员', expected: 5, present: 4 }, { category: '群众', expected: 2, present: 2 }] },
+    audit: [{ at: '2020-11-25T04:00:00.000Z', event: 'meeting.sealed', actor: '考察组', detail: {} }],
+    signer: publicKeyInfo(key),
+  }) as ArchiveRecord;
+}
+
+/** A record changed by `change`, then signed (by `by`, the server's key unless said otherwise). */
+function signed(change: (r: ArchiveRecord) => void = () => {}, by: KeyObject = key): SignedArchive {
+  const r = record();
+  change(r);
+  if (by !== key) r.signer = publicKeyInfo(by);
+  const { canonical: _c, ...file } = signArchive(r, by);
+  return file;
+}
+
+const failed = (v: Verification) => v.checks.filter((c) => !c.ok && !c.warning).map((c) => c.id);
+const check = (v: Verification, id: string) => v.checks.find((c) => c.id === id)!;
+
+describe('a meeting archive', () => {
+  it('verifies as sealed, every check named and passed, with its summary', () => {
+    const v = verifyMeetingArchive(signed());
+    expect(v.checks.map((c) => [c.id, c.ok])).toEqual([
+      ['hash', true], ['signature', true], ['ballots', true], ['recount', true], ['figures', true], ['returned', true], ['turnout', true], ['roster', true],
+    ]);
+    expect(v.ok).toBe(true);
+    expect(v.fingerprint).toBe(publicKeyInfo(key).fingerprint);
+    expect(v.summary).toEqual({
+      township: '插旗镇', year: 2020, unitName: '红旗村', unitKind: 'village', sealedAt: '2020-11-25T04:00:00.000Z',
+      turnout: record().turnout, ballots: 5,
+    });
+    expect(check(v, 'turnout').zh).toBe('纸质票 1 ≤ 收回 5 ≤ 发出 5 ≤ 实到 6，实到 ≤ 应到 7；纸质票 1 ≤ 发出纸质票 1');
+    expect(check(v, 'roster').zh).toBe('签到名单人数（应到 7、实到 6）与统计一致');
+    expect(check(v, 'ballots').zh).toBe('5 张选票均符合测评表');
+  });
+
+  // Each fact of the turnout chain, broken and re-signed with the server's own key. 实到 ≤ 应到 and
+  // 纸质票 ≤ 收回 are the turnout check's alone; the others the recount refuses as well.
+  const chain: [string, (r: ArchiveRecord) => void, string[]][] = [
+    ['实到 > 应到', (r) => { r.turnout.present = 8; r.roster.present = 8; r.roster.categories[1]!.present = 4; }, ['turnout']],
+    ['纸质票 > 收回', (r) => { r.turnout.paper = 6; r.turnout.paperIssued = 6; }, ['turnout']],
+    ['发出 > 实到', (r) => { r.turnout.present = 4; r.roster.present = 4; r.roster.categories[0]!.present = 2; }, ['recount', 'turnout']],
+    ['纸质票 > 发出纸质票', (r) => { r.turnout.paperIssued = 0; }, ['recount', 'turnout']],
+  ];
+  for (const [what, change, fails] of chain) {
+    it(`fails the turnout check when ${what}`, () => {
+      const v = verifyMeetingArchive(signed((r) => { change(r); r.results.turnout = r.turnout; }));
+      expect(failed(v)).toEqual(fails);
+      expect(v.ok).toBe(false);
+      expect(check(v, 'turnout').zh).toMatch(/：不成立$/);
+      expect(check(v, 'turnout').en).toMatch(/: does not hold$/);
+    });
+  }
+
+  it('takes 补发 into account: issued may exceed present by the tickets reissued, and no more', () => {
+    const reissue = (n: number) => (r: ArchiveRecord) => {
+      r.turnout.present = 4; r.roster.present = 4; r.roster.categories[0]!.present = 2; r.turnout.reissued = n; r.results.turnout = r.turnout;
+    };
+    const ok = verifyMeetingArchive(signed(reissue(1)));
+    expect(failed(ok)).toEqual([]);
+    expect(check(ok, 'turnout').zh).toContain('≤ 实到 4 + 补发 1，');
+    expect(check(ok, 'turnout').en).toContain('≤ present 4 + reissued 1,');
+    expect(failed(verifyMeetingArchive(signed(reissue(0))))).toEqual(['recount', 'turnout']);
+  });
+
+  it('an archive from before paper forms were counted apart has no paper cap to check', () => {
+    const v = verifyMeetingArchive(signed((r) => { delete r.turnout.paperIssued; delete r.turnout.reissued; r.results.turnout = r.turnout; }));
+    expect(failed(v)).toEqual([]);
+    expect(check(v, 'turnout').zh).toBe('纸质票 1 ≤ 收回 5 ≤ 发出 5 ≤ 实到 6，实到 ≤ 应到 7');
+    expect(check(v, 'turnout').en).toBe('paper 1 ≤ returned 5 ≤ issued 5 ≤ present 6, present ≤ expected 7');
+  });
+
+  it('fails the roster check when the sign-in counts disagree with the turnout or with their categories', () => {
+    for (const change of [
+      (r: ArchiveRecord) => { r.roster.expected = 8; r.roster.categories[0]!.expected = 6; },
+      (r: ArchiveRecord) => { r.roster.present = 5; r.roster.categories[0]!.present = 3; },
+      (r: ArchiveRecord) => { r.roster.categories[0]!.expected = 4; },
+      (r: ArchiveRecord) => { r.roster.categories[0]!.present = 3; },
+    ]) {
+      const v = verifyMeetingArchive(signed(change));
+      expect(failed(v)).toEqual(['roster']);
+      expect(check(v, 'roster').zh).toBe('签到名单人数与应到/实到人数不一致');
+    }
+  });
+
+  it('fails the returned check when the file holds another number of ballots than 收回', () => {
+    const v = verifyMeetingArchive(signed((r) => { r.ballots.pop(); }));
+    expect(failed(v)).toEqual(expect.arrayContaining(['recount', 'returned']));
+    expect(check(v, 'returned').zh).toBe('收回票数 5 ≠ 选票张数 4');
+    expect(check(v, 'returned').en).toBe('returned 5 differs from the 4 ballots in the file');
+  });
+
+  it('fails the ballots check on a package the form refuses or one not in normalized form', () => {
+    const refused = verifyMeetingArchive(signed((r) => { r.ballots[0] = { ...r.ballots[0], B: { grades: { team: 'superb', m1: 'competent', m2: 'basic' } } }; }));
+    expect(failed(refused)).toContain('ballots');
+    expect(check(refused, 'ballots').zh).toMatch(/^1 张选票不符合测评表：#1: /);
+    const loose = verifyMeetingArchive(signed((r) => { r.ballots[4] = { B: { void: true } }; }));
+    expect(failed(loose)).toContain('ballots');
+    expect(check(loose, 'ballots').zh).toContain('#5: 不是规范化的选票');
+  });
+
+  it('names the count that differs from the recount, not the percentages that follow from it', () => {
+    const v = verifyMeetingArchive(signed((r) => {
+      const b = r.results.parts.find((p) => p.key === 'B')!;
+      if (b.kind !== 'rating') throw new Error('B');
+      b.rows[0]!.counts[1]! -= 1;
+      b.rows[0]!.counts[2]! += 1;
+    }));
+    expect(failed(v)).toEqual(['recount', 'figures']);
+    const zh = check(v, 'recount').zh;
+    expect(zh).toContain('results.parts[班子集体和成员年度考核民主测评表].rows[班子集体].counts[称职]: 存档 stored 3, 重新计票 recount 4');
+    expect(zh).toContain('counts[基本称职]: 存档 stored 1, 重新计票 recount 0');
+    expect(zh).not.toMatch(/shares|rates/);
+  });
+
+  it('an unsigned change fails the hash and the signature; a file signed by another key fails only against the printed fingerprint', () => {
+    const file = signed();
+    const changed = { ...file, record: { ...file.record, township: '别的镇' } };
+    const v = verifyMeetingArchive(changed);
+    expect(failed(v)).toEqual(['hash', 'signature']);
+    expect(check(v, 'hash').zh).toContain(`SHA-256 摘要不一致：文件记载 ${file.sha256}`);
+    expect(v.fingerprint).toBeNull();
+
+    const foreign = signed(() => {}, other);
+    expect(failed(verifyMeetingArchive(foreign))).toEqual([]);
+    const pinned = verifyMeetingArchive(foreign, { expectedFingerprint: publicKeyInfo(key).fingerprint.toLowerCase().replace(/ /g, '') });
+    expect(failed(pinned)).toEqual(['key']);
+    expect(check(pinned, 'key').zh).toContain('不是由该服务器签名');
+    const own = verifyMeetingArchive(signed(), { expectedFingerprint: publicKeyInfo(key).fingerprint });
+    expect(check(own, 'key')).toMatchObject({ ok: true });
+  });
+
+  it('a stated fingerprint that is not the signing key\'s fails the signature check', () => {
+    const v = verifyMeetingArchive(signed((r) => { r.signer.fingerprint = publicKeyInfo(other).fingerprint; }));
+    expect(failed(v)).toEqual(['signature']);
+    expect(check(v, 'signature').zh).toContain('签名有效，但记载的指纹');
+  });
+
+  it('a file that is not an archive, or whose record is malformed, says so and goes no further', () => {
+    const notOne = verifyMeetingArchive({ hello: 1 });
+    expect(notOne.checks.map((c) => c.id)).toEqual(['format']);
+    expect(notOne).toMatchObject({ ok: false, summary: null, sha256: null, fingerprint: null });
+    const malformed = verifyMeetingArchive(signed((r) => { (r as { year: unknown }).year = '二〇二〇'; }));
+    expect(malformed.checks.map((c) => c.id)).toEqual(['hash', 'signature', 'record']);
+    expect(malformed).toMatchObject({ ok: false, summary: null });
+    expect(check(malformed, 'record').zh).toMatch(/^档案内容结构不正确：year: /);
+  });
+});
+
+describe('the file text', () => {
+  it('must be the canonical bytes Ceping writes, with at most one final newline', () => {
+    const text = archiveFileText(signed());
+    expect(verifyArchiveText(text).ok).toBe(true);
+    expect(verifyArchiveText(text.trimEnd()).ok).toBe(true);
+    const spaced = verifyArchiveText(` ${text}`);
+    expect(spaced.ok).toBe(false);
+    expect(failed(spaced)).toEqual(['bytes']);
+    expect(verifyArchiveText(`${text}\n`).ok).toBe(false);
+    const broken = verifyArchiveText(text.slice(0, 40));
+    expect(broken.checks.map((c) => c.id)).toEqual(['json']);
+    expect(broken.ok).toBe(false);
+  });
+});
+
+describe('a year archive', () => {
+  const manifest = (archives: SignedArchive[]) => ({
+    township: '插旗镇', year: 2020, campaign: '2020年度考察', campaignId: 1, exportedAt: '2020-12-01T00:00:00.000Z',
+    meetings: archives.map((a, i) => ({ meetingId: i + 1, unitName: '红旗村', sealedAt: '2020-11-25T04:00:00.000Z', sha256: a.sha256 })),
+  });
+  const a = signed();
+  const b = signed((r) => { r.meeting.id = 4; });
+
+  it('verifies when it holds exactly the meetings its signed manifest lists', () => {
+    const year = signYearArchive(manifest([a, b]), [a, b], key);
+    const v = verifyArchiveValue(year);
+    expect(v.kind).toBe('year');
+    expect(v.ok).toBe(true);
+    expect(v.checks.map((c) => [c.id, c.ok])).toEqual([['hash', true], ['signature', true], ['complete', true], ['consistent', true], ['same-key', true]]);
+    if (v.kind === 'year') expect(v.summary).toEqual({ township: '插旗镇', year: 2020, campaign: '2020年度考察', exportedAt: '2020-12-01T00:00:00.000Z', meetings: 2 });
+  });
+
+  it('fails when a listed meeting is missing, an unlisted one is added, or one is there twice', () => {
+    const missing = verifyYearArchive(signYearArchive(manifest([a, b]), [a], key));
+    expect(failed(missing)).toEqual(['complete']);
+    expect(check(missing, 'complete').zh).toContain('缺少 红旗村');
+    expect(failed(verifyYearArchive(signYearArchive(manifest([a]), [a, b], key)))).toEqual(['complete']);
+    expect(failed(verifyYearArchive(signYearArchive(manifest([a]), [a, a], key)))).toEqual(['complete']);
+  });
+
+  it('fails when a meeting disagrees with the manifest about its township, year, unit or seal', () => {
+    type Manifest = ReturnType<typeof manifest>;
+    for (const change of [
+      (m: Manifest) => { m.township = '别的镇'; },
+      (m: Manifest) => { m.year = 2021; },
+      (m: Manifest) => { m.meetings[0]!.unitName = '东风村'; },
+      (m: Manifest) => { m.meetings[0]!.sealedAt = '2020-11-26T00:00:00.000Z'; },
+    ]) {
+      const m = manifest([a]);
+      change(m);
+      expect(failed(verifyYearArchive(signYearArchive(m, [a], key)))).toEqual(['consistent']);
+    }
+  });
+
+  it('is not verified when one of its meetings fails, and notes meetings signed by another key', () => {
+    const bad = { ...a, record: { ...a.record, township: '别的镇' } };
+    const v = verifyYearArchive(signYearArchive(manifest([a]), [bad], key));
+    expect(v.ok).toBe(false);
+    expect(v.meetings[0]!.ok).toBe(false);
+    const foreign = signed(() => {}, other);
+    const mixed = verifyYearArchive(signYearArchive(manifest([foreign]), [foreign], key));
+    expect(mixed.ok).toBe(true);
+    expect(check(mixed, 'same-key')).toMatchObject({ ok: false, warning: true });
+    expect(check(mixed, 'same-key').zh).toContain(publicKeyInfo(other).fingerprint);
+  });
+
+  it('a malformed year file or manifest says so', () => {
+    expect(verifyYearArchive({}).checks.map((c) => c.id)).toEqual(['format']);
+    const year = signYearArchive(manifest([a]), [a], key);
+    const broken = { ...year, manifest: { ...year.manifest, year: 'x' } };
+    const v = verifyYearArchive(broken);
+    expect(v.ok).toBe(false);
+    expect(v.checks.map((c) => c.id)).toContain('manifest');
+    expect(v.summary).toBeNull();
+  });
+});
