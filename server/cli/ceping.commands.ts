@@ -117,6 +117,16 @@ function countsText(c: DatabaseCounts): string {
   return `年度 campaigns ${c.campaigns} · 会议 meetings ${c.meetings}（已封存 sealed ${c.sealed}） · 选票 ballots ${c.ballots} · 档案 archives ${c.archives} · 日志 audit entries ${c.auditEntries}`;
 }
 
+/** A file named on the command line, or null after saying why it could not be read. */
+function readText(file: string, io: CliIo): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    io.err(`无法读取文件 / cannot read ${file}: ${(e as Error).message}\n`);
+    return null;
+  }
+}
+
 async function verify(args: string[], io: CliIo): Promise<number> {
   const { positionals, values } = parseArgs({
     args, allowPositionals: true, options: { fingerprint: { type: 'string' }, 'no-fingerprint': { type: 'boolean', default: false } },
@@ -126,13 +136,8 @@ async function verify(args: string[], io: CliIo): Promise<number> {
     io.err(USAGE);
     return 2;
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    io.err(`无法读取文件 / cannot read ${file}: ${(e as Error).message}\n`);
-    return 2;
-  }
+  const text = readText(file, io);
+  if (text === null) return 2;
   const v = verifyArchiveText(text, { expectedFingerprint: values.fingerprint });
   const key: KeyCheck = values.fingerprint !== undefined ? 'fingerprint' : values['no-fingerprint'] ? 'skipped' : 'unchecked';
   io.out(formatVerification(file, v, key));
@@ -193,13 +198,8 @@ async function draw(args: string[], io: CliIo): Promise<number> {
     io.err(USAGE);
     return 2;
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    io.err(`无法读取文件 / cannot read ${file}: ${(e as Error).message}\n`);
-    return 2;
-  }
+  const text = readText(file, io);
+  if (text === null) return 2;
   const parsed = parseDrawFile(text);
   const seed = values.seed ?? parsed.seed;
   const identity = values.meeting ?? parsed.identity;

@@ -99,6 +99,17 @@ export interface Turnout {
 
 export type RowFlag = 'INCOMPETENT_OVER_THIRD' | 'COMPETENT_UNDER_TWO_THIRDS';
 
+/** The review flags in words, the same on the screen, the wall, the paper, the spreadsheet and the report. */
+export const FLAG_TEXT: Record<RowFlag, string> = {
+  INCOMPETENT_OVER_THIRD: '不称职票超过三分之一',
+  COMPETENT_UNDER_TWO_THIRDS: '优秀和称职票合计不足三分之二',
+};
+
+/** A row's flags in words, in the order reviewFlags gives them. */
+export function flagsText(flags: readonly RowFlag[], separator = '、'): string {
+  return flags.map((f) => FLAG_TEXT[f]).join(separator);
+}
+
 export interface RatingRow {
   subject: Subject;
   counts: number[];

@@ -1,4 +1,4 @@
-import { rankCandidates, type PartResult, type RatingResult, type RecommendResult, type Results } from '../counting/tally.ts';
+import { flagsText, rankCandidates, type PartResult, type RatingResult, type RecommendResult, type Results } from '../counting/tally.ts';
 import type { UnitKind } from '../db/schema.ts';
 
 /**
@@ -147,10 +147,7 @@ function ratingParagraph(part: RatingResult): string {
   const team = part.rows.find((r) => !r.subject.member);
   const head = team ? `，${team.subject.label}优秀率${team.rates?.excellent?.text ?? '—'}、称职以上率${team.rates?.competentOrBetter?.text ?? '—'}` : '';
   const flagged = part.rows.filter((r) => r.flags.length > 0).map((r) => {
-    const why = [
-      r.flags.includes('INCOMPETENT_OVER_THIRD') ? '不称职票超过三分之一' : null,
-      r.flags.includes('COMPETENT_UNDER_TWO_THIRDS') ? '优秀和称职票合计不足三分之二' : null,
-    ].filter(Boolean).join('、');
+    const why = flagsText(r.flags);
     return `${subjectText(r.subject)}${why}`;
   });
   return `${part.title}：${validText(part)}${head}。${flagged.length > 0 ? `其中${flagged.join('；')}，需进一步考察。` : ''}`;

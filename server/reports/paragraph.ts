@@ -1,4 +1,4 @@
-import type { PartResult, RatingResult, RatingRow, RecommendResult, Results } from '../counting/tally.ts';
+import { flagsText, type PartResult, type RatingResult, type RatingRow, type RecommendResult, type Results } from '../counting/tally.ts';
 
 /**
  * The paragraph for section 二 of the 考察报告 ("参会及测评情况"), ready to paste. Every number comes
@@ -62,10 +62,7 @@ function partSentence(part: PartResult): string | null {
     return `${who}：${gradeList(part, r)}，优秀率${r.rates!.excellent!.text}，称职以上率${r.rates!.competentOrBetter!.text}`;
   });
   const flagged = part.rows.filter((r) => r.flags.length > 0).map((r) => {
-    const why = [
-      r.flags.includes('INCOMPETENT_OVER_THIRD') ? '不称职票超过三分之一' : null,
-      r.flags.includes('COMPETENT_UNDER_TWO_THIRDS') ? '优秀和称职票合计不足三分之二' : null,
-    ].filter(Boolean).join('、');
+    const why = flagsText(r.flags);
     return `${r.subject.label}${why}`;
   });
   const review = flagged.length > 0 ? `其中${flagged.join('；')}，需进一步考察。` : '';

@@ -1,4 +1,4 @@
-import { ROUNDING_NOTE, ROUNDING_RULE, type Percent, type Results } from '../counting/tally.ts';
+import { flagsText, ROUNDING_NOTE, ROUNDING_RULE, type Percent, type Results } from '../counting/tally.ts';
 
 /**
  * A table as the spreadsheet and the CSV show it: numbers stay numbers; a percentage keeps the
@@ -61,7 +61,7 @@ export function resultSheets(meta: SheetMeta, results: Results, comments: string
             : part.scale === 'quality'
               ? [pct(r.rates.good!)]
               : [pct(r.rates.excellent!), pct(r.rates.competentOrBetter!), pct(r.rates.incompetent!)]),
-          flagText(r.flags),
+          flagsText(r.flags, '；'),
         ]),
       });
     } else if (part.kind === 'recommend') {
@@ -78,11 +78,6 @@ export function resultSheets(meta: SheetMeta, results: Results, comments: string
   return sheets;
 }
 
-export function flagText(flags: string[]): string {
-  return flags
-    .map((f) => (f === 'INCOMPETENT_OVER_THIRD' ? '不称职票超过三分之一' : f === 'COMPETENT_UNDER_TWO_THIRDS' ? '优秀+称职不足三分之二' : f))
-    .join('；');
-}
 
 export function cellText(c: Cell): string {
   if (c === null) return '';

@@ -194,11 +194,7 @@ export class RosterService {
   /** Void the person's unredeemed ticket and give a new QR. One person, still one ballot issued. */
   async replaceTicket(actorId: number, meetingId: number, entryId: number): Promise<IssuedTicket> {
     const fresh = await this.#d.db.transaction().execute(async (trx) => {
-      const m = await findMeeting(trx, meetingId);
-      if (!m) throw new DomainError('NOT_FOUND');
-      assertGuard(canSignIn(m.state));
-      const t = await findEntryTicket(trx, meetingId, entryId);
-      if (!t) throw new DomainError('TICKET_NONE');
+      const t = await deskTicket(trx, meetingId, entryId);
       if (t.state === 'redeemed') throw new DomainError('TICKET_ALREADY_REDEEMED');
       const v = await voidTicket(trx, t.id);
       if (v.numUpdatedRows !== 1n) throw new DomainError('TICKET_ALREADY_REDEEMED');
@@ -220,11 +216,7 @@ export class RosterService {
     const why = reason.trim();
     if (why.length < 4) throw new DomainError('REISSUE_REASON');
     const fresh = await this.#d.db.transaction().execute(async (trx) => {
-      const m = await findMeeting(trx, meetingId);
-      if (!m) throw new DomainError('NOT_FOUND');
-      assertGuard(canSignIn(m.state));
-      const t = await findEntryTicket(trx, meetingId, entryId);
-      if (!t) throw new DomainError('TICKET_NONE');
+      const t = await deskTicket(trx, meetingId, entryId);
       if (t.state !== 'redeemed') throw new DomainError('TICKET_NOT_REDEEMED');
       // The redeemed ticket is retired (the desk now follows the new one); its token stays good.
       await retireTicket(trx, t.id);
@@ -272,4 +264,14 @@ export class RosterService {
     if (!m) throw new DomainError('NOT_FOUND');
     assertGuard(canEditRoster(m.state));
   }
+}
+
+/** Inside a desk transaction: the person's current ticket, while the meeting still signs in. */
+async function deskTicket(trx: DbOrTrx, meetingId: number, entryId: number) {
+  const m = await findMeeting(trx, meetingId);
+  if (!m) throw new DomainError('NOT_FOUND');
+  assertGuard(canSignIn(m.state));
+  const t = await findEntryTicket(trx, meetingId, entryId);
+  if (!t) throw new DomainError('TICKET_NONE');
+  return t;
 }

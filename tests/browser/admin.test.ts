@@ -6,7 +6,7 @@
  * confirmed by a second person, close, seal. Screenshots of the desk, the dashboard, the projector
  * and the results are saved to tests/artifacts/admin/.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -16,9 +16,9 @@ import { call } from '../helpers/meeting.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { cast, redeem } from '../helpers/phone.ts';
 import { seedDemo } from '../../server/demo/demo.ts';
-import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
+import { repoRoot } from './ui-build.ts';
 import { signInAtDesk } from './desk.ts';
-import { chromiumSuite, expectAccessible, hasChromium, launchChromium, recordRequests } from './chromium.ts';
+import { chromiumSuite, expectAccessible, hasChromium, launchChromium, newOfficePage, prepareBrowserSuite } from './chromium.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts/admin');
@@ -34,19 +34,13 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    await ensurePagesBuilt();
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    await prepareBrowserSuite(ARTIFACTS);
     t = await makeTestApp();
     session = await loginAs(t);
     await seedDemo(t.app.services, session.adminId);
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
-    context.setDefaultTimeout(10_000);
-    requests = recordRequests(context);
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ context, page, requests } = await newOfficePage(browser, pageErrors));
   }, 180_000);
 
   afterAll(async () => {

@@ -2,10 +2,11 @@
  * The real Chromium the browser tests drive: where it is, whether it is there, how it is launched,
  * the phone it pretends to be, and the accessibility check every page goes through.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ensurePagesBuilt } from './ui-build.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -21,6 +22,40 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/**
+ * The start of every browser suite: the pages built (the server serves dist/ as it finds it when the app
+ * starts, so before the app) and the suite's screenshot folder emptied.
+ */
+export async function prepareBrowserSuite(artifacts: string): Promise<void> {
+  await ensurePagesBuilt();
+  rmSync(artifacts, { recursive: true, force: true });
+  mkdirSync(artifacts, { recursive: true });
+}
+
+export interface OfficePage {
+  context: BrowserContext;
+  page: Page;
+  /** Every address the pages asked for. */
+  requests: string[];
+}
+
+/**
+ * The township office's browser: a desktop window in Chinese, every request recorded, and the page's
+ * uncaught errors pushed to `pageErrors` (each suite asserts it stays empty).
+ */
+export async function newOfficePage(
+  browser: Browser,
+  pageErrors: string[],
+  o: { width?: number; height?: number; timeout?: number } = {},
+): Promise<OfficePage> {
+  const context = await browser.newContext({ viewport: { width: o.width ?? 1366, height: o.height ?? 768 }, locale: 'zh-CN' });
+  context.setDefaultTimeout(o.timeout ?? 10_000);
+  const requests = recordRequests(context);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return { context, page, requests };
 }
 
 export const WECHAT_ANDROID_UA =

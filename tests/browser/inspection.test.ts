@@ -8,7 +8,7 @@
  * talk list, the 鉴定表 print and the report print view go to tests/artifacts/inspection/.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
@@ -22,8 +22,8 @@ import { cast, redeem, type PhoneToken } from '../helpers/phone.ts';
 import { seedDemo } from '../../server/demo/demo.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 import type { RecommendResult, Results } from '../../server/counting/tally.ts';
-import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
-import { chromiumSuite, expectAccessible, hasChromium, launchChromium, recordRequests } from './chromium.ts';
+import { repoRoot } from './ui-build.ts';
+import { chromiumSuite, expectAccessible, hasChromium, launchChromium, newOfficePage, prepareBrowserSuite } from './chromium.ts';
 
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts/inspection');
 const run = promisify(execFile);
@@ -41,9 +41,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('the 考察 in Chromium', 'inspectio
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    await ensurePagesBuilt();
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    await prepareBrowserSuite(ARTIFACTS);
     t = await makeTestApp();
     session = await loginAs(t);
     campaignId = await seedDemo(t.app.services, session.adminId);
@@ -73,11 +71,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('the 考察 in Chromium', 'inspectio
 
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
-    context.setDefaultTimeout(10_000);
-    requests = recordRequests(context);
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ context, page, requests } = await newOfficePage(browser, pageErrors, { height: 900 }));
   }, 240_000);
 
   afterAll(async () => {

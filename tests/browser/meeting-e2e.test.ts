@@ -10,7 +10,7 @@
  * and download a database backup.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,9 +22,9 @@ import { seedDemo } from '../../server/demo/demo.ts';
 import type { Form, RatingPart, RecommendPart } from '../../server/forms/form.schemas.ts';
 import type { RatingResult } from '../../server/counting/tally.ts';
 import type { MeetingReport } from '../../server/reports/reports.service.ts';
-import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
+import { repoRoot } from './ui-build.ts';
 import { signInAtDesk } from './desk.ts';
-import { chromiumSuite, expectAccessible, hasChromium, launchChromium, newPhoneContext } from './chromium.ts';
+import { chromiumSuite, expectAccessible, hasChromium, launchChromium, newOfficePage, newPhoneContext, prepareBrowserSuite } from './chromium.ts';
 
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts/e2e');
 /** Phones voting at once: two cores run the server, the admin pages and these. */
@@ -138,20 +138,14 @@ describe.skipIf(!hasChromium)(chromiumSuite('a whole meeting in Chromium', 'whol
 
   beforeAll(async () => {
     started = Date.now();
-    // The server serves dist/ as it finds it at start-up, so build both pages before the app.
-    await ensurePagesBuilt();
+    await prepareBrowserSuite(ARTIFACTS);
     lap('build');
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    mkdirSync(ARTIFACTS, { recursive: true });
     t = await makeTestApp();
     session = await loginAs(t);
     campaignId = await seedDemo(t.app.services, session.adminId);
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
-    admin = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
-    admin.setDefaultTimeout(15_000);
-    page = await admin.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ context: admin, page } = await newOfficePage(browser, pageErrors, { height: 900, timeout: 15_000 }));
   }, 240_000);
 
   afterAll(async () => {

@@ -5,7 +5,7 @@
  * timers follow across two browser contexts (two laptops, two accounts) through the server, surviving
  * a reload. Screenshots go to tests/artifacts/projector/.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -14,8 +14,8 @@ import { loginAs, TEST_PASSWORD, type AdminSession } from '../helpers/auth.ts';
 import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { cast as castBallot } from '../helpers/phone.ts';
-import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
-import { chromiumSuite, expectAccessible, hasChromium, launchChromium } from './chromium.ts';
+import { repoRoot } from './ui-build.ts';
+import { chromiumSuite, expectAccessible, hasChromium, launchChromium, newOfficePage, prepareBrowserSuite } from './chromium.ts';
 import type { Form } from '../../server/forms/form.schemas.ts';
 
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts/projector');
@@ -63,9 +63,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('the projector as a wall screen', 'p
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    await ensurePagesBuilt();
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    await prepareBrowserSuite(ARTIFACTS);
     t = await makeTestApp();
     session = await loginAs(t);
     village = await makeMeeting(t, { kind: 'village', roster: 72, signIn: 71, members: 5, open: false, session });
@@ -82,10 +80,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('the projector as a wall screen', 'p
   });
 
   async function loggedIn(username = 'admin'): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' });
-    context.setDefaultTimeout(10_000);
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const { context, page } = await newOfficePage(browser, pageErrors, { width: 1920, height: 1080 });
     await page.goto(`${base}/admin/`);
     await page.getByLabel('用户名').fill(username);
     await page.getByLabel('密码').fill(TEST_PASSWORD);

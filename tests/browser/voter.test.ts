@@ -6,14 +6,14 @@
  * assisted path; after the seal, check a receipt at /v/#check. Screenshots of every step are saved to
  * tests/artifacts/voter/ so anyone can look at what a voter sees.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
-import { ensurePagesBuilt, repoRoot } from './ui-build.ts';
-import { chromiumSuite, expectAccessible, hasChromium, launchChromium, newPhoneContext, recordRequests } from './chromium.ts';
+import { repoRoot } from './ui-build.ts';
+import { chromiumSuite, expectAccessible, hasChromium, launchChromium, newPhoneContext, prepareBrowserSuite, recordRequests } from './chromium.ts';
 
 const ARTIFACTS = path.join(repoRoot, 'tests/artifacts/voter');
 
@@ -31,10 +31,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
   let browser: Browser;
 
   beforeAll(async () => {
-    // The server serves dist/voter at /v/ when it exists at start-up, so build before the app.
-    await ensurePagesBuilt();
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    await prepareBrowserSuite(ARTIFACTS);
     t = await makeTestApp();
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();

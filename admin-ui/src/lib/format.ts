@@ -79,3 +79,12 @@ export function subjectText(s: { label: string; detail: string | null; member: b
   if (s.member && !s.detail.endsWith('）')) return `${s.label}（${s.detail}）`;
   return `${s.detail} ${s.label}`;
 }
+
+/** A rating row's figures in one line, as a bar's accessible name says them: each grade, then 弃权/不了解. */
+export function rowSummary(
+  row: { counts: number[]; shares: { text: string }[]; abstain: number; abstainShare: { text: string } },
+  grades: { label: string }[],
+  abstainLabel: string,
+): string {
+  return [...grades.map((g, i) => `${g.label} ${row.counts[i]} 票（${row.shares[i]!.text}）`), `${abstainLabel} ${row.abstain} 票（${row.abstainShare.text}）`].join('，');
+}
