@@ -8,10 +8,10 @@ import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import { ABSTAIN, type BallotPackage, type BallotSource, type Form } from '../../server/forms/form.schemas.ts';
 import { validatePackage } from '../../server/ballots/validate-package.ts';
-import { computeResults, sumRows, tallyIncrements, type Results, type Turnout } from '../../server/counting/tally.ts';
+import { computeResults, flagsText, sumRows, tallyIncrements, type Results, type Turnout } from '../../server/counting/tally.ts';
 import { reportParagraph } from '../../server/reports/paragraph.ts';
 import { summaryRow, summarySheet, topRecommendedText } from '../../server/reports/summary.ts';
-import { cellText, flagText, resultSheets, type Cell, type Sheet } from '../../server/reports/sheets.ts';
+import { cellText, resultSheets, type Cell, type Sheet } from '../../server/reports/sheets.ts';
 import { csvSafe, toCsv } from '../../server/reports/reports.service.ts';
 import type { MeetingView } from '../../server/meetings/meeting.view.ts';
 import { makeForm, recommendPart } from '../factories/forms.ts';
@@ -179,7 +179,7 @@ describe('the meeting sheets', () => {
     ]);
     expect(texts(s.rows[0]!)).toEqual(['班子集体', '', '2', p(2, 7), '3', p(3, 7), '1', p(1, 7), '1', p(1, 7), '0', '0.0%', p(2, 7), p(5, 7), p(1, 7), '']);
     expect(texts(s.rows[1]!)).toEqual(['张伟', '村党支部书记', '1', p(1, 7), '3', p(3, 7), '0', '0.0%', '3', p(3, 7), '0', '0.0%', p(1, 7), p(4, 7), p(3, 7),
-      '不称职票超过三分之一；优秀+称职不足三分之二']);
+      '不称职票超过三分之一；优秀和称职票合计不足三分之二']);
     expect(s.rows[1]![2]).toBe(1);
   });
 
@@ -200,9 +200,10 @@ describe('the meeting sheets', () => {
   });
 
   it('flag and cell texts', () => {
-    expect(flagText(['INCOMPETENT_OVER_THIRD'])).toBe('不称职票超过三分之一');
-    expect(flagText(['COMPETENT_UNDER_TWO_THIRDS'])).toBe('优秀+称职不足三分之二');
-    expect(flagText([])).toBe('');
+    expect(flagsText(['INCOMPETENT_OVER_THIRD'])).toBe('不称职票超过三分之一');
+    expect(flagsText(['COMPETENT_UNDER_TWO_THIRDS'])).toBe('优秀和称职票合计不足三分之二');
+    expect(flagsText(['INCOMPETENT_OVER_THIRD', 'COMPETENT_UNDER_TWO_THIRDS'], '；')).toBe('不称职票超过三分之一；优秀和称职票合计不足三分之二');
+    expect(flagsText([])).toBe('');
     expect(cellText(null)).toBe('');
     expect(cellText(0)).toBe('0');
     expect(cellText({ percent: { tenths: 625, text: '62.5%' } })).toBe('62.5%');
