@@ -15,8 +15,8 @@ const only = process.env.MUTATE_TESTS?.split(',').map((s) => s.trim()).filter(Bo
 
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     include: only?.length ? only : ['tests/unit/**/*.test.ts', 'tests/api/**/*.test.ts'],
     exclude: ['tests/api/crash.test.ts', 'tests/api/compaction.test.ts', 'tests/unit/config.test.ts'],
   },

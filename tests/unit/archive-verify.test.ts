@@ -36,7 +36,7 @@ const typed: { pkg: BallotPackage; paper: boolean }[] = [
   })),
   { paper: true, pkg: { B: { void: true } } },
 ];
-const ballots = typed.map(({ pkg, paper }) => {
+const ballots = () => typed.map(({ pkg, paper }) => {
   const c = validatePackage(form, pkg, paper ? 'paper' : 'phone');
   if (!c.ok) throw new Error(c.problem.message);
   return c.pkg;
@@ -59,8 +59,8 @@ function record(): ArchiveRecord {
     },
     form,
     turnout,
-    results: computeResults(form, sumRows(ballots.flatMap((b) => tallyIncrements(form, b))), turnout),
-    ballots,
+    results: computeResults(form, sumRows(ballots().flatMap((b) => tallyIncrements(form, b))), turnout),
+    ballots: ballots(),
     roster: { expected: 7, present: 6, categories: [{ category: '党员', expected: 5, present: 4 }, { category: '群众', expected: 2, present: 2 }] },
     audit: [{ at: '2020-11-25T04:00:00.000Z', event: 'meeting.sealed', actor: '考察组', detail: {} }],
     signer: publicKeyInfo(key),
@@ -229,10 +229,12 @@ describe('a year archive', () => {
     township: '插旗镇', year: 2020, campaign: '2020年度考察', campaignId: 1, exportedAt: '2020-12-01T00:00:00.000Z',
     meetings: archives.map((a, i) => ({ meetingId: i + 1, unitName: '红旗村', sealedAt: '2020-11-25T04:00:00.000Z', sha256: a.sha256 })),
   });
-  const a = signed();
-  const b = signed((r) => { r.meeting.id = 4; });
+  // Signed inside each test (not while the file is collected), so a mutation tool sees which test ran what.
+  const makeA = () => signed();
+  const makeB = () => signed((r) => { r.meeting.id = 4; });
 
   it('verifies when it holds exactly the meetings its signed manifest lists', () => {
+    const a = makeA(); const b = makeB();
     const year = signYearArchive(manifest([a, b]), [a, b], key);
     const v = verifyArchiveValue(year);
     expect(v.kind).toBe('year');
@@ -242,6 +244,7 @@ describe('a year archive', () => {
   });
 
   it('fails when a listed meeting is missing, an unlisted one is added, or one is there twice', () => {
+    const a = makeA(); const b = makeB();
     const missing = verifyYearArchive(signYearArchive(manifest([a, b]), [a], key));
     expect(failed(missing)).toEqual(['complete']);
     expect(check(missing, 'complete').zh).toContain('缺少 红旗村');
@@ -250,6 +253,7 @@ describe('a year archive', () => {
   });
 
   it('fails when a meeting disagrees with the manifest about its township, year, unit or seal', () => {
+    const a = makeA();
     type Manifest = ReturnType<typeof manifest>;
     for (const change of [
       (m: Manifest) => { m.township = '别的镇'; },
@@ -264,6 +268,7 @@ describe('a year archive', () => {
   });
 
   it('is not verified when one of its meetings fails, and notes meetings signed by another key', () => {
+    const a = makeA();
     const bad = { ...a, record: { ...a.record, township: '别的镇' } };
     const v = verifyYearArchive(signYearArchive(manifest([a]), [bad], key));
     expect(v.ok).toBe(false);
@@ -276,6 +281,7 @@ describe('a year archive', () => {
   });
 
   it('a malformed year file or manifest says so', () => {
+    const a = makeA();
     expect(verifyYearArchive({}).checks.map((c) => c.id)).toEqual(['format']);
     const year = signYearArchive(manifest([a]), [a], key);
     const broken = { ...year, manifest: { ...year.manifest, year: 'x' } };
