@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { archiveFileText, signArchive, signYearArchive } from '../../server/archive/archive.build.ts';
 import { MEETING_ARCHIVE_FORMAT, type ArchiveRecord, type SignedArchive } from '../../server/archive/archive.schemas.ts';
 import {
-  verifyArchiveText, verifyArchiveValue, verifyMeetingArchive, verifyYearArchive, type Verification,
+  verifyArchiveText, verifyArchiveValue, verifyMeetingArchive, verifyYearArchive, type Verification, type YearVerification,
 } from '../../server/archive/archive.verify.ts';
 import { publicKeyInfo } from '../../server/archive/signing.ts';
 import { validatePackage } from '../../server/ballots/validate-package.ts';
@@ -382,6 +382,62 @@ describe('a year archive', () => {
   // Signed inside each test (not while the file is collected), so a mutation tool sees which test ran what.
   const makeA = () => signed();
   const makeB = () => signed((r) => { r.meeting.id = 4; });
+
+  it('says, word for word, what it found', () => {
+    const a = makeA(); const b = makeB();
+    const foreign = signed(() => {}, other);
+    const fp = publicKeyInfo(key).fingerprint;
+    const fpOther = publicKeyInfo(other).fingerprint;
+    const says: [string, YearVerification, boolean, Verification['checks']][] = [
+      ['all meetings listed, one key', verifyYearArchive(signYearArchive(manifest([a, b]), [a, b], key)), true, [
+        { id: 'hash', ok: true, zh: '年度清单 SHA-256 摘要一致', en: 'year manifest SHA-256 matches' },
+        { id: 'signature', ok: true, zh: `年度清单签名有效（公钥指纹 ${fp}）`, en: `year manifest signature valid (key fingerprint ${fp})` },
+        { id: 'complete', ok: true, zh: '清单所列 2 个会议档案齐全', en: 'all 2 meeting archives listed in the manifest are present' },
+        { id: 'consistent', ok: true, zh: '各会议档案的乡镇、年度、单位与清单一致', en: 'township, year and unit of every meeting agree with the manifest' },
+        { id: 'same-key', ok: true, zh: '所有会议档案与年度清单由同一密钥签名', en: 'every meeting archive is signed by the manifest\'s key', warning: true },
+      ]],
+      ['a listed meeting missing', verifyYearArchive(signYearArchive(manifest([a, b]), [a], key)), false, [
+        { id: 'hash', ok: true, zh: '年度清单 SHA-256 摘要一致', en: 'year manifest SHA-256 matches' },
+        { id: 'signature', ok: true, zh: `年度清单签名有效（公钥指纹 ${fp}）`, en: `year manifest signature valid (key fingerprint ${fp})` },
+        { id: 'complete', ok: false, zh: '档案与清单不符：缺少 红旗村，多出 0 个，重复 0 个', en: 'archives do not match the manifest: 1 missing, 0 unlisted, 0 duplicated' },
+        { id: 'consistent', ok: true, zh: '各会议档案的乡镇、年度、单位与清单一致', en: 'township, year and unit of every meeting agree with the manifest' },
+        { id: 'same-key', ok: true, zh: '所有会议档案与年度清单由同一密钥签名', en: 'every meeting archive is signed by the manifest\'s key', warning: true },
+      ]],
+      ['meetings not listed, one twice', verifyYearArchive(signYearArchive(manifest([a]), [a, b, b], key)), false, [
+        { id: 'hash', ok: true, zh: '年度清单 SHA-256 摘要一致', en: 'year manifest SHA-256 matches' },
+        { id: 'signature', ok: true, zh: `年度清单签名有效（公钥指纹 ${fp}）`, en: `year manifest signature valid (key fingerprint ${fp})` },
+        { id: 'complete', ok: false, zh: '档案与清单不符：缺少 无，多出 2 个，重复 1 个', en: 'archives do not match the manifest: 0 missing, 2 unlisted, 1 duplicated' },
+        { id: 'consistent', ok: true, zh: '各会议档案的乡镇、年度、单位与清单一致', en: 'township, year and unit of every meeting agree with the manifest' },
+        { id: 'same-key', ok: true, zh: '所有会议档案与年度清单由同一密钥签名', en: 'every meeting archive is signed by the manifest\'s key', warning: true },
+      ]],
+      ['a manifest of another year', verifyYearArchive(signYearArchive({ ...manifest([a, b]), year: 2021 }, [a, b], key)), false, [
+        { id: 'hash', ok: true, zh: '年度清单 SHA-256 摘要一致', en: 'year manifest SHA-256 matches' },
+        { id: 'signature', ok: true, zh: `年度清单签名有效（公钥指纹 ${fp}）`, en: `year manifest signature valid (key fingerprint ${fp})` },
+        { id: 'complete', ok: true, zh: '清单所列 2 个会议档案齐全', en: 'all 2 meeting archives listed in the manifest are present' },
+        { id: 'consistent', ok: false, zh: '2 个会议档案的乡镇、年度或单位与清单不符', en: '2 meeting archives disagree with the manifest' },
+        { id: 'same-key', ok: true, zh: '所有会议档案与年度清单由同一密钥签名', en: 'every meeting archive is signed by the manifest\'s key', warning: true },
+      ]],
+      ['a meeting signed by another key (a note)', verifyYearArchive(signYearArchive(manifest([foreign]), [foreign], key)), true, [
+        { id: 'hash', ok: true, zh: '年度清单 SHA-256 摘要一致', en: 'year manifest SHA-256 matches' },
+        { id: 'signature', ok: true, zh: `年度清单签名有效（公钥指纹 ${fp}）`, en: `year manifest signature valid (key fingerprint ${fp})` },
+        { id: 'complete', ok: true, zh: '清单所列 1 个会议档案齐全', en: 'all 1 meeting archives listed in the manifest are present' },
+        { id: 'consistent', ok: true, zh: '各会议档案的乡镇、年度、单位与清单一致', en: 'township, year and unit of every meeting agree with the manifest' },
+        { id: 'same-key', ok: false, zh: `注意：1 个会议档案由另一密钥签名（${fpOther}）`, en: 'note: 1 meeting archives are signed by another key', warning: true },
+      ]],
+      ['not a year archive', verifyYearArchive({ format: 'x' }), false, [
+        { id: 'format', ok: false, zh: '不是 Ceping 年度档案文件：format: Invalid input: expected "ceping.year-archive"; version: Invalid input: expected 1; manifest: Invalid input: expected record, received undefined', en: 'not a Ceping year archive: format: Invalid input: expected "ceping.year-archive"; version: Invalid input: expected 1; manifest: Invalid input: expected record, received undefined' },
+      ]],
+    ];
+    for (const [what, v, ok, checks] of says) {
+      expect(v.checks, what).toEqual(checks);
+      expect(v.ok, what).toBe(ok);
+    }
+    const y = signYearArchive(manifest([a]), [a], key);
+    expect(verifyYearArchive({ ...y, manifest: { ...y.manifest, year: 'x' } }).checks.slice(1)).toEqual([
+      { id: 'signature', ok: false, zh: '年度清单签名无效（signature does not match）', en: 'year manifest signature invalid (signature does not match)' },
+      { id: 'manifest', ok: false, zh: '年度清单结构不正确：year: Invalid input: expected number, received string', en: 'year manifest structure is wrong: year: Invalid input: expected number, received string' },
+    ]);
+  });
 
   it('verifies when it holds exactly the meetings its signed manifest lists', () => {
     const a = makeA(); const b = makeB();
