@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BallotPackage, BallotSource, Form } from '../../server/forms/form.schemas.ts';
-import { validatePackage } from '../../server/ballots/validate-package.ts';
+import { validatePackage, type NormalizedPackage } from '../../server/ballots/validate-package.ts';
 import {
   computeResults, CountingError, figureProblems, flagsText, percentTenths, reviewFlags, sumRows, tallyIncrements, topCandidates,
   type RatingResult, type RecommendResult, type Results, type Turnout,
@@ -19,6 +19,11 @@ function count(form: Form, ballots: { pkg: BallotPackage; source?: BallotSource 
     if (!c.ok) throw new Error(c.problem.message);
     return tallyIncrements(form, c.pkg);
   })), turnout);
+}
+function paperPkg(pkg: BallotPackage): NormalizedPackage {
+  const c = validatePackage(form, pkg, 'paper');
+  if (!c.ok) throw new Error(c.problem.message);
+  return c.pkg;
 }
 const rating = (r: Results, key: string) => r.parts.find((p) => p.key === key) as RatingResult;
 const recommend = (r: Results) => r.parts.find((p) => p.key === 'D') as RecommendResult;
@@ -129,7 +134,7 @@ describe('recommendations', () => {
 });
 
 describe('computeResults refuses an inconsistent meeting, saying which fact fails', () => {
-  const one = () => sumRows(tallyIncrements(form, (validatePackage(form, { B: { void: true } }, 'paper') as { pkg: never }).pkg));
+  const one = () => sumRows(tallyIncrements(form, paperPkg({ B: { void: true } })));
 
   it('收回 > 发出, 纸质票 > 发出纸质票, ballots ≠ 收回', () => {
     expect(() => computeResults(form, one(), { expected: 1, present: 1, issued: 0, returned: 1 })).toThrow('收回 1 > 发出 0');
@@ -139,9 +144,9 @@ describe('computeResults refuses an inconsistent meeting, saying which fact fail
   });
 
   it('names the part, the candidate and the counter', () => {
-    const rows = () => sumRows(tallyIncrements(form, (validatePackage(form, { D: { picks: [zhang!], writeIns: [] } }, 'paper') as { pkg: never }).pkg));
+    const rows = () => sumRows(tallyIncrements(form, paperPkg({ D: { picks: [zhang!], writeIns: [] } })));
     const t = { expected: 1, present: 1, issued: 1, returned: 1 };
-    const none = sumRows(tallyIncrements(form, (validatePackage(form, {}, 'paper') as { pkg: never }).pkg));
+    const none = sumRows(tallyIncrements(form, paperPkg({})));
     expect(() => computeResults(form, [...none, { part: 'D', subject: zhang!, grade: 'pick', n: 2 }], t)).toThrow('part D: 张勇 has more votes than valid ballots');
     expect(() => computeResults(form, [...rows(), { part: 'D', subject: wang!, grade: 'pick', n: 1 }, { part: 'D', subject: li!, grade: 'pick', n: 1 }, { part: 'D', subject: 'w:田野', grade: 'pick', n: 1 }], t))
       .toThrow(/^part D: 4 picks exceed 1 × 2$/);
