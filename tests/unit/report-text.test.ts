@@ -169,7 +169,8 @@ describe('the meeting sheets', () => {
       单位: '红旗村', 年度: '2020', 应到人数: '9', 实到人数: '8', 发出票数: '7', 收回票数: '7', 有效票: '7', 含废票: '0',
       '班子集体和成员年度考核民主测评表 有效票/废票': '7/0',
     });
-    expect(cellText(s.rows.at(-1)![1] ?? null)).toContain('因四舍五入，合计可能不等于100%');
+    expect(s.rows.at(-1)).toEqual(['百分比说明',
+      '每个百分比都按各自的票数 ÷ 该部分有效票计算，四舍五入保留一位小数；是否超过三分之一、是否不足三分之二等一律按票数精确判断，不按显示的百分比判断。因四舍五入，合计可能不等于100%。']);
   });
 
   it('part B: counts and shares per grade, then 优秀率, 称职以上率, 不称职率 and the flags, in that order', () => {
@@ -191,7 +192,16 @@ describe('the meeting sheets', () => {
     expect(byName('后备干部人选推荐表').rows.map(texts)).toEqual([
       ['并列第1', '张勇', '候选名单', '3', p(3, 7)], ['并列第1', '王勇', '候选名单', '3', p(3, 7)], ['第3', '李勇', '候选名单', '1', p(1, 7)],
     ]);
+    expect(byName('后备干部人选推荐表').header).toEqual(['名次', '姓名', '来源', '得票', '得票率']);
+    expect(byName('意见建议').header).toEqual(['序号', '意见建议（随机顺序）']);
     expect(byName('意见建议').rows).toEqual([[1, '希望加强村务公开'], [2, '建议多联系群众']]);
+    expect(sheets().map((x) => x.name)).toEqual(['汇总', '党组织政治建设民主测评表', '班子集体和成员年度考核民主测评表', '党组织书记抓基层党建工作述职评议表', '后备干部人选推荐表', '意见建议']);
+  });
+
+  it('a name written in is listed as 另行推荐', () => {
+    const written = results(form, [{ source: 'phone', pkg: { ...phone[3]!.pkg, D: { picks: [], writeIns: ['田野'] } } }], { expected: 1, present: 1, issued: 1, returned: 1 });
+    const d = resultSheets({ unitName: '红旗村', township: '插旗镇', year: 2020 }, written, []).find((x) => x.name === '后备干部人选推荐表')!;
+    expect(d.rows.map(texts)[0]).toEqual(['第1', '田野', '另行推荐', '1', '100.0%']);
   });
 
   it('a part without valid ballots leaves its rates empty', () => {
@@ -219,7 +229,7 @@ describe('the CSV', () => {
   });
 
   it('leaves numbers, percentages and ordinary text as they are', () => {
-    for (const ok of ['-5', '-12', '-1.5', '-12.5%', '62.5%', '0', '12', '王芳', 'a=b', '1+1', '建议 -2', '']) {
+    for (const ok of ['-5', '-12', '-1.5', '-1.25', '-0.125%', '-12.5%', '62.5%', '0', '12', '王芳', 'a=b', '1+1', '建议 -2', '']) {
       expect(csvSafe(ok), JSON.stringify(ok)).toBe(ok);
     }
   });
