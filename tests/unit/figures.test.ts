@@ -84,6 +84,8 @@ describe('figureProblems names each displayed figure that disagrees with its cou
       `${B} 张伟 优秀率：显示 undefined，1/7 应为 14.3%`, `${B} 张伟 称职以上率：显示 undefined，4/7 应为 57.1%`, `${B} 张伟 不称职率：显示 undefined，3/7 应为 42.9%`,
     ]],
     ['好评率', (r) => { rating(r, 'A').rows[5]!.rates!.good = { tenths: 850, text: '85.0%', count: 6, of: 7 }; }, ['党组织政治建设民主测评表 总体评价 好评率：显示 85.0%，6/7 应为 85.7%']],
+    ['好评率 missing where there are valid ballots', (r) => { rating(r, 'A').rows[5]!.rates = null; }, ['党组织政治建设民主测评表 总体评价 好评率：显示 undefined，6/7 应为 85.7%']],
+    ['a candidate\'s missing share', (r) => { delete (recommend(r).ranking[2] as { share?: unknown }).share; }, ['后备干部人选推荐表 李勇：得票率显示 undefined，1/7 应为 14.3%']],
     ['counts that do not add up', (r) => { rating(r, 'B').rows[2]!.abstain = 2; }, [`${B} 王伟：票数合计不等于有效票 7`, `${B} 王伟 不了解：显示 14.3%，2/7 应为 28.6%`]],
     ['a flag taken off a member', (r) => { rating(r, 'B').rows[1]!.flags = ['INCOMPETENT_OVER_THIRD']; }, [`${B} 张伟：需进一步考察的标记与票数不符`]],
     ['a flag put on the team', (r) => { rating(r, 'B').rows[0]!.flags = ['INCOMPETENT_OVER_THIRD']; }, [`${B} 班子集体：需进一步考察的标记与票数不符`]],
