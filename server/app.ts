@@ -1,19 +1,17 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
-import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import type Database from 'better-sqlite3';
 import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
-import { DomainError, errorBody } from './errors.ts';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http-errors.ts';
+import { registerApiDescription } from './openapi.ts';
 import type { RandomSource } from './credentials/secrets.ts';
 import { buildServices, type Services } from './services.ts';
 import { registerRoutes } from './routes.ts';
@@ -46,6 +44,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
     bodyLimit: 2 * 1024 * 1024,
+    frameworkErrors,
+    clientErrorHandler,
   };
   const app = Fastify(options).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -60,34 +60,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   app.decorate('services', services);
 
-  app.setErrorHandler((err, req, reply) => {
-    if (err instanceof DomainError) {
-      return reply.status(err.status).send(errorBody(err.code, err.message, err.details));
-    }
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      const fields = err.validation.map((v) => v.instancePath || '/').join(', ');
-      return reply.status(400).send(errorBody('VALIDATION', `提交的内容格式不正确（${fields}）`, { fields: err.validation.map((v) => v.instancePath) }));
-    }
-    // Another program holds the database file (a sqlite3 shell, a copy tool): nothing was written; try again.
-    if (String((err as { code?: string }).code ?? '').startsWith('SQLITE_BUSY')) return reply.status(503).send(errorBody('DATABASE_BUSY'));
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status === 429) return reply.status(429).send(errorBody('RATE_LIMITED'));
-    if (status && status >= 400 && status < 500) {
-      return reply.status(status).send(errorBody(status === 404 ? 'NOT_FOUND' : 'VALIDATION'));
-    }
-    req.log.error({ err: { type: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } }, 'unhandled error');
-    return reply.status(500).send(errorBody('INTERNAL'));
-  });
-  app.setNotFoundHandler((_req, reply) => reply.status(404).send(errorBody('NOT_FOUND')));
+  registerErrorHandling(app);
 
   await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'Ceping API', description: '民主测评 anonymous ballot server', version: deps.version ?? '0.0.0' },
-    },
-    transform: jsonSchemaTransform,
-  });
+  await registerApiDescription(app, deps.version ?? '0.0.0');
 
   await registerRoutes(app, services, deps);
 

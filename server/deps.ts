@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { RandomSource } from './credentials/secrets.ts';
+import type { FileSandbox } from './imports/sandbox.ts';
 
 /** What every service is built from: configuration, the database, the keys, a clock and a random source. */
 export interface ServiceDeps {
@@ -17,4 +18,6 @@ export interface ServiceDeps {
   random: RandomSource;
   log: FastifyBaseLogger;
   setupCode?: string | null;
+  /** Where uploaded files are read: a worker thread, under limits (imports/sandbox.ts). */
+  files: FileSandbox;
 }

@@ -8,7 +8,17 @@ export const ERRORS = {
   NOT_FOUND: [404, '未找到该记录'],
   INTERNAL: [500, '服务器暂时出现问题，请稍后再试；如果一直出现，请联系镇党委办公室'],
   DATABASE_BUSY: [503, '数据库文件正被其他程序占用，本次操作没有保存。请关闭正在读取数据库的程序后重试'],
+  STORAGE_FAILED: [503, '服务器无法把数据写入磁盘（磁盘已满或无法写入），本次操作没有保存。请稍后重试，并请管理员检查服务器的磁盘'],
   RATE_LIMITED: [429, '操作太频繁，请稍等片刻再试'],
+  // requests the server cannot read (said without repeating any part of the request)
+  BAD_URL: [400, '网址格式不正确'],
+  BAD_ID: [400, '网址中的编号不正确，编号应为正整数'],
+  BAD_JSON: [400, '提交的内容不是有效的 JSON'],
+  BAD_REQUEST: [400, '请求无法处理，请刷新页面后重试'],
+  BODY_TOO_LARGE: [413, '提交的内容太大'],
+  UNSUPPORTED_MEDIA_TYPE: [415, '提交内容的格式不受支持，请以 JSON（application/json）格式提交'],
+  NOTHING_TO_CHANGE: [400, '没有要修改的内容，未作任何修改'],
+  UPGRADE_REQUIRED: [426, '此地址只接受 WebSocket 连接'],
   // accounts and sessions
   UNAUTHENTICATED: [401, '请先登录'],
   FORBIDDEN: [403, '您没有权限进行此操作'],
@@ -50,6 +60,7 @@ export const ERRORS = {
   TOKEN_INVALID: [400, '测评凭证无效，请回到签到台重新扫码，或向工作人员求助'],
   TOKEN_USED: [409, '您已完成测评，不能再次提交'],
   KEY_CHANGED: [409, '测评密钥与之前不一致，请停止操作并告知考察组'],
+  IMPORT_BUSY: [429, '服务器正在检查另一个上传的文件，请稍等片刻再试'],
   // voting
   VOTING_NOT_OPEN: [409, '测评尚未开始，请等待主持人宣布开始测评'],
   VOTING_CLOSED: [409, '测评已经结束，不能再提交'],
@@ -72,6 +83,8 @@ export const ERRORS = {
   NOT_DRAWN: [409, '请先抽取谈话人员'],
   INSPECTION_FIELDS: [400, '考察材料的设置有误'],
   INSPECTION_FILE_INVALID: [400, '这不是 Ceping 考察材料文件，无法导入'],
+  ARCHIVE_LIMIT: [413, '档案文件超出了可以导入的范围'],
+  FILE_LIMIT: [413, '文件超出了可以导入的范围'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERRORS;

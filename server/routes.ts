@@ -16,6 +16,8 @@ import { reportRoutes } from './reports/reports.routes.ts';
 import { archiveRoutes } from './archive/archive.routes.ts';
 import { timerRoutes } from './timers/timers.routes.ts';
 import { inspectionRoutes } from './inspection/inspection.routes.ts';
+import { contentSecurityPolicy } from './csp.ts';
+import { lanAddresses } from './net.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -24,15 +26,12 @@ export async function registerRoutes(app: App, _services: Services, deps: AppDep
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, route: req.routeOptions.url ?? null, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
-  // Nothing leaves the origin: no CDN, no font, no analytics; and no page leaks its address in a Referer.
-  app.addHook('onRequest', async (req, reply) => {
-    const host = req.headers.host ?? '';
+  // Nothing leaves the origin (the policy is built once, from configuration); no page leaks its address in a Referer.
+  const csp = contentSecurityPolicy(deps.config, lanAddresses());
+  app.addHook('onRequest', async (_req, reply) => {
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-content-type-options', 'nosniff');
-    reply.header(
-      'content-security-policy',
-      `default-src 'self'; connect-src 'self' ws://${host} wss://${host}; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`,
-    );
+    reply.header('content-security-policy', csp);
   });
 
   await app.register(fastifyRateLimit, { global: false });

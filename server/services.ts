@@ -18,6 +18,7 @@ import { TimerService } from './timers/timers.service.ts';
 import { InspectionService } from './inspection/inspection.service.ts';
 
 export type { ServiceDeps } from './deps.ts';
+import { FileSandbox } from './imports/sandbox.ts';
 
 export interface Services {
   config: Config;
@@ -30,6 +31,8 @@ export interface Services {
   tickets: TicketService;
   ballots: BallotService;
   casting: Casting;
+  /** The one write queue of everything that changes what is counted (tests hold it to make batches). */
+  box: BallotBox;
   compactor: Compactor;
   live: LiveHub;
   archive: ArchiveService;
@@ -40,7 +43,8 @@ export interface Services {
 }
 
 /** Wire the services once; routes receive them and hold no rules of their own. */
-export function buildServices(deps: ServiceDeps): Services {
+export function buildServices(base: Omit<ServiceDeps, 'files'>): Services {
+  const deps: ServiceDeps = { ...base, files: new FileSandbox(base.log) };
   const live = new LiveHub();
   const auth = new AuthService(deps);
   const setup = new SetupService(deps);
@@ -69,6 +73,7 @@ export function buildServices(deps: ServiceDeps): Services {
     tickets,
     ballots,
     casting,
+    box,
     compactor,
     live,
     archive,
@@ -80,6 +85,7 @@ export function buildServices(deps: ServiceDeps): Services {
       await compactor.close();
       await pool.close();
       live.closeAll();
+      await deps.files.close();
     },
   };
 }

@@ -5,10 +5,16 @@ import type { App } from '../app.ts';
 import { requireAdmin } from '../auth/auth.guard.ts';
 import { requireMeetingAccess } from '../meetings/meetings.routes.ts';
 import { MeetingParams } from '../meetings/meetings.schemas.ts';
+import { IdParams } from '../shared/params.ts';
 import type { DownloadFile } from './archive.service.ts';
-import { ImportedArchive, ImportResponse, PublicKeyResponse, ReceiptCheckRequest, ReceiptCheckResponse } from './archive.schemas.ts';
+import {
+  ArchiveFile, ImportedArchive, ImportResponse, MeetingArchiveFile, PublicKeyResponse, ReceiptCheckRequest, ReceiptCheckResponse, SignedArchive, YearArchiveFile,
+} from './archive.schemas.ts';
+import { FileBody } from '../openapi.ts';
+import { FILE_LIMITS } from '../imports/limits.ts';
+import { DomainError } from '../errors.ts';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 
-const IdParams = z.object({ id: z.coerce.number().int().positive() });
 
 /** A Chinese file name survives in every browser through filename* (RFC 6266); the plain one is an ASCII fallback. */
 function attachment(reply: FastifyReply, filename: string, fallback: string): void {
@@ -29,31 +35,49 @@ export async function archiveRoutes(app: App): Promise<void> {
   // Public: a public key is meant to be compared by anyone holding a printed report.
   app.get('/api/archive/public-key', { schema: { response: { 200: PublicKeyResponse } } }, async () => archive.publicKey());
 
-  app.get('/api/meetings/:id/archive', { preHandler: [requireAdmin(), requireMeetingAccess], schema: { params: MeetingParams } }, async (req, reply) =>
+  app.get('/api/meetings/:id/archive', { preHandler: [requireAdmin(), requireMeetingAccess], config: { errors: [409] }, schema: { params: MeetingParams, response: { 200: MeetingArchiveFile } } }, async (req, reply) =>
     sendFile(reply, await archive.meetingArchive(req.params.id), `ceping-archive-meeting-${req.params.id}.json`),
   );
 
-  app.get('/api/campaigns/:id/archive', { ...township, schema: { params: IdParams } }, async (req, reply) =>
+  app.get('/api/campaigns/:id/archive', { ...township, schema: { params: IdParams, response: { 200: YearArchiveFile } } }, async (req, reply) =>
     sendFile(reply, await archive.yearArchive(req.admin!.id, req.params.id), `ceping-archive-campaign-${req.params.id}.json`),
   );
 
   // A whole year's file is larger than an ordinary request: a township of 40 units is a few megabytes.
-  app.post(
-    '/api/archives/import',
-    { ...township, bodyLimit: 64 * 1024 * 1024, schema: { querystring: z.object({ label: z.string().max(200).optional() }), body: z.record(z.string(), z.unknown()), response: { 200: ImportResponse } } },
-    async (req) => archive.importArchives(req.admin!.id, req.body, req.query.label ?? ''),
-  );
+  // Its bytes go to the file worker unparsed (size, depth and key counts are checked before JSON.parse,
+  // and verifying recounts every ballot): none of that runs on the thread that answers the phones.
+  await app.register(async (plain) => {
+    const scope = plain.withTypeProvider<ZodTypeProvider>();
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: FILE_LIMITS.archive.maxBytes }, (_req, body, done) => done(null, body));
+    scope.post(
+      '/api/archives/import',
+      {
+        ...township,
+        bodyLimit: FILE_LIMITS.archive.maxBytes,
+        config: { errors: [429] },
+        // The body schema documents the file; the worker checks it (the route receives the raw bytes).
+        validatorCompiler: (route) => (route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as unknown as Parameters<typeof validatorCompiler>[0])),
+        schema: { querystring: z.object({ label: z.string().max(200).optional() }), body: ArchiveFile, response: { 200: ImportResponse } },
+      },
+      async (req) => {
+        const bytes = Buffer.isBuffer(req.body) ? req.body : null;
+        if (!bytes) throw new DomainError('ARCHIVE_INVALID');
+        return archive.importArchiveFile(req.admin!.id, bytes, req.query.label ?? '');
+      },
+    );
+  });
 
   app.get('/api/imported-archives', { ...township, schema: { response: { 200: z.object({ archives: z.array(ImportedArchive) }) } } }, async () => ({
     archives: await archive.listImported(),
   }));
 
-  app.get('/api/imported-archives/:id', { ...township, schema: { params: IdParams, response: { 200: z.object({ archive: ImportedArchive, file: z.unknown() }) } } }, async (req) => {
+  app.get('/api/imported-archives/:id', { ...township, schema: { params: IdParams, response: { 200: z.object({ archive: ImportedArchive, file: SignedArchive }) } } }, async (req) => {
     const { archive: summary, file } = await archive.importedArchive(req.params.id);
-    return { archive: summary, file: JSON.parse(file.text) as unknown };
+    return { archive: summary, file: JSON.parse(file.text) as SignedArchive };
   });
 
-  app.get('/api/imported-archives/:id/file', { ...township, schema: { params: IdParams } }, async (req, reply) => {
+  app.get('/api/imported-archives/:id/file', { ...township, schema: { params: IdParams, response: { 200: SignedArchive } } }, async (req, reply) => {
     const { file } = await archive.importedArchive(req.params.id);
     return sendFile(reply, file, `ceping-imported-archive-${req.params.id}.json`);
   });
@@ -72,7 +96,7 @@ export async function archiveRoutes(app: App): Promise<void> {
     },
   );
 
-  app.post('/api/admin/backup', township, async (req, reply) => {
+  app.post('/api/admin/backup', { ...township, schema: { produces: ['application/vnd.sqlite3'], response: { 200: FileBody } } }, async (req, reply) => {
     const backup = await archive.databaseBackup(req.admin!.id);
     const stream = createReadStream(backup.file);
     stream.on('close', backup.cleanup);

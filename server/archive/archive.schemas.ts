@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BallotPackage, Form } from '../forms/form.schemas.ts';
 import type { Results } from '../counting/tally.ts';
+import { Results as ResultsSchema } from '../counting/results.schemas.ts';
 
 /**
  * The sealed archive's file formats (see README.md in this folder). Every field of a
@@ -111,6 +112,22 @@ export const YearArchive = z.strictObject({
 export type YearArchive = z.infer<typeof YearArchive>;
 
 // ---- API ----
+
+/** A meeting's archive file as downloaded (the record's results in full; see README.md). */
+export const MeetingArchiveFile = z.strictObject({ record: ArchiveRecord.extend({ results: ResultsSchema }), sha256: Sha256Hex, signature: z.string() });
+
+/** A year's archive file as downloaded. */
+export const YearArchiveFile = z.strictObject({
+  format: z.literal(YEAR_ARCHIVE_FORMAT),
+  version: z.literal(1),
+  manifest: YearManifest,
+  sha256: Sha256Hex,
+  signature: z.string(),
+  archives: z.array(MeetingArchiveFile),
+});
+
+/** What POST /api/archives/import takes: a year file or one meeting's file, as downloaded. */
+export const ArchiveFile = z.union([YearArchive, SignedArchive]);
 
 export const PublicKeyResponse = z.object({ publicKeyPem: z.string(), fingerprint: z.string() });
 

@@ -14,16 +14,14 @@ import { computeResults, CountingError, sumRows, tallyIncrements } from '../coun
 import { findMeeting } from '../meetings/meetings.repository.ts';
 import { formOf, turnoutOf } from '../meetings/meeting.view.ts';
 import { findCampaign } from '../setup/setup.repository.ts';
-import { canonicalJson } from './canonical.ts';
-import { archiveFileText, buildArchiveRecord, sha256Hex, signArchive, signYearArchive } from './archive.build.ts';
-import { verifyMeetingArchive, verifyYearArchive, type MeetingVerification } from './archive.verify.ts';
+import { archiveFileText, buildArchiveRecord, signArchive, signYearArchive } from './archive.build.ts';
+import { verifyMeetingArchive } from './archive.verify.ts';
+import type { PreparedImport } from './archive.import.ts';
 import { publicKeyInfo, type PublicKeyInfo } from './signing.ts';
 import { backupDatabaseFile, DB_FILE } from './backup.ts';
 import * as repo from './archive.repository.ts';
-import {
-  ArchiveRecord, SignedArchive, YEAR_ARCHIVE_FORMAT, YearArchive,
-  type ImportedArchive, type ImportResponse, type ReceiptCheckResponse, type YearManifest,
-} from './archive.schemas.ts';
+import { Results } from '../counting/results.schemas.ts';
+import { ArchiveRecord, type ImportedArchive, type ImportResponse, type ReceiptCheckResponse, type YearManifest } from './archive.schemas.ts';
 
 export interface ArchiveDeps {
   now: () => Date;
@@ -92,10 +90,6 @@ export async function writeMeetingArchive(trx: DbOrTrx, deps: ArchiveDeps, meeti
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
-function problemsOf(v: MeetingVerification): string[] {
-  return v.checks.filter((c) => !c.ok && !c.warning).map((c) => c.zh);
 }
 
 function toImported(r: Awaited<ReturnType<typeof repo.listImported>>[number]): ImportedArchive {
@@ -168,58 +162,33 @@ export class ArchiveService {
 
   /**
    * Store archives from another Ceping (a year file or one meeting's file), read-only, each with the
-   * result of verifying it. A file that is not an archive at all is refused; an archive that fails
-   * verification is kept and listed as failed, so the office sees what it was sent.
+   * result of verifying it. The file is read and verified in the file worker (prepareArchiveImport),
+   * under size, depth and key-count limits; only the storing happens here.
    */
-  async importArchives(actorId: number, value: unknown, label: string): Promise<ImportResponse> {
-    const isYear = typeof value === 'object' && value !== null && (value as { format?: unknown }).format === YEAR_ARCHIVE_FORMAT;
-    let entries: { value: unknown; verification: MeetingVerification }[];
-    let manifest: ImportResponse['manifest'] = null;
-    let exportedAt: string | null = null;
-    if (isYear) {
-      if (!YearArchive.safeParse(value).success) throw new DomainError('ARCHIVE_INVALID');
-      const v = verifyYearArchive(value);
-      const problems = v.checks.filter((c) => !c.ok && !c.warning).map((c) => c.zh);
-      manifest = { verified: problems.length === 0, problems };
-      exportedAt = v.summary?.exportedAt ?? null;
-      entries = (value as YearArchive).archives.map((a, i) => ({ value: a, verification: v.meetings[i]! }));
-    } else {
-      if (!SignedArchive.safeParse(value).success) throw new DomainError('ARCHIVE_INVALID');
-      entries = [{ value, verification: verifyMeetingArchive(value) }];
-    }
+  async importArchiveFile(actorId: number, file: Buffer, label: string): Promise<ImportResponse> {
+    return this.storeImport(actorId, await this.#d.files.prepareArchive(file), label);
+  }
 
+  async storeImport(actorId: number, prepared: PreparedImport, label: string): Promise<ImportResponse> {
     const now = this.#d.now().toISOString();
-    const source = { format: isYear ? YEAR_ARCHIVE_FORMAT : 'ceping.meeting-archive', label, exportedAt, manifestVerified: manifest?.verified ?? null };
+    const manifest = prepared.manifest;
+    const source = { format: prepared.format, label, exportedAt: prepared.exportedAt, manifestVerified: manifest?.verified ?? null };
     let duplicates = 0;
     const ids = await this.#d.db.transaction().execute(async (trx) => {
       const ids: number[] = [];
-      for (const e of entries) {
-        const env = SignedArchive.safeParse(e.value);
-        const { record, sha256, signature } = e.value as SignedArchive;
-        let fileJson: string | null = null;
-        try {
-          fileJson = env.success ? canonicalJson({ record, sha256, signature }) : null;
-        } catch {
-          // a string no canonical JSON can hold (a lone surrogate)
-        }
-        if (fileJson === null) {
-          if (!manifest) throw new DomainError('ARCHIVE_INVALID');
-          manifest.problems.push('一个会议档案格式不正确，未导入');
-          manifest.verified = false;
-          continue;
-        }
-        const v = e.verification;
+      for (const a of prepared.archives) {
+        if (a === null) continue;
         const row = await repo.insertImported(trx, {
-          fileSha256: sha256Hex(Buffer.from(fileJson, 'utf8')),
-          sha256,
-          fileJson,
-          verified: v.ok,
-          reportJson: JSON.stringify({ problems: problemsOf(v), checks: v.checks }),
-          township: v.summary?.township ?? '',
-          year: v.summary?.year ?? 0,
-          unitName: v.summary?.unitName ?? '',
-          sealedAt: v.summary?.sealedAt ?? '',
-          fingerprint: v.fingerprint ?? '',
+          fileSha256: a.fileSha256,
+          sha256: a.sha256,
+          fileJson: a.fileJson,
+          verified: a.verified,
+          reportJson: a.reportJson,
+          township: a.township,
+          year: a.year,
+          unitName: a.unitName,
+          sealedAt: a.sealedAt,
+          fingerprint: a.fingerprint,
           sourceJson: JSON.stringify(source),
           importedAt: now,
           importedBy: actorId,
@@ -251,8 +220,10 @@ export class ArchiveService {
     const r = await repo.findImported(this.#d.db, id);
     if (!r) throw new DomainError('NOT_FOUND');
     const parsed = ArchiveRecord.safeParse((JSON.parse(r.file_json) as { record?: unknown }).record);
-    if (!parsed.success) throw new DomainError('BAD_STATE', '该档案的内容无法读取，请下载后用 ceping verify 核验');
-    return { archive: toImported(r), record: parsed.data };
+    // An archive that failed verification is kept as received: its figures may have any shape.
+    const results = parsed.success ? Results.safeParse(parsed.data.results) : null;
+    if (!parsed.success || !results?.success) throw new DomainError('BAD_STATE', '该档案的内容无法读取，请下载后用 ceping verify 核验');
+    return { archive: toImported(r), record: { ...parsed.data, results: results.data } };
   }
 
   /**

@@ -57,14 +57,18 @@ async function authorize(request: FastifyRequest, role: AdminRole | undefined): 
   csrfTokens.set(request, csrfToken);
 }
 
+/** Marks a guard made by requireAdmin with its role, so the API description can say what it refuses. */
+export const ADMIN_GUARD_ROLE = Symbol('ceping.adminGuardRole');
+
 /**
  * preHandler for admin routes: a valid session (cookie 'ceping_session'), the role when one is given
  * (requireAdmin('inspector') admits both roles), and for unsafe methods the header 'x-csrf-token'.
  */
 export function requireAdmin(role?: AdminRole): preHandlerHookHandler {
-  return function adminGuard(request, _reply, done) {
+  const guard: preHandlerHookHandler = function adminGuard(request, _reply, done) {
     authorize(request, role).then(() => done(), done);
   };
+  return Object.assign(guard, { [ADMIN_GUARD_ROLE]: role ?? 'any' });
 }
 
 /**

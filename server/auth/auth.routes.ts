@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import { DomainError } from '../errors.ts';
+import { NoBody } from '../openapi.ts';
 import { csrfTokenOf, requireAdmin, SESSION_COOKIE, sessionToken } from './auth.guard.ts';
 import type { SessionGrant } from './auth.service.ts';
 import {
@@ -43,18 +44,18 @@ export async function authRoutes(app: App): Promise<void> {
     needsSetup: await auth.needsSetup(),
   }));
 
-  app.post('/api/auth/setup', { schema: { body: SetupRequest, response: { 201: SessionResponse } } }, async (request, reply) => {
+  app.post('/api/auth/setup', { config: { errors: [409, 429] }, schema: { body: SetupRequest, response: { 201: SessionResponse } } }, async (request, reply) => {
     const { code, ...admin } = request.body;
-    const grant = await auth.setupFirstAdmin(code, admin);
+    const grant = await auth.setupFirstAdmin(code, admin, request.ip);
     return reply.status(201).send(startSession(request, reply, grant));
   });
 
-  app.post('/api/auth/login', { schema: { body: LoginRequest, response: { 200: SessionResponse } } }, async (request, reply) => {
-    const grant = await auth.login(request.body.username, request.body.password);
+  app.post('/api/auth/login', { config: { errors: [401, 403, 429] }, schema: { body: LoginRequest, response: { 200: SessionResponse } } }, async (request, reply) => {
+    const grant = await auth.login(request.body.username, request.body.password, request.ip);
     return startSession(request, reply, grant);
   });
 
-  app.post('/api/auth/logout', { preHandler: requireAdmin() }, async (request, reply) => {
+  app.post('/api/auth/logout', { preHandler: requireAdmin(), schema: { response: { 204: NoBody } } }, async (request, reply) => {
     await auth.logout(sessionToken(request) ?? '');
     reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
     return reply.status(204).send();
@@ -108,7 +109,7 @@ export async function authRoutes(app: App): Promise<void> {
 
   app.delete(
     '/api/meetings/:meetingId/assignments/:adminId',
-    { preHandler: requireAdmin('township'), schema: { params: MeetingAdminParams } },
+    { preHandler: requireAdmin('township'), schema: { params: MeetingAdminParams, response: { 204: NoBody } } },
     async (request, reply) => {
       await auth.unassignMeeting(adminOf(request), request.params.meetingId, request.params.adminId);
       return reply.status(204).send();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { MAX_PASSWORD_LENGTH } from './password.ts';
+import { Id } from '../shared/params.ts';
+import { nonEmptyPatch } from '../http-errors.ts';
 
 // The password policy (minimum length) is a rule of password.ts, checked by the service, so its
 // Chinese message reaches the user; the schemas only bound the size.
@@ -62,19 +64,16 @@ export const CreateAccountRequest = z.object({
 });
 export type CreateAccountRequest = z.infer<typeof CreateAccountRequest>;
 
-export const UpdateAccountRequest = z
-  .object({
+export const UpdateAccountRequest = nonEmptyPatch(
+  z.object({
     displayName: DisplayName.optional(),
     disabled: z.boolean().optional(),
     /** A new password (reset by a township admin). */
     password: Password.optional(),
-  })
-  .refine((p) => p.displayName !== undefined || p.disabled !== undefined || p.password !== undefined, {
-    message: '没有要修改的内容',
-  });
+  }),
+);
 export type UpdateAccountRequest = z.infer<typeof UpdateAccountRequest>;
 
-const Id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 export const AdminIdParams = z.object({ id: Id });
 export const MeetingIdParams = z.object({ meetingId: Id });

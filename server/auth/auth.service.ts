@@ -8,7 +8,8 @@ import { AuditEvent } from '../audit/audit.events.ts';
 import { hashSecret } from '../credentials/secrets.ts';
 import type { AdminPrincipal } from './auth.guard.ts';
 import { assertPasswordPolicy, hashPassword, needsRehash, verifyPassword } from './password.ts';
-import { Serial } from '../shared/serial.ts';
+import { FairQueue } from '../shared/fair-queue.ts';
+import { addressKey, LoginBrake, type LoginBrakeOptions } from './login-brake.ts';
 import * as repo from './auth.repository.ts';
 
 export interface AdminAccount extends AdminPrincipal {
@@ -33,53 +34,8 @@ export interface SessionGrant {
 
 export type MeetingScope = { all: true } | { all: false; meetingIds: number[] };
 
-export const FAILED_LOGIN_LIMIT = 10;
-export const FAILED_LOGIN_WINDOW_MS = 10 * 60 * 1000;
 const SESSION_TOKEN_BYTES = 32;
 const SESSION_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-/** Failed set-up codes share the limiter under a key no username can take (usernames never contain NUL). */
-const SETUP_LIMIT_KEY = '\u0000setup';
-
-/**
- * Failed attempts per key in a sliding window, in memory. Keyed on the username, never the address:
- * at a meeting every phone and laptop may sit behind the same Wi-Fi router.
- */
-class FailedAttempts {
-  readonly #byKey = new Map<string, number[]>();
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-    private readonly maxKeys = 10_000,
-  ) {}
-
-  isLimited(key: string, now: number): boolean {
-    return this.#recent(key, now).length >= this.limit;
-  }
-
-  record(key: string, now: number): void {
-    this.#byKey.set(key, [...this.#recent(key, now), now]);
-    if (this.#byKey.size > this.maxKeys) {
-      for (const k of [...this.#byKey.keys()]) this.#recent(k, now);
-      // Still too many (a spray of made-up names): forget the oldest keys first.
-      for (const k of this.#byKey.keys()) {
-        if (this.#byKey.size <= this.maxKeys) break;
-        this.#byKey.delete(k);
-      }
-    }
-  }
-
-  clear(key: string): void {
-    this.#byKey.delete(key);
-  }
-
-  #recent(key: string, now: number): number[] {
-    const times = (this.#byKey.get(key) ?? []).filter((t) => t > now - this.windowMs);
-    if (times.length > 0) this.#byKey.set(key, times);
-    else this.#byKey.delete(key);
-    return times;
-  }
-}
 
 /** Full-width letters from a Chinese IME fold to ASCII, and case does not matter. */
 export function normalizeUsername(username: string): string {
@@ -109,17 +65,30 @@ function toAccount(row: AdminRow): AdminAccount {
 
 export class AuthService {
   readonly #deps: ServiceDeps;
-  readonly #failures = new FailedAttempts(FAILED_LOGIN_LIMIT, FAILED_LOGIN_WINDOW_MS);
+  /** Wrong passwords and set-up codes slow the address they come from, never an account (login-brake.ts). */
+  readonly #brake: LoginBrake;
   #dummyHash: Promise<string> | null = null;
 
   /**
    * Password checks run one at a time. Each costs 128 MiB and a libuv worker; a flood of logins would
-   * otherwise take all four workers, which also read the phone page's files from disk.
+   * otherwise take all four workers, which also read the phone page's files from disk. Addresses take
+   * turns, so a flood from one machine delays another machine's check by one check at most.
    */
-  readonly #scrypt = new Serial();
+  readonly #scrypt = new FairQueue(2);
 
-  constructor(deps: ServiceDeps) {
+  constructor(deps: ServiceDeps, brake: Partial<LoginBrakeOptions> = {}) {
     this.#deps = deps;
+    this.#brake = new LoginBrake(brake);
+  }
+
+  /** Refuses (429, with the wait) an address that must wait before its next try. */
+  #assertMayTry(address: string, now: Date): void {
+    const d = this.#brake.check(address, now.getTime());
+    if (!d.ok) {
+      const seconds = Math.ceil(d.retryAfterMs / 1000);
+      const wait = seconds >= 120 ? `${Math.ceil(seconds / 60)} 分钟` : `${seconds} 秒`;
+      throw new DomainError('RATE_LIMITED', `这台电脑输错的次数太多，请 ${wait}后再试`, { retryAfterSeconds: seconds });
+    }
   }
 
   // ---- first admin -------------------------------------------------------------------------
@@ -129,13 +98,14 @@ export class AuthService {
   }
 
   /** Creates the first township admin with the one-time code shown at start-up, and signs them in. */
-  async setupFirstAdmin(code: string, input: { username: string; displayName: string; password: string }): Promise<SessionGrant> {
+  async setupFirstAdmin(code: string, input: { username: string; displayName: string; password: string }, address = ''): Promise<SessionGrant> {
     const { db, setupCode } = this.#deps;
     const now = this.#deps.now();
     if (!(await this.needsSetup())) throw new DomainError('SETUP_DONE');
-    if (this.#failures.isLimited(SETUP_LIMIT_KEY, now.getTime())) throw new DomainError('RATE_LIMITED');
+    const key = addressKey(address);
+    this.#assertMayTry(key, now);
     if (!setupCode || !digestEqual(code.trim(), setupCode)) {
-      this.#failures.record(SETUP_LIMIT_KEY, now.getTime());
+      this.#brake.wrong(key, now.getTime());
       throw new DomainError('SETUP_CODE');
     }
     assertPasswordPolicy(input.password);
@@ -160,19 +130,26 @@ export class AuthService {
 
   // ---- sessions ----------------------------------------------------------------------------
 
-  /** Check a username and password (rate-limited per username, logged when wrong); returns the account row. */
-  async #checkPassword(usernameInput: string, password: string) {
+  /** Check a username and password (braked per address, logged when wrong); returns the account row. */
+  async #checkPassword(usernameInput: string, password: string, address: string) {
     const { db } = this.#deps;
-    const now = this.#deps.now();
+    const key = addressKey(address);
     const username = normalizeUsername(usernameInput);
-    if (this.#failures.isLimited(username, now.getTime())) throw new DomainError('RATE_LIMITED');
+    this.#assertMayTry(key, this.#deps.now());
 
     const row = await repo.findAdminByUsername(db, username);
     // An unknown name costs one scrypt too, so timing does not tell which usernames exist.
     const stored = row?.password_hash ?? (await this.#dummyPasswordHash());
-    const ok = await this.#scrypt.run(() => verifyPassword(password, stored));
+    const checked = this.#scrypt.run(key, async () => {
+      // Asked again when its turn comes: guesses queued together do not slip past the brake.
+      this.#assertMayTry(key, this.#deps.now());
+      return verifyPassword(password, stored);
+    });
+    if (!checked) throw new DomainError('RATE_LIMITED', '这台电脑同时提交的登录太多，请稍等片刻再试');
+    const ok = await checked;
+    const now = this.#deps.now();
     if (!row || !ok) {
-      this.#failures.record(username, now.getTime());
+      this.#brake.wrong(key, now.getTime());
       await appendAudit(db, { at: now, actorId: null, meetingId: null, event: AuditEvent.ADMIN_LOGIN_FAILED, detail: { username } });
       throw new DomainError('BAD_LOGIN');
     }
@@ -180,19 +157,19 @@ export class AuthService {
       await appendAudit(db, { at: now, actorId: null, meetingId: null, event: AuditEvent.ADMIN_LOGIN_FAILED, detail: { username } });
       throw new DomainError('ACCOUNT_DISABLED');
     }
-    this.#failures.clear(username);
+    this.#brake.right(key);
     return row;
   }
 
   /** A second person at the same laptop proves who they are (paper-ballot confirmation) without opening a session. */
-  async verifyCredentials(username: string, password: string): Promise<AdminPrincipal> {
-    return toPrincipal(await this.#checkPassword(username, password));
+  async verifyCredentials(username: string, password: string, address: string): Promise<AdminPrincipal> {
+    return toPrincipal(await this.#checkPassword(username, password, address));
   }
 
-  async login(usernameInput: string, password: string): Promise<SessionGrant> {
+  async login(usernameInput: string, password: string, address: string): Promise<SessionGrant> {
     const { db } = this.#deps;
     const now = this.#deps.now();
-    const row = await this.#checkPassword(usernameInput, password);
+    const row = await this.#checkPassword(usernameInput, password, address);
 
     const logN = this.#deps.config.SCRYPT_LOG_N;
     const rehash = needsRehash(row.password_hash, logN) ? await hashPassword(password, logN, this.#deps.random) : null;
@@ -365,8 +342,13 @@ export class AuthService {
     return repo.assignmentExists(this.#deps.db, meetingId, admin.id);
   }
 
+  /**
+   * Looked up before any handler runs, so nothing is written for a meeting that does not exist. An
+   * inspector learns nothing about meetings not assigned to them: a missing one is refused alike.
+   */
   async assertMeetingAccess(admin: AdminPrincipal, meetingId: number): Promise<void> {
     if (!(await this.canAccessMeeting(admin, meetingId))) throw new DomainError('FORBIDDEN', '您没有权限查看此会议');
+    if (!(await repo.meetingExists(this.#deps.db, meetingId))) throw new DomainError('NOT_FOUND', '未找到该会议');
   }
 
   /** For meeting lists: every meeting, or the ids assigned to this inspector. */

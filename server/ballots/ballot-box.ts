@@ -73,6 +73,11 @@ export class BallotBox {
     return this.#queue.batches;
   }
 
+  /** Writes waiting for the next batch. */
+  get waiting(): number {
+    return this.#queue.waiting;
+  }
+
   flush(): Promise<void> {
     return this.#queue.flush();
   }

@@ -67,6 +67,11 @@ export class WriteQueue {
     });
   }
 
+  /** Jobs waiting for the next batch (not the one being written). */
+  get waiting(): number {
+    return this.#pending.length;
+  }
+
   /** Resolves once every job queued so far has settled. */
   async flush(): Promise<void> {
     while (this.#running) await this.#idle;

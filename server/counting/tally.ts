@@ -1,5 +1,7 @@
 import { ABSTAIN, type Form, type Grade, type PartKey, type Scale, type Subject } from '../forms/form.schemas.ts';
 import type { NormalizedPackage } from '../ballots/validate-package.ts';
+import type { z } from 'zod';
+import type * as S from './results.schemas.ts';
 
 /**
  * The one owner of every counting rule. Casting turns a ballot into counter increments; everything
@@ -75,29 +77,19 @@ export const ROUNDING_RULE = '每个百分比都按各自的票数 ÷ 该部分�
 /** The footnote under every table of shares. */
 export const ROUNDING_NOTE = '因四舍五入，合计可能不等于100%。';
 
-/** A percentage held in tenths of a percent (per mille), with its text to one decimal. */
-export interface Percent {
-  tenths: number;
-  text: string;
-}
-
+/** The result types are inferred from their schemas (results.schemas.ts), which the API description uses. */
+export type Percent = z.infer<typeof S.Percent>;
 /** A rate, with the counts it is the rounded ratio of, so any threshold can be judged exactly. */
-export interface Rate extends Percent {
-  count: number;
-  of: number;
-}
-
-export interface Turnout {
-  /** 应到 */ expected: number;
-  /** 实到 */ present: number;
-  /** 发出 */ issued: number;
-  /** 收回 */ returned: number;
-  /** of which paper ballots */ paper?: number;
-  /** paper forms handed out (paper ballots never exceed it) */ paperIssued?: number;
-  /** 补发: tickets reissued to people whose phone failed after redeeming; each one more issued */ reissued?: number;
-}
-
-export type RowFlag = 'INCOMPETENT_OVER_THIRD' | 'COMPETENT_UNDER_TWO_THIRDS';
+export type Rate = z.infer<typeof S.Rate>;
+export type Turnout = z.infer<typeof S.ResultsTurnout>;
+export type RowFlag = z.infer<typeof S.RowFlag>;
+export type RatingRow = z.infer<typeof S.RatingRow>;
+export type RatingResult = z.infer<typeof S.RatingResult>;
+export type RankedCandidate = z.infer<typeof S.RankedCandidate>;
+export type RecommendResult = z.infer<typeof S.RecommendResult>;
+export type CommentResult = z.infer<typeof S.CommentResult>;
+export type PartResult = z.infer<typeof S.PartResult>;
+export type Results = z.infer<typeof S.Results>;
 
 /** The review flags in words, the same on the screen, the wall, the paper, the spreadsheet and the report. */
 export const FLAG_TEXT: Record<RowFlag, string> = {
@@ -108,70 +100,6 @@ export const FLAG_TEXT: Record<RowFlag, string> = {
 /** A row's flags in words, in the order reviewFlags gives them. */
 export function flagsText(flags: readonly RowFlag[], separator = '、'): string {
   return flags.map((f) => FLAG_TEXT[f]).join(separator);
-}
-
-export interface RatingRow {
-  subject: Subject;
-  counts: number[];
-  abstain: number;
-  shares: Percent[];
-  abstainShare: Percent;
-  /** 好评率 (quality) or 优秀率/称职以上率/不称职率 (competence); null while there is no valid ballot. */
-  rates: { good?: Rate; excellent?: Rate; competentOrBetter?: Rate; incompetent?: Rate } | null;
-  flags: RowFlag[];
-}
-
-export interface RatingResult {
-  kind: 'rating';
-  key: PartKey;
-  title: string;
-  scale: Scale;
-  grades: Grade[];
-  abstainLabel: string;
-  valid: number;
-  void: number;
-  rows: RatingRow[];
-}
-
-export interface RankedCandidate {
-  name: string;
-  listed: boolean;
-  votes: number;
-  share: Percent;
-  /** Competition rank (1, 1, 1, 4 …): equal votes share a rank. null for no votes. */
-  rank: number | null;
-  /** Another candidate has the same votes (and at least one vote). */
-  tied: boolean;
-  /** 第1 / 并列第1, or — without votes. */
-  rankText: string;
-}
-
-export interface RecommendResult {
-  kind: 'recommend';
-  key: PartKey;
-  title: string;
-  maxPicks: number;
-  valid: number;
-  void: number;
-  ranking: RankedCandidate[];
-}
-
-export interface CommentResult {
-  kind: 'comment';
-  key: PartKey;
-  title: string;
-  valid: number;
-  void: number;
-  withText: number;
-}
-
-export type PartResult = RatingResult | RecommendResult | CommentResult;
-
-export interface Results {
-  turnout: Turnout;
-  /** Ballots with no void part (有效票) and ballots with at least one (含废票). */
-  ballots: { valid: number; void: number };
-  parts: PartResult[];
 }
 
 export function formatTenths(tenths: number): string {

@@ -37,7 +37,13 @@ const ratingCommon = {
   scale: Scale,
   grades: z.array(Grade).min(2).max(6),
   /** Label of the explicit abstain choice (弃权 / 不了解), or null when every subject must be graded. */
-  abstainLabel: z.string().trim().min(1).max(10).nullable(),
+  abstainLabel: z
+    .string()
+    .trim()
+    .min(1)
+    .max(10)
+    .nullable()
+    .describe("label of the abstain choice (弃权 / 不了解), answered with the grade key 'abstain'; null: every subject must be graded"),
   quotas: z.array(Quota).max(4),
   guidance: z.array(z.string().max(300)).max(10),
 };
@@ -121,7 +127,19 @@ export type Form = z.infer<typeof Form>;
 /** The value of a subject the voter chose to abstain on (or, on paper, left blank). */
 export const ABSTAIN = 'abstain';
 
-export const RatingAnswer = z.strictObject({ grades: z.record(z.string().max(40), z.string().max(40)) });
+/**
+ * A rating part's answer: subject key → grade key. Besides the part's own grades, 'abstain' is the
+ * key of the part's abstain choice (its abstainLabel, e.g. 不了解 or 弃权) where abstainLabel is not null.
+ */
+export const RatingAnswer = z.strictObject({
+  grades: z.record(
+    z.string().max(40),
+    z.union([
+      z.literal(ABSTAIN).describe("the part's abstain choice (abstainLabel, e.g. 不了解); allowed where abstainLabel is not null"),
+      z.string().max(40).describe("a key of the part's grades"),
+    ]),
+  ),
+});
 export const RecommendAnswer = z.strictObject({
   picks: z.array(z.string().max(40)).max(20),
   writeIns: z.array(z.string().trim().min(1).max(30)).max(20),

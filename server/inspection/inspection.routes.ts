@@ -2,10 +2,17 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../app.ts';
 import { requireAdmin } from '../auth/auth.guard.ts';
+import { FileBody, NoBody } from '../openapi.ts';
+import { Id } from '../shared/params.ts';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { DomainError } from '../errors.ts';
+import { FILE_LIMITS } from '../imports/limits.ts';
+import { scanJson } from '../imports/json-scan.ts';
+import { FileRefused } from '../imports/zip.ts';
 import { requireMeetingAccess } from '../meetings/meetings.routes.ts';
 import type { FileOut } from './inspection.service.ts';
 import {
-  AddTalkBody, AppraisalBody, CampaignParams, DrawBody, ExtendBody, ImportedInspection, ImportParams, InquiryBody, InquiryParams, InspectionImportResponse,
+  AddTalkBody, AppraisalBody, CampaignParams, DrawBody, ExtendBody, ImportedInspection, ImportParams, InquiryBody, InquiryParams, InspectionFile, InspectionImportResponse,
   InspectionSettings, MeetingParams, Progress, RecordsBody, ReportBody, Talk, TalkParams, TalkPatch, Workspace,
 } from './inspection.schemas.ts';
 
@@ -56,7 +63,11 @@ export async function inspectionRoutes(app: App): Promise<void> {
 
   app.get(
     '/api/meetings/:id/inspection/draw.txt',
-    { ...onMeeting, schema: { params: MeetingParams, querystring: z.object({ round: z.coerce.number().int().positive().optional() }) } },
+    {
+      ...onMeeting,
+      config: { errors: [409] },
+      schema: { params: MeetingParams, querystring: z.object({ round: Id.optional() }), produces: ['text/plain'], response: { 200: FileBody } },
+    },
     async (req, reply) => send(reply, 'text/plain; charset=utf-8', await inspection.drawFile(req.params.id, req.query.round), `talk-draw-${req.params.id}.txt`),
   );
 
@@ -68,7 +79,7 @@ export async function inspectionRoutes(app: App): Promise<void> {
     inspection.updateTalk(req.admin!.id, req.params.id, req.params.talkId, req.body),
   );
 
-  app.delete('/api/meetings/:id/inspection/talks/:talkId', { ...onMeeting, schema: { params: TalkParams } }, async (req, reply) => {
+  app.delete('/api/meetings/:id/inspection/talks/:talkId', { ...onMeeting, schema: { params: TalkParams, response: { 204: NoBody } } }, async (req, reply) => {
     await inspection.removeTalk(req.params.id, req.params.talkId);
     return reply.status(204).send();
   });
@@ -85,7 +96,7 @@ export async function inspectionRoutes(app: App): Promise<void> {
     inspection.updateInquiry(req.admin!.id, req.params.id, req.params.inquiryId, req.body),
   );
 
-  app.delete('/api/meetings/:id/inspection/inquiries/:inquiryId', { ...onMeeting, schema: { params: InquiryParams } }, async (req, reply) => {
+  app.delete('/api/meetings/:id/inspection/inquiries/:inquiryId', { ...onMeeting, schema: { params: InquiryParams, response: { 204: NoBody } } }, async (req, reply) => {
     await inspection.removeInquiry(req.params.id, req.params.inquiryId);
     return reply.status(204).send();
   });
@@ -98,11 +109,11 @@ export async function inspectionRoutes(app: App): Promise<void> {
     inspection.saveReportTexts(req.admin!.id, req.params.id, req.body),
   );
 
-  app.get('/api/meetings/:id/inspection/report', { ...onMeeting, schema: { params: MeetingParams, response: { 200: ReportModelSchema } } }, async (req) =>
+  app.get('/api/meetings/:id/inspection/report', { ...onMeeting, config: { errors: [409] }, schema: { params: MeetingParams, response: { 200: ReportModelSchema } } }, async (req) =>
     inspection.report(req.params.id),
   );
 
-  app.get('/api/meetings/:id/inspection/report.docx', { ...onMeeting, schema: { params: MeetingParams } }, async (req, reply) =>
+  app.get('/api/meetings/:id/inspection/report.docx', { ...onMeeting, config: { errors: [409] }, schema: { params: MeetingParams, produces: [DOCX], response: { 200: FileBody } } }, async (req, reply) =>
     send(reply, DOCX, await inspection.reportDocx(req.params.id), `inspection-report-${req.params.id}.docx`),
   );
 
@@ -120,33 +131,49 @@ export async function inspectionRoutes(app: App): Promise<void> {
     inspection.progress(req.params.id),
   );
 
-  app.get('/api/campaigns/:id/inspection/reports.zip', { ...township, schema: { params: CampaignParams } }, async (req, reply) =>
+  app.get('/api/campaigns/:id/inspection/reports.zip', { ...township, schema: { params: CampaignParams, produces: ['application/zip'], response: { 200: FileBody } } }, async (req, reply) =>
     send(reply, 'application/zip', await inspection.reportsZip(req.params.id), `inspection-reports-${req.params.id}.zip`),
   );
 
-  app.get('/api/campaigns/:id/inspection/export', { ...township, schema: { params: CampaignParams } }, async (req, reply) =>
+  app.get('/api/campaigns/:id/inspection/export', { ...township, schema: { params: CampaignParams, response: { 200: InspectionFile } } }, async (req, reply) =>
     send(reply, 'application/json; charset=utf-8', await inspection.exportYear(req.admin!.id, req.params.id), `inspection-${req.params.id}.json`),
   );
 
-  app.post(
-    '/api/inspection/import',
-    {
-      ...township,
-      bodyLimit: 32 * 1024 * 1024,
-      schema: { querystring: z.object({ label: z.string().max(200).optional() }), body: z.record(z.string(), z.unknown()), response: { 200: InspectionImportResponse } },
-    },
-    async (req) => inspection.importFile(req.admin!.id, req.body, req.query.label ?? ''),
-  );
+  // An uploaded file: its structure is judged (size, nesting, keys per object) before JSON.parse builds it.
+  await app.register(async (plain) => {
+    const scope = plain.withTypeProvider<ZodTypeProvider>();
+    const json = scope.getDefaultJsonParser('error', 'error');
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: FILE_LIMITS.archive.maxBytes }, (req, body, done) => {
+      const bytes = body as Buffer;
+      if (bytes.toString('utf8').trim() === '') return done(null, undefined);
+      try {
+        scanJson(bytes);
+      } catch (e) {
+        return done(e instanceof FileRefused ? new DomainError('FILE_LIMIT', `无法导入：${e.message}`) : (e as Error), undefined);
+      }
+      json(req, bytes.toString('utf8'), done);
+    });
+    scope.post(
+      '/api/inspection/import',
+      {
+        ...township,
+        bodyLimit: FILE_LIMITS.archive.maxBytes,
+        schema: { querystring: z.object({ label: z.string().max(200).optional() }), body: z.record(z.string(), z.unknown()), response: { 200: InspectionImportResponse } },
+      },
+      async (req) => inspection.importFile(req.admin!.id, req.body, req.query.label ?? ''),
+    );
+  });
 
   app.get('/api/inspection/imports', { ...township, schema: { response: { 200: z.object({ imports: z.array(ImportedInspection) }) } } }, async () => ({
     imports: await inspection.listImports(),
   }));
 
-  app.get('/api/inspection/imports/:id/file', { ...township, schema: { params: ImportParams } }, async (req, reply) =>
+  app.get('/api/inspection/imports/:id/file', { ...township, schema: { params: ImportParams, response: { 200: InspectionFile } } }, async (req, reply) =>
     send(reply, 'application/json; charset=utf-8', await inspection.importedFile(req.params.id), `imported-inspection-${req.params.id}.json`),
   );
 
-  app.get('/api/inspection/imports/:id/reports.zip', { ...township, schema: { params: ImportParams } }, async (req, reply) =>
+  app.get('/api/inspection/imports/:id/reports.zip', { ...township, schema: { params: ImportParams, produces: ['application/zip'], response: { 200: FileBody } } }, async (req, reply) =>
     send(reply, 'application/zip', await inspection.importedReportsZip(req.params.id), `imported-inspection-reports-${req.params.id}.zip`),
   );
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { Id } from '../shared/params.ts';
+import { nonEmptyPatch } from '../http-errors.ts';
 
 /**
  * The 考察 workspace's requests and answers. Talks, records, inquiries, the 鉴定表 and the report's
@@ -9,11 +11,11 @@ import { z } from 'zod';
 const shortLabel = (max: number) => z.string().trim().min(1).max(max);
 const unique = (xs: string[]) => new Set(xs).size === xs.length;
 
-export const MeetingParams = z.object({ id: z.coerce.number().int().positive() });
-export const CampaignParams = z.object({ id: z.coerce.number().int().positive() });
-export const TalkParams = MeetingParams.extend({ talkId: z.coerce.number().int().positive() });
-export const InquiryParams = MeetingParams.extend({ inquiryId: z.coerce.number().int().positive() });
-export const ImportParams = z.object({ id: z.coerce.number().int().positive() });
+export const MeetingParams = z.object({ id: Id });
+export const CampaignParams = z.object({ id: Id });
+export const TalkParams = MeetingParams.extend({ talkId: Id });
+export const InquiryParams = MeetingParams.extend({ inquiryId: Id });
+export const ImportParams = z.object({ id: Id });
 
 // ---- per-campaign settings (the township edits them) ----
 
@@ -153,9 +155,7 @@ export const DrawBody = z.object({
 });
 export const ExtendBody = z.object({ count: z.number().int().min(1).max(5000) });
 export const AddTalkBody = z.object({ name: shortLabel(20), detail: z.string().trim().max(30).default('') });
-export const TalkPatch = z
-  .object({ done: z.boolean().optional(), notes: z.string().max(4000).optional() })
-  .refine((p) => p.done !== undefined || p.notes !== undefined, { message: '没有要修改的内容' });
+export const TalkPatch = nonEmptyPatch(z.object({ done: z.boolean().optional(), notes: z.string().max(4000).optional() }));
 export const RecordsBody = z.object({
   records: z.array(z.object({ label: shortLabel(20), checked: z.boolean(), findings: z.string().max(4000) })).max(30),
 });

@@ -346,7 +346,8 @@ export class InspectionService {
     const template = (await this.#settings(this.#d.db, m.campaign_id)).appraisal;
     const fields = new Set(template.sections.flatMap((s) => s.fields));
     const unknown = Object.keys(body.values).filter((k) => !fields.has(k));
-    if (unknown.length > 0) throw new DomainError('INSPECTION_FIELDS', `鉴定表中没有「${unknown[0]}」这一项，请刷新页面`);
+    // The message names no key: a refusal never repeats what the request sent.
+    if (unknown.length > 0) throw new DomainError('INSPECTION_FIELDS', '鉴定表中有一项不在本年度的设置里（设置可能刚被修改），请刷新页面');
     if (body.grade !== '' && !template.grades.includes(body.grade)) throw new DomainError('INSPECTION_FIELDS', `等次只能是${template.grades.join('、')}之一`);
     await repo.saveAppraisal(this.#d.db, meetingId, { valuesJson: JSON.stringify(body.values), grade: body.grade, comment: body.comment, at: this.#d.now().toISOString(), by: actorId });
     return this.workspace(meetingId);

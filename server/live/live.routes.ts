@@ -2,7 +2,9 @@ import type { App } from '../app.ts';
 import { requireAdmin, checkWebsocketOrigin, sessionToken } from '../auth/auth.guard.ts';
 import { requireMeetingAccess } from '../meetings/meetings.routes.ts';
 import { MeetingParams } from '../meetings/meetings.schemas.ts';
-import { LiveState } from './live.schemas.ts';
+import { LIVE_SOCKET, LiveState } from './live.schemas.ts';
+import { NoBody } from '../openapi.ts';
+import { DomainError } from '../errors.ts';
 
 /**
  * The live tally: turnout at once, distributions only as k-anonymous snapshots (see gate.ts).
@@ -16,17 +18,20 @@ export async function liveRoutes(app: App): Promise<void> {
     ballots.liveState(req.params.id),
   );
 
-  app.get(
-    '/api/meetings/:id/live/ws',
-    {
-      websocket: true,
-      preValidation: async (req, reply) => {
-        if (!checkWebsocketOrigin(req)) return reply.status(403).send({ error: { code: 'ORIGIN', message: '请求来源不正确' } });
-      },
-      ...onMeeting,
-      schema: { params: MeetingParams },
+  // handler answers a plain GET (no upgrade) in the one error shape; wsHandler serves the socket.
+  app.route({
+    method: 'GET',
+    url: '/api/meetings/:id/live/ws',
+    preValidation: async (req) => {
+      if (!checkWebsocketOrigin(req)) throw new DomainError('ORIGIN');
     },
-    async (socket, req) => {
+    ...onMeeting,
+    config: { errors: [426] },
+    schema: { params: MeetingParams, response: { 101: NoBody.describe('Switching Protocols: the websocket is open') }, 'x-websocket': LIVE_SOCKET },
+    handler: async () => {
+      throw new DomainError('UPGRADE_REQUIRED');
+    },
+    wsHandler: async (socket, req) => {
       const meetingId = req.params.id;
       const unsubscribe = app.services.live.subscribe(meetingId, {
         send: (m) => socket.send(m),
@@ -53,5 +58,5 @@ export async function liveRoutes(app: App): Promise<void> {
       // The timers as they are now, so a window that (re)connects shows the same speaker and time.
       socket.send(JSON.stringify({ type: 'timers', meetingId, timers: await app.services.timers.view(meetingId) }));
     },
-  );
+  });
 }

@@ -2,9 +2,11 @@ import { z } from 'zod';
 import type { preHandlerHookHandler } from 'fastify';
 import type { App } from '../app.ts';
 import { requireAdmin } from '../auth/auth.guard.ts';
+import { NoBody } from '../openapi.ts';
+import { Results } from '../counting/results.schemas.ts';
 import { BallotPackage, Form } from '../forms/form.schemas.ts';
 import {
-  AuditEntry, ConfirmPaperBody, GuardResponse, Meeting, MeetingInput, MeetingParams, OpenVotingBody, PendingPaperList, PendingParams, UnitParams,
+  AuditEntry, ConfirmPaperBody, GuardResponse, Meeting, MeetingInput, MeetingParams, MeetingPatch, OpenVotingBody, PendingPaperList, PendingParams, UnitParams,
 } from './meetings.schemas.ts';
 
 /** After requireAdmin: an inspection-team account may act only on the meetings assigned to it. */
@@ -28,11 +30,11 @@ export async function meetingRoutes(app: App): Promise<void> {
 
   app.get('/api/meetings/:id', { ...onMeeting, schema: { params: MeetingParams, response: { 200: Meeting } } }, async (req) => meetings.get(req.params.id));
 
-  app.get('/api/meetings/:id/form', { ...onMeeting, schema: { params: MeetingParams, response: { 200: z.object({ form: Form }) } } }, async (req) => ({
+  app.get('/api/meetings/:id/form', { ...onMeeting, config: { errors: [409] }, schema: { params: MeetingParams, response: { 200: z.object({ form: Form }) } } }, async (req) => ({
     form: await meetings.form(req.params.id),
   }));
 
-  app.patch('/api/meetings/:id', { ...onMeeting, schema: { params: MeetingParams, body: MeetingInput, response: { 200: Meeting } } }, async (req) =>
+  app.patch('/api/meetings/:id', { ...onMeeting, schema: { params: MeetingParams, body: MeetingPatch, response: { 200: Meeting } } }, async (req) =>
     meetings.update(req.admin!.id, req.params.id, req.body),
   );
 
@@ -56,7 +58,7 @@ export async function meetingRoutes(app: App): Promise<void> {
     meetings.seal(req.admin!.id, req.params.id),
   );
 
-  app.get('/api/meetings/:id/results', { ...onMeeting, schema: { params: MeetingParams } }, async (req) => meetings.results(req.params.id));
+  app.get('/api/meetings/:id/results', { ...onMeeting, config: { errors: [409] }, schema: { params: MeetingParams, response: { 200: Results } } }, async (req) => meetings.results(req.params.id));
 
   // Paper ballots: typed in by one member, counted only once a second member confirms them.
   app.post('/api/meetings/:id/paper-ballots', { ...onMeeting, schema: { params: MeetingParams, body: z.object({ package: BallotPackage }), response: { 201: z.object({ pendingId: z.string() }) } } }, async (req, reply) =>
@@ -67,16 +69,16 @@ export async function meetingRoutes(app: App): Promise<void> {
     pending: await app.services.ballots.listPendingPaper(req.params.id),
   }));
 
-  app.post('/api/meetings/:id/paper-ballots/:pendingId/confirm', { ...onMeeting, schema: { params: PendingParams, body: ConfirmPaperBody } }, async (req, reply) => {
+  app.post('/api/meetings/:id/paper-ballots/:pendingId/confirm', { ...onMeeting, config: { errors: [429] }, schema: { params: PendingParams, body: ConfirmPaperBody, response: { 204: NoBody } } }, async (req, reply) => {
     // The second person is either the signed-in admin or someone typing their own account on this laptop.
     const { username, password } = req.body;
-    const confirmer = username && password ? await app.services.auth.verifyCredentials(username, password) : req.admin!;
+    const confirmer = username && password ? await app.services.auth.verifyCredentials(username, password, req.ip) : req.admin!;
     await app.services.auth.assertMeetingAccess(confirmer, req.params.id);
     await app.services.ballots.confirmPaper(confirmer.id, req.params.id, req.params.pendingId);
     return reply.status(204).send();
   });
 
-  app.delete('/api/meetings/:id/paper-ballots/:pendingId', { ...onMeeting, schema: { params: PendingParams } }, async (req, reply) => {
+  app.delete('/api/meetings/:id/paper-ballots/:pendingId', { ...onMeeting, schema: { params: PendingParams, response: { 204: NoBody } } }, async (req, reply) => {
     await app.services.ballots.discardPaper(req.admin!.id, req.params.id, req.params.pendingId);
     return reply.status(204).send();
   });

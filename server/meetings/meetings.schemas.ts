@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { Turnout } from '../live/live.schemas.ts';
 import { BallotPackage } from '../forms/form.schemas.ts';
 import { PaperPartPreview } from '../ballots/paper-preview.ts';
+import { Id } from '../shared/params.ts';
+import { nonEmptyPatch } from '../http-errors.ts';
 
-export const MeetingParams = z.object({ id: z.coerce.number().int().positive() });
-export const UnitParams = z.object({ unitId: z.coerce.number().int().positive() });
+export const MeetingParams = z.object({ id: Id });
+export const UnitParams = z.object({ unitId: Id });
 
 export const MeetingInput = z.object({
   plannedAt: z.string().max(40).nullable().optional(),
@@ -13,6 +15,7 @@ export const MeetingInput = z.object({
   liveK: z.number().int().min(3).max(50).optional(),
   projectorShowsDistributions: z.boolean().optional(),
 });
+export const MeetingPatch = nonEmptyPatch(MeetingInput);
 
 export const Meeting = z.object({
   id: z.number(),

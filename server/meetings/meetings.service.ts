@@ -77,6 +77,7 @@ export class MeetingService {
 
   async update(actorId: number, id: number, input: MeetingInput): Promise<MeetingView> {
     const m = await this.#row(id);
+    if (Object.values(input).every((v) => v === undefined)) throw new DomainError('NOTHING_TO_CHANGE');
     // k and the projector setting may change until voting opens; the rest only while in draft.
     const late = input.liveK !== undefined || input.projectorShowsDistributions !== undefined;
     const early = input.plannedAt !== undefined || input.location !== undefined || input.inspectionTeam !== undefined;

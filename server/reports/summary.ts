@@ -1,26 +1,11 @@
 import { topCandidates, type Percent, type Rate, type Results } from '../counting/tally.ts';
 import type { MeetingView } from '../meetings/meeting.view.ts';
+import type { z } from 'zod';
+import type { SummaryRow as SummaryRowSchema } from './reports.schemas.ts';
 import type { Sheet } from './sheets.ts';
 
-export interface SummaryRow {
-  meetingId: number;
-  unitName: string;
-  unitKind: string;
-  state: string;
-  stateLabel: string;
-  turnout: MeetingView['turnout'];
-  /** Part A's overall 好评率 (with its counts: a threshold is judged from them, not from the rounded figure). */
-  politicalGood: Rate | null;
-  /** Part B's 班子集体 优秀率 and 称职以上率. */
-  teamExcellent: Rate | null;
-  teamCompetentOrBetter: Rate | null;
-  /** Team members with a review flag (不称职 > 1/3 or 优秀+称职 < 2/3). */
-  flaggedMembers: string[];
-  /** Part C's 好评率. */
-  secretaryGood: Rate | null;
-  /** Everyone with the most votes in part D: all of them when tied (并列第1). */
-  topRecommended: { names: string[]; votes: number; share: Percent } | null;
-}
+/** One meeting of the year summary (reports.schemas.ts). */
+export type SummaryRow = z.infer<typeof SummaryRowSchema>;
 
 export function summaryRow(m: MeetingView, results: Results | null): SummaryRow {
   const row: SummaryRow = {

@@ -3,17 +3,20 @@
  * and producing the blank templates they should fill in. Pure: bytes in, rows and errors out —
  * no database, no HTTP.
  *
- * Formats: CSV (UTF-8 with or without BOM, UTF-16 with BOM, or GB18030/GBK as Excel on Chinese
- * Windows writes it) and Excel workbooks (.xlsx, first worksheet). Old .xls files are refused with
- * a message telling the user how to convert them.
+ * Formats: CSV (UTF-8 with or without BOM, UTF-16, or GB18030/GBK as Excel on Chinese Windows writes
+ * it) and Excel workbooks (.xlsx, first worksheet, read as a stream by imports/xlsx.ts). Old .xls
+ * files, Big5 and undecodable text are refused with a message telling the user how to convert them.
+ * Reading stops soon after the row limit, so a huge file costs little; the server runs these parsers
+ * in a worker (imports/sandbox.ts), never on the thread that answers the phones.
  *
  * Row numbers in errors are the row numbers the user sees in Excel (the header is row 1 in the
  * template). Row 0 means a problem with the whole file; then no rows are returned.
  * Rows with any error are left out of `rows`; the caller should refuse the import while
  * `errors` is not empty.
  */
-import ExcelJS from 'exceljs';
 import Papa from 'papaparse';
+import { readXlsxRows } from '../imports/xlsx.ts';
+import { FileRefused } from '../imports/zip.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Public types and limits
@@ -209,6 +212,8 @@ function templateCsv(spec: TemplateSpec): Buffer {
 }
 
 async function templateXlsx(spec: TemplateSpec): Promise<Buffer> {
+  // Loaded only here: the import worker never needs exceljs.
+  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   wb.creator = 'Ceping';
   const ws = wb.addWorksheet(spec.sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
@@ -260,8 +265,8 @@ interface Layout {
   headerHint: string;
   /** What one row holds, for messages. */
   rowNoun: string;
-  /** File-level message when there are more rows than allowed. */
-  tooMany: (count: number, max: number) => string;
+  /** File-level message when there are more rows than allowed (count null: reading stopped early, more than that). */
+  tooMany: (count: number | null, max: number) => string;
 }
 
 const ROSTER_LAYOUT: Layout = {
@@ -272,7 +277,8 @@ const ROSTER_LAYOUT: Layout = {
   ],
   headerHint: '姓名、类别、备注',
   rowNoun: '人',
-  tooMany: (count, max) => `文件中有${count}行人员，超过了一次最多导入${max}人的上限。请检查是否选错了文件；${USE_TEMPLATE}填写`,
+  tooMany: (count, max) =>
+    `文件中有${count === null ? '远多于' : ''}${count ?? max}行人员，超过了一次最多导入${max}人的上限。请检查是否选错了文件；${USE_TEMPLATE}填写`,
 };
 
 const TEAM_LAYOUT: Layout = {
@@ -283,7 +289,8 @@ const TEAM_LAYOUT: Layout = {
   ],
   headerHint: '姓名、职务、是否书记',
   rowNoun: '名班子成员',
-  tooMany: (count, max) => `文件中有${count}名班子成员，超过了${max}人的上限。请检查是否选错了文件（例如误选了签到名单）；${USE_TEMPLATE}填写`,
+  tooMany: (count, max) =>
+    `文件中有${count === null ? '远多于' : ''}${count ?? max}名班子成员，超过了${max}人的上限。请检查是否选错了文件（例如误选了签到名单）；${USE_TEMPLATE}填写`,
 };
 
 interface TableRow {
@@ -299,8 +306,11 @@ type Table =
 const HEADER_SCAN_ROWS = 10;
 
 async function readTable(data: Buffer, filename: string, layout: Layout, maxRows: number): Promise<Table> {
-  const sheet = await readSheet(data, filename);
+  // Read at most this many non-empty rows: room for a title, the header and rows the import skips.
+  const readCap = 2 * maxRows + HEADER_SCAN_ROWS;
+  const sheet = await readSheet(data, filename, readCap);
   if ('fileError' in sheet) return sheet;
+  if (sheet.truncated) return { fileError: layout.tooMany(null, maxRows) };
   const headerTemplate = `${USE_TEMPLATE}：第一行是表头（${layout.headerHint}），从第二行起每行填写一${layout.rowNoun}`;
 
   const nonEmpty = sheet.rows.filter((row) => row.cells.some((c) => cleanText(c) !== ''));
@@ -369,7 +379,7 @@ interface SheetRow {
   cells: string[];
 }
 
-type Sheet = { rows: SheetRow[] } | { fileError: string };
+type Sheet = { rows: SheetRow[]; truncated: boolean } | { fileError: string };
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -381,23 +391,26 @@ const MSG_BAD_XLSX =
   '也可以改用下载的模板填写';
 const MSG_UNKNOWN = `无法识别文件格式，只能导入 Excel 工作簿（.xlsx）和 CSV 文件。${USE_TEMPLATE}填写后再导入`;
 
-async function readSheet(data: Buffer, filename: string): Promise<Sheet> {
-  if (data.length === 0) return { fileError: `文件是空的，没有任何内容。${USE_TEMPLATE}填写后再导入` };
-  if (data.length > MAX_FILE_BYTES) {
-    return { fileError: `文件太大（超过${MAX_FILE_BYTES / 1024 / 1024}MB），请检查是否选错了文件；${USE_TEMPLATE}填写` };
-  }
+/** What can be told without parsing: an empty or too large file, or a format that cannot be read. */
+export function quickFileCheck(data: Buffer, filename: string): string | null {
+  if (data.length === 0) return `文件是空的，没有任何内容。${USE_TEMPLATE}填写后再导入`;
+  if (data.length > MAX_FILE_BYTES) return `文件太大（超过${MAX_FILE_BYTES / 1024 / 1024}MB），请检查是否选错了文件；${USE_TEMPLATE}填写`;
   switch (detectFormat(data, filename)) {
-    case 'xlsx':
-      return readXlsx(data);
-    case 'csv':
-      return readCsv(data);
     case 'xls':
-      return { fileError: MSG_XLS };
+      return MSG_XLS;
     case 'not-xlsx':
-      return { fileError: MSG_BAD_XLSX };
+      return MSG_BAD_XLSX;
     case 'unknown':
-      return { fileError: MSG_UNKNOWN };
+      return MSG_UNKNOWN;
+    default:
+      return null;
   }
+}
+
+async function readSheet(data: Buffer, filename: string, readCap: number): Promise<Sheet> {
+  const quick = quickFileCheck(data, filename);
+  if (quick !== null) return { fileError: quick };
+  return detectFormat(data, filename) === 'xlsx' ? readXlsx(data, readCap) : readCsv(data, readCap);
 }
 
 type Format = 'csv' | 'xlsx' | 'xls' | 'not-xlsx' | 'unknown';
@@ -422,83 +435,137 @@ export function detectFormat(data: Buffer, filename: string): Format {
 
 function looksLikeText(data: Buffer): boolean {
   if (startsWith(data, [0xff, 0xfe]) || startsWith(data, [0xfe, 0xff])) return true; // UTF-16 with BOM
+  if (utf16WithoutBom(data) !== null) return true;
   return !data.subarray(0, 8192).includes(0);
 }
 
-/** UTF-8 (BOM stripped) if the bytes are valid UTF-8, UTF-16 if it has a BOM, otherwise GB18030 (a superset of GBK). */
+/**
+ * UTF-16 saved without a BOM: the zero high bytes of ASCII (commas, line ends, digits) sit on one side.
+ * Other text files hold no zero bytes at all.
+ */
+function utf16WithoutBom(data: Buffer): 'utf-16le' | 'utf-16be' | null {
+  const n = Math.min(data.length, 8192) & ~1;
+  if (n < 4) return null;
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (data[i] === 0) even++;
+    if (data[i + 1] === 0) odd++;
+  }
+  const pairs = n / 2;
+  if (odd >= pairs * 0.05 && even === 0) return 'utf-16le';
+  if (even >= pairs * 0.05 && odd === 0) return 'utf-16be';
+  return null;
+}
+
+const SAVE_AS_UTF8 = '请在 Excel 或 WPS 中打开后另存为「CSV UTF-8」或 Excel 工作簿（.xlsx）格式再导入；也可以改用下载的模板填写';
+
+/**
+ * Traditional Chinese saved as Big5 decodes as GB18030 without an error, into the wrong characters.
+ * Simplified Chinese in GBK uses almost only the GB2312 area (both bytes 0xA1 or above); about 40 % of
+ * Big5 characters have a second byte below 0xA1.
+ */
+function looksLikeBig5(body: Buffer): boolean {
+  let pairs = 0;
+  let outside = 0;
+  for (let i = 0; i < body.length - 1; i++) {
+    const lead = body[i]!;
+    if (lead < 0x81) continue;
+    const trail = body[i + 1]!;
+    if (trail >= 0x30 && trail <= 0x39) {
+      i += 3; // a four-byte GB18030 sequence
+      continue;
+    }
+    pairs++;
+    if (!(lead >= 0xa1 && lead <= 0xf7 && trail >= 0xa1)) outside++;
+    i++;
+  }
+  return pairs >= 4 && outside * 4 > pairs;
+}
+
+/**
+ * UTF-16 (with a BOM, or recognised without), UTF-8 (BOM stripped) when the bytes are valid UTF-8,
+ * otherwise GB18030 (a superset of GBK). Big5 and bytes no encoding reads are refused (FileRefused).
+ */
 export function decodeText(data: Buffer): string {
   if (startsWith(data, [0xff, 0xfe])) return new TextDecoder('utf-16le').decode(data.subarray(2));
   if (startsWith(data, [0xfe, 0xff])) return new TextDecoder('utf-16be').decode(data.subarray(2));
+  const utf16 = utf16WithoutBom(data);
+  if (utf16) return new TextDecoder(utf16).decode(data);
   const body = startsWith(data, [...UTF8_BOM]) ? data.subarray(3) : data;
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
   } catch {
-    return new TextDecoder('gb18030').decode(body);
+    // not UTF-8: GBK / GB18030, or something else
   }
+  let text: string;
+  try {
+    text = new TextDecoder('gb18030', { fatal: true }).decode(body);
+  } catch {
+    throw new FileRefused(`无法识别文件的文字编码（不是 UTF-8、GBK/GB18030 或 UTF-16），读出来会是乱码。${SAVE_AS_UTF8}`);
+  }
+  if (looksLikeBig5(body)) {
+    throw new FileRefused(`文件看起来是繁体中文（Big5）编码，无法正确读取其中的文字。${SAVE_AS_UTF8}`);
+  }
+  return text;
 }
 
-function readCsv(data: Buffer): Sheet {
-  const text = decodeText(data);
+function readCsv(data: Buffer, readCap: number): Sheet {
+  let text: string;
+  try {
+    text = decodeText(data);
+  } catch (e) {
+    if (e instanceof FileRefused) return { fileError: e.message };
+    throw e;
+  }
   // Papa's delimiter guess counts empty lines (even the trailing one) against a delimiter, so guess
   // on a preview without them, then parse everything keeping empty lines for the row numbers.
   const guess = Papa.parse<string[]>(text, { preview: 50, skipEmptyLines: 'greedy', delimitersToGuess: [',', '\t', ';'] });
   const delimiter = guess.errors.some((e) => e.code === 'UndetectableDelimiter') ? ',' : guess.meta.delimiter;
-  const parsed = Papa.parse<string[]>(text, {
+  const rows: SheetRow[] = [];
+  let nonEmpty = 0;
+  let truncated = false;
+  let quoteRow: number | null | undefined;
+  Papa.parse<string[]>(text, {
     header: false,
     delimiter,
     skipEmptyLines: false, // keep them, so that row numbers match what Excel shows
+    // Row by row, stopping once past the cap: a huge file is not turned into a huge array first.
+    step: (result, parser) => {
+      const quoteError = result.errors.find((e) => e.type === 'Quotes');
+      if (quoteError) {
+        quoteRow = rows.length;
+        parser.abort();
+        return;
+      }
+      const cells = (result.data ?? []).map((c) => String(c ?? ''));
+      if (cells.some((c) => c.trim() !== '')) nonEmpty++;
+      if (nonEmpty > readCap) {
+        truncated = true;
+        parser.abort();
+        return;
+      }
+      rows.push({ rowNumber: rows.length + 1, cells });
+    },
   });
-  const quoteError = parsed.errors.find((e) => e.type === 'Quotes');
-  if (quoteError) {
-    const where = typeof quoteError.row === 'number' ? `第${quoteError.row + 1}行` : '';
+  if (quoteRow !== undefined) {
+    const where = typeof quoteRow === 'number' ? `第${quoteRow + 1}行` : '';
     return {
       fileError:
         `文件${where}的英文双引号（"）不配对，无法正确读取。请在 Excel 或 WPS 中打开后另存为 CSV 或 Excel 工作簿（.xlsx）格式再导入；` +
         '也可以改用下载的模板填写',
     };
   }
-  return { rows: parsed.data.map((cells, i) => ({ rowNumber: i + 1, cells: cells.map((c) => String(c ?? '')) })) };
+  return { rows, truncated };
 }
 
-async function readXlsx(data: Buffer): Promise<Sheet> {
-  const wb = new ExcelJS.Workbook();
+async function readXlsx(data: Buffer, readCap: number): Promise<Sheet> {
   try {
-    await wb.xlsx.load(data as unknown as ArrayBuffer);
-  } catch {
-    return { fileError: MSG_BAD_XLSX };
+    return await readXlsxRows(data, readCap);
+  } catch (e) {
+    if (e instanceof FileRefused) return { fileError: e.message };
+    throw e;
   }
-  const ws = wb.worksheets[0];
-  if (!ws) return { fileError: `文件中没有工作表。${USE_TEMPLATE}填写后再导入` };
-  const rows: SheetRow[] = [];
-  ws.eachRow({ includeEmpty: false }, (row, rowNumber) => {
-    const cells: string[] = [];
-    // Cells of a merged range all read as the range's value, so a 类别 merged down several rows applies to each.
-    row.eachCell({ includeEmpty: true }, (cell, col) => {
-      cells[col - 1] = cellToString(cell.value);
-    });
-    for (let i = 0; i < cells.length; i++) cells[i] ??= '';
-    rows.push({ rowNumber, cells });
-  });
-  return { rows };
-}
-
-/** Any exceljs cell value as text: rich text joined, formulas by their cached result, hyperlinks by their text. */
-export function cellToString(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? '' : value.toISOString().slice(0, 10);
-  if (typeof value === 'object') {
-    const v = value as Record<string, unknown>;
-    if (Array.isArray(v.richText)) {
-      return v.richText.map((part: unknown) => cellToString((part as { text?: unknown } | null)?.text)).join('');
-    }
-    if ('formula' in v || 'sharedFormula' in v || 'result' in v) return cellToString(v.result);
-    if ('hyperlink' in v || 'text' in v) return cellToString(v.text);
-    if (typeof v.error === 'string') return v.error; // e.g. "#N/A"; reported by checkText
-  }
-  return '';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import { requireAdmin } from '../auth/auth.guard.ts';
+import { FileBody, NoBody } from '../openapi.ts';
 import { requireMeetingAccess } from '../meetings/meetings.routes.ts';
 import {
   EntryParams, ImportBody, ImportResponse, IssuedTicket, MeetingParams, ReissueBody, RosterEntry, RosterEntryInput, SignInBody, SignInResponse, SlipsBody, SlipsResponse,
@@ -22,19 +23,19 @@ export async function rosterRoutes(app: App): Promise<void> {
     reply.status(201).send(await roster.add(req.admin!.id, req.params.id, req.body)),
   );
 
-  app.delete('/api/meetings/:id/roster/:entryId', { ...onMeeting, schema: { params: EntryParams } }, async (req, reply) => {
+  app.delete('/api/meetings/:id/roster/:entryId', { ...onMeeting, schema: { params: EntryParams, response: { 204: NoBody } } }, async (req, reply) => {
     await roster.remove(req.admin!.id, req.params.id, req.params.entryId);
     return reply.status(204).send();
   });
 
-  app.post('/api/meetings/:id/roster/import', { ...onMeeting, bodyLimit: 16 * 1024 * 1024, schema: { params: MeetingParams, body: ImportBody, response: { 200: ImportResponse } } }, async (req) =>
+  app.post('/api/meetings/:id/roster/import', { ...onMeeting, bodyLimit: 16 * 1024 * 1024, config: { errors: [429] }, schema: { params: MeetingParams, body: ImportBody, response: { 200: ImportResponse } } }, async (req) =>
     roster.importFile(req.admin!.id, req.params.id, { filename: req.body.filename, data: Buffer.from(req.body.dataBase64, 'base64'), commit: req.body.commit }),
   );
 
-  app.get('/api/roster-template.csv', { preHandler: requireAdmin() }, async (_req, reply) =>
+  app.get('/api/roster-template.csv', { preHandler: requireAdmin(), schema: { produces: ['text/csv'], response: { 200: FileBody } } }, async (_req, reply) =>
     reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent('签到表模板.csv')}`).send(rosterTemplateCsv()),
   );
-  app.get('/api/roster-template.xlsx', { preHandler: requireAdmin() }, async (_req, reply) =>
+  app.get('/api/roster-template.xlsx', { preHandler: requireAdmin(), schema: { produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], response: { 200: FileBody } } }, async (_req, reply) =>
     reply
       .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent('签到表模板.xlsx')}`)
@@ -74,7 +75,7 @@ export async function rosterRoutes(app: App): Promise<void> {
     slips: await roster.printSlipTickets(req.admin!.id, req.params.id, req.body.count),
   }));
 
-  app.post('/api/meetings/:id/slips.pdf', { ...onMeeting, onRequest: noStore, schema: { params: MeetingParams, body: SlipsBody } }, async (req, reply) => {
+  app.post('/api/meetings/:id/slips.pdf', { ...onMeeting, onRequest: noStore, schema: { params: MeetingParams, body: SlipsBody, produces: ['application/pdf'], response: { 200: FileBody } } }, async (req, reply) => {
     const { pdf, filename } = await printSlips(roster, app.services.now, req.admin!.id, req.params.id, req.body.count);
     return reply
       .header('content-type', 'application/pdf')

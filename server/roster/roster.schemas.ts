@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { Id } from '../shared/params.ts';
 
-export const MeetingParams = z.object({ id: z.coerce.number().int().positive() });
-export const EntryParams = MeetingParams.extend({ entryId: z.coerce.number().int().positive() });
+export const MeetingParams = z.object({ id: Id });
+export const EntryParams = MeetingParams.extend({ entryId: Id });
 
 export const RosterEntry = z.object({
   id: z.number(),

@@ -7,7 +7,6 @@ import type { IssuedTicket, TicketService } from '../credentials/tickets.service
 import { activateSlip, findEntryTicket, findSlip, lastSerial, retireTicket, returnSlip, voidTicket } from '../credentials/tickets.repository.ts';
 import { assertGuard, canEditRoster, canIssueSlips, canRehearse, canSignIn } from '../meetings/lifecycle.ts';
 import { findMeeting } from '../meetings/meetings.repository.ts';
-import { parseRosterFile } from './roster.import.ts';
 import * as repo from './roster.repository.ts';
 import type { Handout, RosterEntry, TicketStatus } from './roster.schemas.ts';
 import type { BallotService } from '../ballots/ballots.service.ts';
@@ -82,7 +81,7 @@ export class RosterService {
   async importFile(actorId: number, meetingId: number, file: { filename: string; data: Buffer; commit: boolean }) {
     const m = await this.#meeting(meetingId);
     assertGuard(canEditRoster(m.state));
-    const parsed = await parseRosterFile(file.data, file.filename);
+    const parsed = await this.#d.files.parseRoster(file.data, file.filename);
     if (!file.commit || parsed.errors.length > 0) return { ...parsed, committed: false };
     await this.#d.db.transaction().execute(async (trx) => {
       await this.#assertRosterEditable(trx, meetingId);

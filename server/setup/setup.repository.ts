@@ -75,3 +75,15 @@ export function countMeetingsBeyondDraft(db: DbOrTrx, unitId: number) {
     .where('state', '!=', 'draft')
     .executeTakeFirstOrThrow();
 }
+
+/** The units that have a meeting assigned to this inspector: all of the set-up an inspector may read. */
+export async function listUnitIdsAssignedTo(db: DbOrTrx, adminId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('meeting_assignments')
+    .innerJoin('meetings', 'meetings.id', 'meeting_assignments.meeting_id')
+    .select('meetings.unit_id')
+    .distinct()
+    .where('meeting_assignments.admin_id', '=', adminId)
+    .execute();
+  return rows.map((r) => r.unit_id);
+}

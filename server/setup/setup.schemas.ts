@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { Form, Template } from '../forms/form.schemas.ts';
+import { IdParams } from '../shared/params.ts';
+import { nonEmptyPatch } from '../http-errors.ts';
 
 export const UnitKind = z.enum(['village', 'community', 'station']);
-export const IdParams = z.object({ id: z.coerce.number().int().positive() });
+export { IdParams };
 
 export const CampaignInput = z.object({
   year: z.number().int().min(2000).max(2100),
@@ -25,7 +27,7 @@ export const UnitInput = z.object({
   kind: UnitKind,
   reserveCandidates: z.array(z.string().trim().min(1).max(20)).max(100).optional(),
 });
-export const UnitPatch = UnitInput.partial();
+export const UnitPatch = nonEmptyPatch(UnitInput.partial());
 export const Unit = z.object({
   id: z.number(),
   campaignId: z.number(),

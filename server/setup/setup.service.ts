@@ -7,8 +7,11 @@ import { standardTemplate } from '../forms/standard-template.ts';
 import { resolveForm } from '../forms/resolve-form.ts';
 import type { UnitKind } from '../db/schema.ts';
 import * as repo from './setup.repository.ts';
-import { parseTeamFile } from '../roster/roster.import.ts';
 import type { Campaign, TeamMember, Unit } from './setup.schemas.ts';
+import type { AdminPrincipal } from '../auth/auth.guard.ts';
+
+/** Who reads the set-up: an admin, or null for the server itself (the demonstration year). */
+type Reader = Pick<AdminPrincipal, 'id' | 'role'> | null;
 
 type CampaignRow = Awaited<ReturnType<typeof repo.findCampaign>> & {};
 type UnitRow = Awaited<ReturnType<typeof repo.findUnit>> & {};
@@ -52,14 +55,30 @@ export class SetupService {
     });
   }
 
-  async listCampaigns(): Promise<Campaign[]> {
-    return (await repo.listCampaigns(this.#d.db)).map(toCampaign);
+  /**
+   * What set-up a reader may see: everything (township, or the server itself: null), or for an
+   * inspector only the units of the meetings assigned to them.
+   */
+  async #visibleUnits(reader: Reader): Promise<Set<number> | null> {
+    if (reader === null || reader.role === 'township') return null;
+    return new Set(await repo.listUnitIdsAssignedTo(this.#d.db, reader.id));
   }
 
-  async getCampaign(id: number): Promise<Campaign & { units: Unit[] }> {
+  async listCampaigns(reader: Reader = null): Promise<Campaign[]> {
+    const visible = await this.#visibleUnits(reader);
+    const campaigns = (await repo.listCampaigns(this.#d.db)).map(toCampaign);
+    if (visible === null) return campaigns;
+    const withUnits = await Promise.all(campaigns.map(async (c) => (await repo.listUnits(this.#d.db, c.id)).some((u) => visible.has(u.id))));
+    return campaigns.filter((_, i) => withUnits[i]);
+  }
+
+  async getCampaign(id: number, reader: Reader = null): Promise<Campaign & { units: Unit[] }> {
+    const visible = await this.#visibleUnits(reader);
     const row = await repo.findCampaign(this.#d.db, id);
+    const units = row ? (await repo.listUnits(this.#d.db, id)).filter((u) => visible === null || visible.has(u.id)) : [];
+    // An inspector is refused alike whether the year exists or not.
+    if (visible !== null && units.length === 0) throw new DomainError('FORBIDDEN', '您没有权限查看此年度的设置');
     if (!row) throw new DomainError('NOT_FOUND');
-    const units = await repo.listUnits(this.#d.db, id);
     const members = await repo.listMembers(this.#d.db, units.map((u) => u.id));
     return { ...toCampaign(row), units: units.map((u) => toUnit(u, members)) };
   }
@@ -70,14 +89,15 @@ export class SetupService {
     for (const part of checked.data.parts) {
       if (part.kind !== 'rating') continue;
       const keys = new Set(part.grades.map((g) => g.key));
-      if (keys.size !== part.grades.length || keys.has('abstain')) throw new DomainError('TEMPLATE_INVALID', `「${part.title}」的评价等次有重复`);
+      // Messages name the part by its letter: an error never repeats text from the request.
+      if (keys.size !== part.grades.length || keys.has('abstain')) throw new DomainError('TEMPLATE_INVALID', `第 ${part.key} 部分的评价等次有重复`);
       for (const q of part.quotas) {
-        if (!keys.has(q.grade)) throw new DomainError('TEMPLATE_INVALID', `「${part.title}」的名额限制引用了不存在的等次`);
+        if (!keys.has(q.grade)) throw new DomainError('TEMPLATE_INVALID', `第 ${part.key} 部分的名额限制引用了不存在的等次`);
       }
     }
     return this.#d.db.transaction().execute(async (trx) => {
-      const r = await repo.updateTemplate(trx, campaignId, JSON.stringify(checked.data));
-      if (r.numUpdatedRows === 0n) throw new DomainError('NOT_FOUND');
+      if (!(await repo.findCampaign(trx, campaignId))) throw new DomainError('NOT_FOUND');
+      await repo.updateTemplate(trx, campaignId, JSON.stringify(checked.data));
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.TEMPLATE_UPDATED, detail: { campaignId } });
       return toCampaign((await repo.findCampaign(trx, campaignId))!);
     });
@@ -93,13 +113,14 @@ export class SetupService {
   }
 
   async updateUnit(actorId: number | null, unitId: number, patch: { name?: string | undefined; kind?: UnitKind | undefined; reserveCandidates?: string[] | undefined }): Promise<Unit> {
+    if (patch.name === undefined && patch.kind === undefined && patch.reserveCandidates === undefined) throw new DomainError('NOTHING_TO_CHANGE');
     return this.#d.db.transaction().execute(async (trx) => {
-      const r = await repo.updateUnit(trx, unitId, {
+      if (!(await repo.findUnit(trx, unitId))) throw new DomainError('NOT_FOUND');
+      await repo.updateUnit(trx, unitId, {
         ...(patch.name !== undefined ? { name: patch.name } : {}),
         ...(patch.kind !== undefined ? { kind: patch.kind } : {}),
         ...(patch.reserveCandidates !== undefined ? { candidatesJson: JSON.stringify(patch.reserveCandidates) } : {}),
       });
-      if (r.numUpdatedRows === 0n) throw new DomainError('NOT_FOUND');
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.UNIT_UPDATED, detail: { unitId } });
       return this.#unit(trx, unitId);
     });
@@ -107,10 +128,10 @@ export class SetupService {
 
   async deleteUnit(actorId: number | null, unitId: number): Promise<void> {
     await this.#d.db.transaction().execute(async (trx) => {
+      if (!(await repo.findUnit(trx, unitId))) throw new DomainError('NOT_FOUND');
       const { n } = await repo.countMeetingsBeyondDraft(trx, unitId);
       if (Number(n) > 0) throw new DomainError('BAD_STATE', '该单位已有开始签到的会议，不能删除');
-      const r = await repo.deleteUnit(trx, unitId);
-      if (r.numDeletedRows === 0n) throw new DomainError('NOT_FOUND');
+      await repo.deleteUnit(trx, unitId);
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.UNIT_DELETED, detail: { unitId } });
     });
   }
@@ -127,22 +148,29 @@ export class SetupService {
   /** Check a team file; with commit (and no errors), replace the unit's team with its rows. */
   async importTeam(actorId: number | null, unitId: number, file: { filename: string; data: Buffer; commit: boolean }) {
     if (!(await repo.findUnit(this.#d.db, unitId))) throw new DomainError('NOT_FOUND');
-    const parsed = await parseTeamFile(file.data, file.filename);
+    const parsed = await this.#d.files.parseTeam(file.data, file.filename);
     if (!file.commit || parsed.errors.length > 0) return { ...parsed, committed: false };
     await this.replaceTeam(actorId, unitId, parsed.rows);
     return { ...parsed, committed: true };
   }
 
-  async getUnit(unitId: number): Promise<Unit> {
+  async getUnit(unitId: number, reader: Reader = null): Promise<Unit> {
+    await this.#assertMayRead(reader, unitId);
     return this.#unit(this.#d.db, unitId);
   }
 
   /** The form a meeting of this unit would use now: the campaign template resolved against the unit's team. */
-  async previewForm(unitId: number): Promise<Form> {
+  async previewForm(unitId: number, reader: Reader = null): Promise<Form> {
+    await this.#assertMayRead(reader, unitId);
     const unit = await this.#unit(this.#d.db, unitId);
     const campaign = await repo.findCampaign(this.#d.db, unit.campaignId);
     if (!campaign) throw new DomainError('NOT_FOUND');
     return resolveForm(toCampaign(campaign).template, { name: unit.name, members: unit.members, reserveCandidates: unit.reserveCandidates });
+  }
+
+  async #assertMayRead(reader: Reader, unitId: number): Promise<void> {
+    const visible = await this.#visibleUnits(reader);
+    if (visible !== null && !visible.has(unitId)) throw new DomainError('FORBIDDEN', '您没有权限查看此单位');
   }
 
   async #unit(db: ServiceDeps['db'] | Parameters<typeof repo.findUnit>[0], unitId: number): Promise<Unit> {

@@ -35,6 +35,24 @@ describe('the checks before sealing', () => {
     expect(bad.some((l) => l.endsWith('有效票 + 废票 = 收回票数'))).toBe(true);
   });
 
+  it('count a 补发 as one more issued than signed in, and keep paper ballots within the paper forms handed out', () => {
+    const withReplacement = structuredClone(results);
+    withReplacement.turnout = { ...withReplacement.turnout, present: 7, issued: 8, reissued: 1, paper: 2, paperIssued: 3 };
+    const checks = finalChecks(withReplacement);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks).toContainEqual({ label: '发出票数 ≤ 实到人数 + 补发', ok: true, detail: '发出 8 张，实到 7 人，补发 1 张' });
+    expect(checks).toContainEqual({ label: '纸质票 ≤ 发出纸质票', ok: true, detail: '收回纸质票 2 张，发出纸质票 3 张' });
+
+    const tooMany = structuredClone(withReplacement);
+    tooMany.turnout = { ...tooMany.turnout, issued: 9, paper: 4 };
+    const bad = finalChecks(tooMany).filter((c) => !c.ok).map((c) => c.label);
+    expect(bad).toEqual(['发出票数 ≤ 实到人数 + 补发', '纸质票 ≤ 发出纸质票']);
+
+    const noReplacement = structuredClone(results);
+    noReplacement.turnout = { ...noReplacement.turnout, issued: 9 };
+    expect(finalChecks(noReplacement).filter((c) => !c.ok).map((c) => c.label)).toEqual(['发出票数 ≤ 实到人数']);
+  });
+
   it('a row whose counts do not add up to the valid ballots fails its own check', () => {
     const broken = structuredClone(results);
     const part = broken.parts.find((p) => p.kind === 'rating')!;

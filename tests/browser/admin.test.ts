@@ -106,6 +106,30 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     tickets.push(((await walkIn.json()) as { ticket: { secret: string } }).ticket.secret);
     await poll(() => num(page, 'present')).toBe(6);
 
+    // A paper form for one person: the mode goes back to 手机扫码 by itself for the next. The wrong person
+    // was tapped: 撤销 takes the sign-in back (the form back to the pile), and the entry can be signed in again.
+    const paperOne = roster.entries[5]!;
+    await page.getByRole('radio', { name: '领纸质票' }).click();
+    expect(await page.getByRole('radio', { name: '领纸质票' }).getAttribute('aria-checked')).toBe('true');
+    await page.getByLabel('查找参会人员').fill(paperOne.name);
+    await page.getByRole('button', { name: `签到 ${paperOne.name}`, exact: true }).click();
+    // The demo roster has a look-alike for this name (孙秀红 / 闫秀红): the desk asks first.
+    const sure = page.getByRole('dialog', { name: '请核对姓名' });
+    await sure.waitFor({ state: 'visible', timeout: 2_000 }).catch(() => undefined);
+    if (await sure.isVisible()) await sure.getByRole('button', { name: `是「${paperOne.name}」，签到` }).click();
+    await poll(() => page.getByRole('status').filter({ hasText: `${paperOne.name} 已签到，请发给一份纸质测评表` }).count()).toBe(1);
+    expect(await page.getByRole('radio', { name: '手机扫码' }).getAttribute('aria-checked')).toBe('true');
+    await poll(() => num(page, 'present')).toBe(7);
+    await screenshot(page, '02c-desk-paper-undo');
+    await page.getByRole('button', { name: '撤销签到' }).click();
+    await poll(() => num(page, 'present')).toBe(6);
+    const afterUndo = await call<{ entries: { id: number; signedIn: boolean }[]; }>(t, session, 'GET', `/api/meetings/${village.id}/roster`);
+    expect(afterUndo.entries.find((e) => e.id === paperOne.id)!.signedIn).toBe(false);
+    const turnoutAfterUndo = await call<{ turnout: { issued: number; paperIssued: number } }>(t, session, 'GET', `/api/meetings/${village.id}`);
+    expect(turnoutAfterUndo.turnout).toMatchObject({ issued: 6, paperIssued: 0 });
+    await poll(() => page.getByRole('button', { name: `签到 ${paperOne.name}`, exact: true }).count()).toBe(1);
+    await page.getByLabel('查找参会人员').fill('');
+
     // Below the quorum the guard's reason is on the flow page, with the override and its written reason.
     await tab('会议流程');
     await poll(() => page.getByTestId('guard-reason').textContent()).toContain('未达到规定人数');

@@ -192,7 +192,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('a whole meeting in Chromium', 'whol
     }
   }
 
-  it('signs in 72, takes 72 phone ballots, seals, and prints figures that match what was cast', { timeout: 300_000 }, async () => {
+  it('signs in 72, takes 72 phone ballots, seals, and prints figures that match what was cast', { timeout: 600_000 } /* 72 phones fill every part in one Chromium; on 2 busy cores this has taken over 300 s */, async () => {
     const meetings = await call<{ meetings: { id: number; unitName: string; liveK: number }[] }>(t, session, 'GET', '/api/meetings');
     const village = meetings.meetings.find((m) => m.unitName === '红旗村')!;
     const k = village.liveK;
@@ -342,7 +342,13 @@ describe.skipIf(!hasChromium)(chromiumSuite('a whole meeting in Chromium', 'whol
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length;
     expect(pages).toBeGreaterThanOrEqual(1);
-    if (existsSync('/usr/bin/pdftotext')) {
+    // Never a silent pass: CI (.ci/run) installs poppler-utils and insists on it; elsewhere the skip is announced.
+    const hasPdftotext = existsSync('/usr/bin/pdftotext');
+    if (!hasPdftotext) {
+      if (process.env.CEPING_REQUIRE_TOOLS) expect.fail('/usr/bin/pdftotext is missing (apt-get install poppler-utils)');
+      console.warn('meeting-e2e: the check of the printed PDF text was SKIPPED: /usr/bin/pdftotext is not installed (apt-get install poppler-utils)');
+    }
+    if (hasPdftotext) {
       const { stdout } = await run('pdftotext', ['-layout', pdfPath, '-']);
       expect(stdout).toContain(`第 1 页，共 ${pages} 页`);
       expect(stdout.split(`封存签名公钥指纹 ${fingerprint}`).length - 1).toBe(pages);

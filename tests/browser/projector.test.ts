@@ -44,10 +44,19 @@ function measure(page: Page): Promise<TextBox[]> {
       const text = (node.textContent ?? '').trim();
       const el = node.parentElement;
       if (!text || !el || el.closest('footer.keys')) continue;
-      const r = el.getBoundingClientRect();
+      // The text's own lines (a range), not its element's box: elements nest. Each line is taken as its
+      // em box (font size high, centred), roughly where CJK glyphs are inked; the range's box also holds the
+      // font's ascent and descent, which a tight line height lets neighbours share.
+      const range = document.createRange();
+      range.selectNodeContents(node);
       const cs = getComputedStyle(el);
-      if (r.width === 0 || r.height === 0 || cs.visibility === 'hidden' || cs.display === 'none') continue;
-      out.push({ text: text.slice(0, 24), px: parseFloat(cs.fontSize), top: r.top, bottom: r.bottom, left: r.left, right: r.right });
+      const px = parseFloat(cs.fontSize);
+      if (cs.visibility === 'hidden' || cs.display === 'none') continue;
+      for (const r of Array.from(range.getClientRects())) {
+        if (r.width === 0 || r.height === 0) continue;
+        const mid = (r.top + r.bottom) / 2;
+        out.push({ text: text.slice(0, 24), px, top: mid - px / 2, bottom: mid + px / 2, left: r.left, right: r.right });
+      }
     }
     return out;
   });
@@ -117,6 +126,17 @@ describe.skipIf(!hasChromium)(chromiumSuite('the projector as a wall screen', 'p
       // Nothing runs off the screen.
       const outside = boxes.filter((b) => b.bottom > screen.height + 1 || b.right > screen.width + 1 || b.left < -1);
       expect(outside, `${name}: text off the screen`).toEqual([]);
+      // No text runs into other text.
+      const collisions: string[] = [];
+      for (let i = 0; i < boxes.length; i++) {
+        for (let j = i + 1; j < boxes.length; j++) {
+          const a = boxes[i]!, b = boxes[j]!;
+          const across = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+          const down = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+          if (across > 2 && down > 2) collisions.push(`${a.text} × ${b.text}`);
+        }
+      }
+      expect(collisions, `${name} at ${screen.width}×${screen.height}: text over text`).toEqual([]);
       // It fills the screen: content reaches down past 60% of the height and spans most of the width.
       const bottom = Math.max(...boxes.map((b) => b.bottom));
       const spread = Math.max(...boxes.map((b) => b.right)) - Math.min(...boxes.map((b) => b.left));

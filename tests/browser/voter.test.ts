@@ -349,6 +349,74 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
     return receipt;
   }
 
+  it('keeps every step through a reload (WeChat reloads a page sent to the background), and tells a phone mid-ballot that voting has closed', async () => {
+    const m = await makeMeeting(t, { roster: 72, signIn: 72, members: 4, candidates: 3, redeem: false });
+    const { context, page, watch } = await phone();
+    const pressed = (subject: string, label: string) => page.locator(subject).getByRole('button', { name: label, exact: true }).getAttribute('aria-pressed');
+    const reloadOn = async (title: string) => {
+      await page.reload();
+      await poll(() => heading(page).textContent(), 10_000).toBe(title);
+    };
+    await page.goto(`${base}/v/#${m.tickets[3]!}`);
+
+    // A: every choice made, reload before going on.
+    await poll(() => heading(page).textContent(), 10_000).toBe('党组织政治建设民主测评表');
+    await gradeEverySubject(page, '好');
+    await reloadOn('党组织政治建设民主测评表');
+    expect(await pressed('#subject-A-s1', '好')).toBe('true');
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+
+    // B: half done, reload.
+    await poll(() => heading(page).textContent()).toBe('班子集体和成员年度考核民主测评表');
+    await page.locator('main [role=group][id^="subject-B-m"]').nth(0).getByRole('button', { name: '优秀' }).click();
+    await reloadOn('班子集体和成员年度考核民主测评表');
+    expect(await page.locator('main [role=group][id^="subject-B-m"]').nth(0).getByRole('button', { name: '优秀' }).getAttribute('aria-pressed')).toBe('true');
+    await gradeEverySubject(page, '称职');
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+
+    // The end of C: every subject graded, the page reloads. It comes back on C, not on a review with D and E empty.
+    await poll(() => heading(page).textContent()).toBe('党组织书记抓基层党建工作述职评议表');
+    await gradeEverySubject(page, '较好');
+    await reloadOn('党组织书记抓基层党建工作述职评议表');
+    await screenshot(page, 'reload-end-of-C');
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+
+    // D: a pick survives the reload.
+    await poll(() => heading(page).textContent()).toBe('后备干部人选推荐表');
+    await page.getByRole('button', { name: '候选人2' }).click();
+    await reloadOn('后备干部人选推荐表');
+    await poll(() => page.locator('.quota').textContent()).toBe('最多推荐 2 人，已推荐 1 人');
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+
+    // E: the typed comment survives the reload.
+    await poll(() => heading(page).textContent()).toBe('意见建议');
+    await page.getByLabel('您的意见建议（可以不填）').fill('路灯坏了三盏');
+    await page.waitForTimeout(600);
+    await reloadOn('意见建议');
+    await poll(() => page.getByLabel('您的意见建议（可以不填）').inputValue()).toBe('路灯坏了三盏');
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+
+    // The review survives the reload with everything on it.
+    await poll(() => heading(page).textContent()).toBe('请核对您的选择');
+    await reloadOn('请核对您的选择');
+    await poll(() => page.getByText('候选人2').count()).toBeGreaterThan(0);
+    expect(await page.locator('.unseen').count()).toBe(0);
+
+    // The team closes voting while this phone still holds its ballot: within seconds the phone says so,
+    // and what it held is gone from it.
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    await poll(() => heading(page).textContent(), 15_000).toBe('测评已经结束');
+    await poll(() => page.getByRole('alert').textContent()).toContain('您在这部手机上填写但尚未提交的内容没有计入测评结果');
+    await screenshot(page, 'closed-mid-ballot');
+    await expectAccessible(page, 'the closed screen');
+    const left = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+    expect(left).not.toMatch(/路灯|候选人2/);
+    const live = await call<{ turnout: { returned: number } }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/live`);
+    expect(live.turnout.returned).toBe(0);
+    expectNoLeaks(watch, [m.tickets[3]!]);
+    await context.close();
+  }, 180_000);
+
   it('checks a receipt after the seal at /v/#check: 已计入 for the one from the done screen, 未找到 for a made-up one', async () => {
     const a = await makeMeeting(t, { roster: 72, signIn: 72, members: 3, candidates: 2, redeem: false });
     const { context, page, watch } = await phone();

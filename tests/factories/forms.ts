@@ -22,7 +22,7 @@ import {
 } from '../../server/forms/form.schemas.ts';
 import { resolveForm, type TeamMemberInput, type UnitInput } from '../../server/forms/resolve-form.ts';
 import { standardTemplate } from '../../server/forms/standard-template.ts';
-import { quotaLimit } from '../../server/ballots/validate-package.ts';
+import { quotaCap } from '../helpers/quota.ts';
 
 // ---------------------------------------------------------------- units
 
@@ -166,7 +166,7 @@ export function repairQuotas(part: RatingPart, grades: Record<string, string>): 
   const within = () =>
     part.quotas.every(
       (q) =>
-        part.subjects.filter((s) => (q.scope === 'all' || s.member) && out[s.key] === q.grade).length <= quotaLimit(part, q),
+        part.subjects.filter((s) => (q.scope === 'all' || s.member) && out[s.key] === q.grade).length <= quotaCap(part, q),
     );
   for (const s of part.subjects) {
     if (within()) break;
@@ -174,7 +174,7 @@ export function repairQuotas(part: RatingPart, grades: Record<string, string>): 
       (q) =>
         out[s.key] === q.grade &&
         (q.scope === 'all' || s.member) &&
-        part.subjects.filter((x) => (q.scope === 'all' || x.member) && out[x.key] === q.grade).length > quotaLimit(part, q),
+        part.subjects.filter((x) => (q.scope === 'all' || x.member) && out[x.key] === q.grade).length > quotaCap(part, q),
     );
     if (!over) continue;
     const fix = phoneChoices(part).find((c) => {
@@ -183,7 +183,7 @@ export function repairQuotas(part: RatingPart, grades: Record<string, string>): 
       const ok = part.quotas.every(
         (q) =>
           q.grade !== c ||
-          part.subjects.filter((x) => (q.scope === 'all' || x.member) && out[x.key] === q.grade).length <= quotaLimit(part, q),
+          part.subjects.filter((x) => (q.scope === 'all' || x.member) && out[x.key] === q.grade).length <= quotaCap(part, q),
       );
       out[s.key] = was;
       return ok;

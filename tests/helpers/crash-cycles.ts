@@ -162,7 +162,8 @@ export async function runCrashCycles(o: CrashOptions): Promise<CrashReport> {
   }
 }
 
-function readCounts(file: string, meetingId: number) {
+/** What another connection sees of a meeting's ballots: only what was committed. */
+export function readCounts(file: string, meetingId: number) {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   try {

@@ -5,6 +5,7 @@
  */
 import type { Form, PartKey, RatingPart, RecommendPart } from '../../server/forms/form.schemas.ts';
 import type { Results } from '../../server/counting/tally.ts';
+import { quotaCap } from './quota.ts';
 
 const ABSTAIN = 'abstain';
 
@@ -74,13 +75,6 @@ export function recountStored(form: Form, stored: readonly unknown[]): Recount {
     }
   }
   return out;
-}
-
-function quotaCap(part: RatingPart, q: RatingPart['quotas'][number]): number {
-  const n = part.subjects.filter((s) => q.scope === 'all' || s.member).length;
-  // DOMAIN.md: "at most N or P % 优秀 on one ballot"; a share is rounded down but never to none.
-  const byShare = q.maxShare === null ? Infinity : Math.max(q.maxShare > 0 ? 1 : 0, Math.floor(q.maxShare * n + 1e-9));
-  return Math.min(q.max ?? Infinity, byShare, n);
 }
 
 function normalizeRating(part: RatingPart, a: Answer): Record<string, unknown> {

@@ -15,9 +15,16 @@ export function finalChecks(r: Results): Check[] {
   const t = r.turnout;
   const checks: Check[] = [
     { label: '收回票数 ≤ 发出票数', ok: t.returned <= t.issued, detail: `收回 ${t.returned} 张，发出 ${t.issued} 张` },
-    { label: '发出票数 ≤ 实到人数', ok: t.issued <= t.present, detail: `发出 ${t.issued} 张，实到 ${t.present} 人` },
-    { label: '实到人数 ≤ 应到人数', ok: t.present <= t.expected, detail: `实到 ${t.present} 人，应到 ${t.expected} 人` },
   ];
+  // 补发 (a ticket replaced after the phone that redeemed it failed) is one more issued than signed in.
+  const reissued = t.reissued ?? 0;
+  if (reissued > 0) checks.push({ label: '发出票数 ≤ 实到人数 + 补发', ok: t.issued <= t.present + reissued, detail: `发出 ${t.issued} 张，实到 ${t.present} 人，补发 ${reissued} 张` });
+  else checks.push({ label: '发出票数 ≤ 实到人数', ok: t.issued <= t.present, detail: `发出 ${t.issued} 张，实到 ${t.present} 人` });
+  checks.push({ label: '实到人数 ≤ 应到人数', ok: t.present <= t.expected, detail: `实到 ${t.present} 人，应到 ${t.expected} 人` });
+  if (t.paperIssued !== undefined) {
+    const paper = t.paper ?? 0;
+    checks.push({ label: '纸质票 ≤ 发出纸质票', ok: paper <= t.paperIssued, detail: `收回纸质票 ${paper} 张，发出纸质票 ${t.paperIssued} 张` });
+  }
   for (const p of r.parts) {
     checks.push({
       label: `${p.title}：有效票 + 废票 = 收回票数`,

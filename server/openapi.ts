@@ -1,0 +1,138 @@
+import fastifySwagger from '@fastify/swagger';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ERRORS } from './errors.ts';
+import { ADMIN_GUARD_ROLE } from './auth/auth.guard.ts';
+
+/**
+ * The API description at /api/openapi.json (OpenAPI 3.1, JSON Schema 2020-12), generated from the
+ * routes' zod schemas. What a route can answer is added here from how it is built, so the document
+ * says what the server really does: every error status a route can return, with the one error shape;
+ * which request bodies may be left out; and the live websocket's messages (x-websocket).
+ */
+
+/** The one error shape, `{ error: { code, message } }`, with every code of the registry. */
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(ERRORS) as [keyof typeof ERRORS, ...(keyof typeof ERRORS)[]]),
+      message: z.string().describe('Chinese, for the user; never repeats the request'),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .describe('Refused: { error: { code, message } }');
+
+/** A response with no body (204, 101). */
+export const NoBody = z.undefined().describe('No content');
+
+/** A file download (CSV, XLSX, PDF, SQLite) sent as bytes: the media type is in the route's `produces`. */
+export const FileBody = z
+  .custom<Buffer | string | NodeJS.ReadableStream>(() => true)
+  .meta({ type: 'string', format: 'binary', description: 'File download' });
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Routes that never touch the database. */
+const NO_DATABASE = new Set(['/healthz', '/api/archive/public-key']);
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Error statuses the route returns beyond those its shape implies (see errorStatuses). */
+    errors?: number[];
+  }
+}
+
+function guardsOf(route: RouteOptions): unknown[] {
+  return [route.preHandler, route.preValidation, route.onRequest].flat().filter((f) => f !== undefined);
+}
+
+/**
+ * The error statuses a route can answer, from how it is built: 400 for anything it reads (path,
+ * query, body); 401 behind a session, 403 where a role, a meeting assignment or the CSRF token is
+ * checked; 404 for a path with an id; 409 for admin writes (state rules); 413 and 415 for bodies;
+ * 429 behind a rate limit; 503 wherever the database is read or written (DATABASE_BUSY: another
+ * program holding its lock; STORAGE_FAILED: the disk refused a write); plus what the route's config.errors names.
+ */
+export function errorStatuses(route: RouteOptions): number[] {
+  const methods = [route.method].flat().map((m) => String(m).toUpperCase());
+  const schema = (route.schema ?? {}) as Record<string, unknown>;
+  const takesBody = methods.some((m) => BODY_METHODS.has(m));
+  const roles = guardsOf(route)
+    .map((g) => (g as { [ADMIN_GUARD_ROLE]?: string })[ADMIN_GUARD_ROLE])
+    .filter((r): r is string => r !== undefined);
+  const meetingAccess = guardsOf(route).some((g) => (g as { name?: string }).name === 'requireMeetingAccess');
+  const out = new Set<number>(route.config?.errors ?? []);
+  if (takesBody || schema.params || schema.querystring || route.url.includes(':')) out.add(400);
+  if (roles.length > 0) {
+    out.add(401);
+    if (takesBody || roles.includes('township') || meetingAccess) out.add(403);
+    if (takesBody) out.add(409);
+  }
+  if (route.url.includes(':')) out.add(404);
+  if (takesBody) {
+    out.add(413);
+    out.add(415);
+  }
+  if (route.config?.rateLimit) out.add(429);
+  // Another program holding the database file's lock, or a disk refusing a write: the request is refused and nothing is written.
+  if (!NO_DATABASE.has(route.url)) out.add(503);
+  return [...out].sort((a, b) => a - b);
+}
+
+interface RouteNote {
+  bodyOptional: boolean;
+}
+
+/** OpenAPI's spelling of a Fastify path: /api/meetings/:id → /api/meetings/{id}. */
+export function openApiPath(url: string): string {
+  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+export async function registerApiDescription(app: FastifyInstance<any, any, any, any, any>, version: string): Promise<void> {
+  const notes = new Map<string, RouteNote>();
+
+  app.addHook('onRoute', (route) => {
+    const schema = (route.schema ??= {}) as Record<string, unknown>;
+    if (schema.hide) return;
+    const response = ((schema.response as Record<string, unknown> | undefined) ?? {}) as Record<string, unknown>;
+    for (const status of errorStatuses(route)) {
+      if (!(String(status) in response)) response[String(status)] = ErrorBody;
+    }
+    schema.response = response;
+    const body = schema.body;
+    // Fastify hands a route `{}` when no body came (http-errors.ts): such a body is optional.
+    const bodyOptional = body instanceof z.ZodType && body.safeParse({}).success;
+    for (const m of [route.method].flat()) notes.set(`${String(m).toLowerCase()} ${openApiPath(route.url)}`, { bodyOptional });
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Ceping API',
+        description:
+          '民主测评 anonymous ballot server. Admin routes need the session cookie `ceping_session`; unsafe methods also the header `x-csrf-token`. ' +
+          'Every refusal is `{ error: { code, message } }` with a Chinese message. Ids in paths are positive decimal integers.',
+        version,
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: (doc) => {
+      type Op = { requestBody?: { required?: boolean }; responses?: Record<string, { content?: Record<string, unknown> }> };
+      const api = ('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject) as { paths?: Record<string, Record<string, Op>> };
+      for (const [path, ops] of Object.entries(api.paths ?? {})) {
+        for (const [method, op] of Object.entries(ops)) {
+          if (op.requestBody && notes.get(`${method} ${path}`)?.bodyOptional) op.requestBody.required = false;
+          // A download route's `produces` is its success's media type; its refusals are JSON like every other.
+          for (const [status, response] of Object.entries(op.responses ?? {})) {
+            const content = response.content;
+            if (Number(status) >= 400 && content && !('application/json' in content)) {
+              response.content = { 'application/json': Object.values(content)[0] };
+            }
+          }
+        }
+      }
+      return api as never;
+    },
+  });
+}

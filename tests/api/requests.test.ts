@@ -1,0 +1,236 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTestApp, type TestApp, type TestAppOptions } from '../helpers/harness.ts';
+import { loginAs } from '../helpers/auth.ts';
+import { call, makeMeeting } from '../helpers/meeting.ts';
+import { contentSecurityPolicy } from '../../server/csp.ts';
+
+let open: TestApp[] = [];
+afterEach(async () => {
+  await Promise.all(open.map((t) => t.close()));
+  open = [];
+});
+
+async function fresh(opts?: TestAppOptions): Promise<TestApp> {
+  const t = await makeTestApp(opts);
+  open.push(t);
+  return t;
+}
+
+const HAN = /[\u4e00-\u9fff]/;
+
+/** The one error shape: { error: { code, message } } with Chinese words, and nothing of the request in it. */
+function expectError(res: { statusCode: number; body: string; headers: Record<string, unknown> }, status: number, code: string, notContaining: string[] = []) {
+  expect(res.statusCode, res.body).toBe(status);
+  expect(String(res.headers['content-type'])).toMatch(/^application\/json/);
+  const body = JSON.parse(res.body) as { error: { code: string; message: string } };
+  expect(Object.keys(body)).toEqual(['error']);
+  expect(body.error.code).toBe(code);
+  expect(body.error.message).toMatch(HAN);
+  for (const s of notContaining) expect(res.body).not.toContain(s);
+  return body.error;
+}
+
+describe('every refusal has one shape, in Chinese, and repeats nothing of the request', () => {
+  it('a malformed URL, and an over-long id', async () => {
+    const t = await fresh();
+    const s = await loginAs(t);
+    expectError(await t.app.inject({ method: 'GET', url: '/api/meetings/%', headers: s.headers }), 400, 'BAD_URL', ['%']);
+    expectError(await t.app.inject({ method: 'GET', url: '/api/meetings/%E0%A4%A', headers: s.headers }), 400, 'BAD_URL', ['E0']);
+    const long = '7'.repeat(9000);
+    expectError(await t.app.inject({ method: 'GET', url: `/api/meetings/${long}`, headers: s.headers }), 400, 'BAD_ID', ['7777777']);
+    const unknown = await t.app.inject({ method: 'GET', url: '/api/no-such-thing-<b>', headers: s.headers });
+    expectError(unknown, 404, 'NOT_FOUND', ['<b>', 'no-such']);
+  });
+
+  it('ids in paths are strict positive integers', async () => {
+    const t = await fresh();
+    const m = await makeMeeting(t, { roster: 3, signIn: 0, open: false });
+    const ok = await t.app.inject({ method: 'GET', url: `/api/meetings/${m.meetingId}`, headers: m.session.headers });
+    expect(ok.statusCode).toBe(200);
+    for (const bad of ['0x1', '+1', '%201', '1e2', '0', '01', '-1', '1.0', '1%20', '99999999999999999', 'abc']) {
+      const res = await t.app.inject({ method: 'GET', url: `/api/meetings/${bad}`, headers: m.session.headers });
+      expectError(res, 400, 'BAD_ID', [bad === '0' ? '\u0000' : bad]);
+    }
+    expectError(await t.app.inject({ method: 'GET', url: `/api/units/0x${m.unitId}`, headers: m.session.headers }), 400, 'BAD_ID');
+    expectError(
+      await t.app.inject({ method: 'DELETE', url: `/api/meetings/${m.meetingId}/roster/+1`, headers: m.session.headers }),
+      400,
+      'BAD_ID',
+    );
+  });
+
+  it('a body too large, the wrong content type, broken JSON and a poisoned prototype', async () => {
+    const t = await fresh();
+    const s = await loginAs(t);
+    const big = JSON.stringify({ year: 2020, township: 'x'.repeat(3 * 1024 * 1024) });
+    const tooLarge = expectError(await t.app.inject({ method: 'POST', url: '/api/campaigns', headers: { ...s.headers, 'content-type': 'application/json' }, payload: big }), 413, 'BODY_TOO_LARGE', ['xxxx']);
+    expect(tooLarge.message).toContain('2 MB');
+    expectError(
+      await t.app.inject({ method: 'POST', url: '/api/campaigns', headers: { ...s.headers, 'content-type': 'text/plain' }, payload: 'year=2020&evil=<script>' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      ['<script>', 'text/plain'],
+    );
+    expectError(
+      await t.app.inject({ method: 'POST', url: '/api/campaigns', headers: { ...s.headers, 'content-type': 'application/json' }, payload: '{"year": 2020, "township": "<i>' }),
+      400,
+      'BAD_JSON',
+      ['<i>', 'position', 'Unexpected'],
+    );
+    expectError(
+      await t.app.inject({ method: 'POST', url: '/api/campaigns', headers: { ...s.headers, 'content-type': 'application/json' }, payload: '{"year":2020,"township":"x","__proto__":{"admin":true}}' }),
+      400,
+      'BAD_JSON',
+      ['__proto__'],
+    );
+  });
+
+  it('a validation error names only fields the API defines, never a key or value the request made up', async () => {
+    const t = await fresh();
+    const s = await loginAs(t);
+    const res = await t.app.inject({ method: 'POST', url: '/api/campaigns', headers: s.headers, payload: { year: 'MMXX<svg>', township: '' } });
+    const e = expectError(res, 400, 'VALIDATION', ['MMXX', '<svg>']);
+    expect(e.message).toContain('/year');
+    expect(e.message).toContain('/township');
+
+    const m = await makeMeeting(t, { roster: 3, signIn: 0, open: false, session: s });
+    // A record keyed by the request: the key comes back as '…', not as sent.
+    const paper = await t.app.inject({
+      method: 'POST',
+      url: `/api/meetings/${m.meetingId}/paper-ballots`,
+      headers: s.headers,
+      payload: { package: { A: { grades: { evilKeyName12: 'x'.repeat(41) } } } },
+    });
+    expectError(paper, 400, 'VALIDATION', ['evilKeyName12', 'xxxxxxxx']);
+  });
+
+  it('JSON with no body is an empty body where the body is optional, and a validation error where it is not', async () => {
+    const t = await fresh();
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, open: false });
+    const json = { ...m.session.headers, 'content-type': 'application/json' };
+    // open-voting's body is optional (an override reason only when the quorum is not met).
+    const opened = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/open-voting`, headers: json, payload: '' });
+    expect(opened.statusCode, opened.body).toBe(200);
+    expect(opened.json().state).toBe('voting');
+    const closed = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/close-voting`, headers: json, payload: '   ' });
+    expect(closed.statusCode, closed.body).toBe(200);
+    // No content type and no body at all, the same.
+    const check = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/open-voting/check`, headers: m.session.headers });
+    expect(check.statusCode, check.body).toBe(200);
+    // A route whose body has required fields still refuses an empty one.
+    expectError(await t.app.inject({ method: 'POST', url: '/api/campaigns', headers: json, payload: '' }), 400, 'VALIDATION');
+  });
+
+  it('an empty or unknown-keys-only PATCH says nothing was changed, and changes nothing', async () => {
+    const t = await fresh();
+    const m = await makeMeeting(t, { roster: 3, signIn: 0, open: false });
+    const h = m.session.headers;
+    const auditBefore = (await t.db.selectFrom('audit_log').select('id').execute()).length;
+    for (const url of [`/api/units/${m.unitId}`, `/api/meetings/${m.meetingId}`, `/api/admins/${m.session.adminId}`]) {
+      for (const payload of [{}, { nonsense: 1, '<x>': 'y' }]) {
+        const e = expectError(await t.app.inject({ method: 'PATCH', url, headers: h, payload }), 400, 'NOTHING_TO_CHANGE', ['nonsense', '<x>']);
+        expect(e.message).toContain('未作任何修改');
+      }
+      const e = expectError(await t.app.inject({ method: 'PATCH', url, headers: { ...h, 'content-type': 'application/json' }, payload: '' }), 400, 'NOTHING_TO_CHANGE');
+      expect(e.message).toContain('没有要修改的内容');
+    }
+    expect((await t.db.selectFrom('audit_log').select('id').execute()).length).toBe(auditBefore);
+    // A real change still works.
+    const renamed = await t.app.inject({ method: 'PATCH', url: `/api/units/${m.unitId}`, headers: h, payload: { name: '新红旗村' } });
+    expect(renamed.statusCode).toBe(200);
+    expect(renamed.json().name).toBe('新红旗村');
+  });
+
+  it('a meeting, unit or campaign that does not exist is a 404 before anything is written', async () => {
+    const t = await fresh();
+    const s = await loginAs(t);
+    const count = async () => {
+      const tables = ['tickets', 'audit_log', 'roster_entries', 'units', 'meetings'] as const;
+      return Promise.all(tables.map(async (table) => Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)));
+    };
+    const before = await count();
+    const attempts: [string, string, unknown][] = [
+      ['POST', '/api/meetings/999/roster/1/sign-in', { handout: 'qr' }],
+      ['POST', '/api/meetings/999/roster', { name: '张三', category: '党员' }],
+      ['POST', '/api/meetings/999/slips', { count: 2 }],
+      ['POST', '/api/meetings/999/rehearsal', {}],
+      ['POST', '/api/meetings/999/start-signin', {}],
+      ['PATCH', '/api/meetings/999', { location: '会议室' }],
+      ['PATCH', '/api/units/999', { name: '某村' }],
+      ['DELETE', '/api/units/999', undefined],
+      ['PUT', '/api/units/999/team', { members: [] }],
+      ['PUT', '/api/campaigns/999/template', undefined],
+      ['POST', '/api/campaigns/999/units', { name: '某村', kind: 'village' }],
+      ['POST', '/api/units/999/meetings', {}],
+    ];
+    for (const [method, url, payload] of attempts) {
+      const res = await t.app.inject({ method: method as 'POST', url, headers: s.headers, ...(payload !== undefined ? { payload: payload as object } : {}) });
+      expect([404, 400], `${method} ${url}: ${res.body}`).toContain(res.statusCode);
+      if (res.statusCode === 400) expect(res.json().error.code, `${method} ${url}`).toBe('VALIDATION');
+      else expect(res.json().error.code).toBe('NOT_FOUND');
+    }
+    expect(await count()).toEqual(before);
+  });
+});
+
+describe('the Content-Security-Policy', () => {
+  it('comes from configuration, never from the Host header', async () => {
+    const t = await fresh({ env: { PUBLIC_URL: 'https://ceping.example.org', HOST: '0.0.0.0', PORT: '8080' } });
+    const hostile = await t.app.inject({ method: 'GET', url: '/healthz', headers: { host: "evil.example; script-src 'unsafe-inline' *" } });
+    const plain = await t.app.inject({ method: 'GET', url: '/healthz' });
+    const csp = String(hostile.headers['content-security-policy']);
+    expect(csp).toBe(String(plain.headers['content-security-policy']));
+    expect(csp).not.toContain('evil');
+    expect(csp).not.toContain("'unsafe-inline' *");
+    expect(csp).toContain('wss://ceping.example.org');
+    expect(csp).toContain('ws://127.0.0.1:8080');
+    expect(csp).toContain("script-src 'self'");
+    expect(csp.split(';').filter((d) => d.trim().startsWith('script-src'))).toHaveLength(1);
+  });
+
+  it('lists PUBLIC_URL and the listening addresses, and nothing that could add a directive', () => {
+    const policy = contentSecurityPolicy({ HOST: '0.0.0.0', PORT: 8080, PUBLIC_URL: 'http://192.168.1.20:8080' }, ['192.168.1.20', 'fe80::1', 'bad;host']);
+    const connect = policy.split('; ').find((d) => d.startsWith('connect-src'))!;
+    expect(connect.split(' ')).toEqual(['connect-src', "'self'", 'ws://192.168.1.20:8080', 'ws://127.0.0.1:8080', 'ws://localhost:8080', 'ws://[fe80::1]:8080']);
+    const one = contentSecurityPolicy({ HOST: '10.0.0.5', PORT: 9000, PUBLIC_URL: undefined }, ['192.168.1.20']);
+    expect(one).toContain("connect-src 'self' ws://10.0.0.5:9000;");
+  });
+});
+
+describe('an inspector sees only the assigned meetings and their units', () => {
+  it('refuses the set-up of other units: team names, positions, reserve candidates, form', async () => {
+    const t = await fresh();
+    const town = await loginAs(t);
+    const mine = await makeMeeting(t, { roster: 3, signIn: 0, open: false, session: town });
+    const other = await makeMeeting(t, { roster: 3, signIn: 0, open: false, session: town });
+    // a second unit in the same year as `mine`
+    const sibling = await call<{ id: number }>(t, town, 'POST', `/api/campaigns/${mine.campaignId}/units`, { name: '邻村', kind: 'village', reserveCandidates: ['秘密候选人'] });
+    await call(t, town, 'PUT', `/api/units/${sibling.id}/team`, { members: [{ name: '邻村书记', position: '党支部书记', isSecretary: true }] });
+
+    const insp = await loginAs(t, { role: 'inspector' });
+    await call(t, town, 'POST', `/api/meetings/${mine.meetingId}/assignments`, { adminId: insp.adminId });
+    const get = (url: string) => t.app.inject({ method: 'GET', url, headers: insp.headers });
+
+    expect((await get(`/api/units/${mine.unitId}`)).statusCode).toBe(200);
+    expect((await get(`/api/units/${mine.unitId}/form-preview`)).statusCode).toBe(200);
+    for (const url of [`/api/units/${other.unitId}`, `/api/units/${sibling.id}`, `/api/units/${other.unitId}/form-preview`, `/api/units/${sibling.id}/form-preview`, '/api/units/9999', `/api/campaigns/${other.campaignId}`, '/api/campaigns/9999']) {
+      const res = await get(url);
+      expectError(res, 403, 'FORBIDDEN', ['邻村书记', '秘密候选人']);
+    }
+    const campaign = await get(`/api/campaigns/${mine.campaignId}`);
+    expect(campaign.statusCode).toBe(200);
+    expect(campaign.json().units.map((u: { id: number }) => u.id)).toEqual([mine.unitId]);
+    expect(campaign.body).not.toContain('邻村');
+    const list = await get('/api/campaigns');
+    expect(list.json().campaigns.map((c: { id: number }) => c.id)).toEqual([mine.campaignId]);
+    const meetings = await get('/api/meetings');
+    expect(meetings.json().meetings.map((m: { id: number }) => m.id)).toEqual([mine.meetingId]);
+    for (const url of [`/api/meetings/${other.meetingId}`, `/api/meetings/${other.meetingId}/roster`, `/api/meetings/${other.meetingId}/audit`, '/api/meetings/9999']) {
+      expectError(await get(url), 403, 'FORBIDDEN');
+    }
+
+    // The township still sees everything.
+    const all = await t.app.inject({ method: 'GET', url: `/api/campaigns/${mine.campaignId}`, headers: town.headers });
+    expect(all.json().units).toHaveLength(2);
+  });
+});
