@@ -160,4 +160,12 @@ describe('the write queue', () => {
     expect(committed()).toEqual([3]);
     expect([rolledBack, commits, q.batches]).toEqual([1, 1, 1]);
   });
+  it('counts the jobs waiting for the next batch', async () => {
+    const q = new WriteQueue(db);
+    expect(q.waiting).toBe(0);
+    const jobs = [q.run(() => insert(1)), q.run(() => insert(2))];
+    expect(q.waiting).toBe(2);
+    await Promise.all(jobs);
+    expect(q.waiting).toBe(0);
+  });
 });
