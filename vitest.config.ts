@@ -1,5 +1,34 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { findPostgresBin } from './tests/helpers/pg-cluster.ts';
+
+/**
+ * The API tests that also run on PostgreSQL (the `pg` project: the same files, the harness on a fresh
+ * PostgreSQL database per test). Chosen for what differs there: casting and its races, the live gate and
+ * steps, tickets, the lifecycle and close, timers and the live socket, paper, archives and reports, and
+ * accounts (a taken username is a unique violation, which each database reports in its own way).
+ * The rest touch nothing that differs between the two (see README, "Running on PostgreSQL").
+ */
+export const POSTGRES_API_TESTS = [
+  'tests/api/cast.test.ts',
+  'tests/api/race.test.ts',
+  'tests/api/live.test.ts',
+  'tests/api/live-gate.test.ts',
+  'tests/api/tickets.test.ts',
+  'tests/api/meetings.test.ts',
+  'tests/api/timers.test.ts',
+  'tests/api/paper-preview.test.ts',
+  'tests/api/reports.test.ts',
+  'tests/api/archive.test.ts',
+  'tests/api/auth.test.ts',
+];
+
+/**
+ * With PostgreSQL's binaries (initdb, pg_ctl) present, `npm test` runs the `pg` project too. Without them
+ * it keeps only tests/pg, whose files then report themselves skipped (tests/pg/global-setup.ts says why,
+ * and fails instead in CI): the API files above would otherwise fail for want of a database.
+ */
+const postgresPresent = findPostgresBin() !== null;
 
 export default defineConfig({
   test: {
@@ -8,7 +37,23 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'node', include: ['tests/**/*.test.ts'], exclude: ['tests/voter/**', 'tests/admin/**'], globalSetup: ['tests/browser/global-setup.ts'] },
+        test: {
+          name: 'node',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/voter/**', 'tests/admin/**', 'tests/pg/**'],
+          globalSetup: ['tests/browser/global-setup.ts'],
+        },
+      },
+      {
+        // PostgreSQL: its own tests (tests/pg) and the API tests above again, on a throwaway cluster.
+        extends: true,
+        test: {
+          name: 'pg',
+          include: ['tests/pg/**/*.test.ts', ...(postgresPresent ? POSTGRES_API_TESTS : [])],
+          globalSetup: ['tests/pg/global-setup.ts'],
+          setupFiles: ['tests/pg/setup.ts'],
+          env: { CEPING_TEST_DB: 'postgres' },
+        },
       },
       {
         // The voter page's components and rune modules, compiled for the browser and run in jsdom.

@@ -1,10 +1,12 @@
 import { sql, type Kysely } from 'kysely';
+import { ddl } from './ddl.ts';
 
 // Frozen in time: never import application code from a migration.
 export async function up(db: Kysely<any>): Promise<void> {
+  const t = ddl(db);
   await db.schema
     .createTable('campaigns')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(t.serialId)
     .addColumn('year', 'integer', (c) => c.notNull())
     .addColumn('township', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
@@ -14,7 +16,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('units')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(t.serialId)
     .addColumn('campaign_id', 'integer', (c) => c.notNull().references('campaigns.id').onDelete('cascade'))
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('village','community','station')`))
@@ -24,7 +26,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('team_members')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(t.serialId)
     .addColumn('unit_id', 'integer', (c) => c.notNull().references('units.id').onDelete('cascade'))
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('position', 'text', (c) => c.notNull())
@@ -34,7 +36,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('meetings')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(t.serialId)
     .addColumn('unit_id', 'integer', (c) => c.notNull().references('units.id').onDelete('cascade'))
     .addColumn('state', 'text', (c) =>
       c.notNull().defaultTo('draft').check(sql`state in ('draft','signin','voting','closed','sealed')`),
@@ -60,7 +62,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('roster_entries')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(t.serialId)
     .addColumn('meeting_id', 'integer', (c) => c.notNull().references('meetings.id').onDelete('cascade'))
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('category', 'text', (c) => c.notNull())
@@ -82,7 +84,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       code_hash text not null unique,
       used integer not null default 0,
       retry_check text
-    ) without rowid`.execute(db);
+    )${t.withoutRowid}`.execute(db);
   await db.schema.createIndex('credentials_meeting').on('credentials').column('meeting_id').execute();
 
   await sql`
@@ -91,7 +93,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       meeting_id integer not null references meetings(id) on delete cascade,
       source text not null check (source in ('phone','paper')),
       package_json text not null
-    ) without rowid`.execute(db);
+    )${t.withoutRowid}`.execute(db);
   await db.schema.createIndex('ballots_meeting').on('ballots').column('meeting_id').execute();
 
   // Receipts live apart from ballots so a receipt proves inclusion, never content.
@@ -99,7 +101,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     create table receipts (
       receipt_hash text primary key,
       meeting_id integer not null references meetings(id) on delete cascade
-    ) without rowid`.execute(db);
+    )${t.withoutRowid}`.execute(db);
 
   await sql`
     create table tally (
@@ -109,11 +111,11 @@ export async function up(db: Kysely<any>): Promise<void> {
       grade text not null,
       n integer not null,
       primary key (meeting_id, part, subject, grade)
-    ) without rowid`.execute(db);
+    )${t.withoutRowid}`.execute(db);
 
   await db.schema
     .createTable('admins')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(t.serialId)
     .addColumn('username', 'text', (c) => c.notNull().unique())
     .addColumn('display_name', 'text', (c) => c.notNull())
     .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('township','inspector')`))
@@ -139,7 +141,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('audit_log')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(t.serialId)
     .addColumn('at', 'text', (c) => c.notNull())
     .addColumn('actor_id', 'integer')
     .addColumn('meeting_id', 'integer')
@@ -147,10 +149,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('detail_json', 'text', (c) => c.notNull().defaultTo('{}'))
     .execute();
   // Append-only: the database itself refuses to rewrite history.
-  await sql`create trigger audit_log_no_update before update on audit_log
-    begin select raise(abort, 'audit_log is append-only'); end`.execute(db);
-  await sql`create trigger audit_log_no_delete before delete on audit_log
-    begin select raise(abort, 'audit_log is append-only'); end`.execute(db);
+  await t.appendOnly('audit_log', 'audit_log is append-only');
 
   await db.schema
     .createTable('settings')

@@ -1,8 +1,10 @@
 import { sql, type Kysely } from 'kysely';
+import { ddl } from './ddl.ts';
 
 // Sealed archives, and archives imported from another Ceping. Both are write-once: the database
 // refuses to change or delete a row. archives.meeting_id has no cascade, so a sealed meeting stays.
 export async function up(db: Kysely<any>): Promise<void> {
+  const t = ddl(db);
   await sql`
     create table archives (
       meeting_id integer primary key references meetings(id),
@@ -11,14 +13,11 @@ export async function up(db: Kysely<any>): Promise<void> {
       signature text not null,
       created_at text not null
     )`.execute(db);
-  await sql`create trigger archives_no_update before update on archives
-    begin select raise(abort, 'archives are write-once'); end`.execute(db);
-  await sql`create trigger archives_no_delete before delete on archives
-    begin select raise(abort, 'archives are write-once'); end`.execute(db);
+  await t.appendOnly('archives', 'archives are write-once');
 
   await sql`
     create table imported_archives (
-      id integer primary key autoincrement,
+      id ${t.serialIdSql},
       file_sha256 text not null unique,
       sha256 text not null,
       file_json text not null,
@@ -33,10 +32,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       imported_at text not null,
       imported_by integer references admins(id)
     )`.execute(db);
-  await sql`create trigger imported_archives_no_update before update on imported_archives
-    begin select raise(abort, 'imported archives are read-only'); end`.execute(db);
-  await sql`create trigger imported_archives_no_delete before delete on imported_archives
-    begin select raise(abort, 'imported archives are read-only'); end`.execute(db);
+  await t.appendOnly('imported_archives', 'imported archives are read-only');
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

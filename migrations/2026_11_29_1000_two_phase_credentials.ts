@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { ddl } from './ddl.ts';
 
 /**
  * Two-phase credentials (tickets the desk hands out, tokens the phone makes) and a ballot box whose
@@ -14,6 +15,7 @@ import { sql, type Kysely } from 'kysely';
  *   a counter row growing in place would itself record which grades moved last.
  */
 export async function up(db: Kysely<any>): Promise<void> {
+  const t = ddl(db);
   await sql`drop table credentials`.execute(db);
 
   await sql`
@@ -27,7 +29,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       code_hash text not null unique,
       state text not null check (state in ('dormant','issued','redeemed','retired','void')),
       blinded_hash text
-    ) without rowid`.execute(db);
+    )${t.withoutRowid}`.execute(db);
   await sql`create index tickets_meeting on tickets (meeting_id, entry_id)`.execute(db);
   await sql`create unique index tickets_serial on tickets (meeting_id, serial) where serial is not null`.execute(db);
 
@@ -35,25 +37,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     create table meeting_keys (
       meeting_id integer not null references meetings(id) on delete cascade,
       purpose text not null check (purpose in ('vote','rehearsal')),
-      secret_key blob not null,
-      public_key blob not null,
+      secret_key ${t.blob} not null,
+      public_key ${t.blob} not null,
       primary key (meeting_id, purpose)
-    ) without rowid`.execute(db);
+    )${t.withoutRowid}`.execute(db);
 
   await sql`
     create table spent_tokens (
       nullifier text primary key,
       meeting_id integer not null references meetings(id) on delete cascade,
       retry_check text
-    ) without rowid`.execute(db);
+    )${t.withoutRowid}`.execute(db);
   await sql`create index spent_tokens_meeting on spent_tokens (meeting_id)`.execute(db);
 
   await sql`
     create table ballots_slots (
-      id integer primary key,
+      id ${t.randomIdSql},
       meeting_id integer not null references meetings(id) on delete cascade,
       filled integer not null default 0,
-      body blob not null
+      body ${t.blob} not null
     )`.execute(db);
   // Ballots already cast (closed meetings) move into filled slots with fresh random keys.
   const old = await sql<{ meeting_id: number; package_json: string }>`select meeting_id, package_json from ballots order by id`.execute(db);

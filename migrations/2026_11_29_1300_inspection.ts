@@ -1,10 +1,12 @@
 import { sql, type Kysely } from 'kysely';
+import { ddl } from './ddl.ts';
 
 // The 考察 workspace (issue 12): talks, records checked, special inquiries, the 鉴定表, the report's
 // texts, their per-campaign settings, and imported 考察 files. Named by design and unrelated to
 // ballots: nothing here references a credential, a ballot, a receipt or the tally.
 // Frozen in time: never import application code from a migration.
 export async function up(db: Kysely<any>): Promise<void> {
+  const t = ddl(db);
   await db.schema
     .createTable('inspection_settings')
     .addColumn('campaign_id', 'integer', (c) => c.primaryKey().references('campaigns.id').onDelete('cascade'))
@@ -16,7 +18,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Every draw, re-draw and extension, kept: the history a re-check needs. Append-only.
   await db.schema
     .createTable('inspection_draws')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(t.serialId)
     .addColumn('meeting_id', 'integer', (c) => c.notNull().references('meetings.id').onDelete('cascade'))
     .addColumn('round', 'integer', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('draw','redraw','extend','everyone')`))
@@ -32,14 +34,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('at', 'text', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('inspection_draws_meeting').on('inspection_draws').columns(['meeting_id', 'round']).unique().execute();
-  await sql`create trigger inspection_draws_no_update before update on inspection_draws
-    begin select raise(abort, 'inspection_draws is append-only'); end`.execute(db);
-  await sql`create trigger inspection_draws_no_delete before delete on inspection_draws
-    begin select raise(abort, 'inspection_draws is append-only'); end`.execute(db);
+  await t.appendOnly('inspection_draws', 'inspection_draws is append-only');
 
   await db.schema
     .createTable('inspection_talks')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(t.serialId)
     .addColumn('meeting_id', 'integer', (c) => c.notNull().references('meetings.id').onDelete('cascade'))
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('team','drawn','added')`))
@@ -66,7 +65,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('inspection_inquiries')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(t.serialId)
     .addColumn('meeting_id', 'integer', (c) => c.notNull().references('meetings.id').onDelete('cascade'))
     .addColumn('title', 'text', (c) => c.notNull())
     .addColumn('body', 'text', (c) => c.notNull().defaultTo(''))
@@ -101,7 +100,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // 考察 files exported by another Ceping, kept read-only as received.
   await db.schema
     .createTable('inspection_imports')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(t.serialId)
     .addColumn('file_sha256', 'text', (c) => c.notNull().unique())
     .addColumn('township', 'text', (c) => c.notNull())
     .addColumn('year', 'integer', (c) => c.notNull())
@@ -113,10 +112,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('imported_at', 'text', (c) => c.notNull())
     .addColumn('imported_by', 'integer')
     .execute();
-  await sql`create trigger inspection_imports_no_update before update on inspection_imports
-    begin select raise(abort, 'imported inspection files are read-only'); end`.execute(db);
-  await sql`create trigger inspection_imports_no_delete before delete on inspection_imports
-    begin select raise(abort, 'imported inspection files are read-only'); end`.execute(db);
+  await t.appendOnly('inspection_imports', 'imported inspection files are read-only');
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

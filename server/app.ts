@@ -2,14 +2,13 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyWebsocket from '@fastify/websocket';
-import type Database from 'better-sqlite3';
 import {
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
-import type { Db } from './db/database.ts';
+import type { Store } from './db/database.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http-errors.ts';
 import { registerApiDescription } from './openapi.ts';
 import type { RandomSource } from './credentials/secrets.ts';
@@ -20,8 +19,8 @@ import { newSigningKey } from './archive/signing.ts';
 
 export interface AppDeps {
   config: Config;
-  db: Db;
-  sqlite: Database.Database;
+  /** The opened store (server/db/database.ts): the SQLite file, or PostgreSQL when DATABASE_URL is set. */
+  store: Store;
   /** Key for the keyed hashes of tokens, codes and receipts; kept in the data folder, outside the database. */
   pepper: Buffer;
   /** Ed25519 key that signs sealed archives (DATA_DIR/signing.key); without one, a key for this process only. */
@@ -42,7 +41,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger: loggerOptions(deps.config.LOG_LEVEL, deps.logStream),
     // Fastify's own request lines print the URL and the client address; routes.ts logs its own, without them.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    // Only the proxies TRUST_PROXY names (README, "Running on PostgreSQL"): otherwise X-Forwarded-* is ignored.
+    trustProxy: deps.config.TRUST_PROXY ?? false,
     bodyLimit: 2 * 1024 * 1024,
     frameworkErrors,
     clientErrorHandler,
@@ -53,14 +53,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const services: Services = buildServices({
     ...deps,
+    db: deps.store.db,
     now: deps.now ?? (() => new Date()),
     random: deps.random ?? randomBytes,
     signingKey: deps.signingKey ?? newSigningKey(),
     log: app.log,
   });
   app.decorate('services', services);
+  await services.start();
 
-  registerErrorHandling(app);
+  registerErrorHandling(app, { postgres: deps.store.dialect === 'postgres' });
 
   await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });

@@ -15,6 +15,26 @@ const ConfigSchema = z.object({
   /** How often an open live websocket checks that its session and meeting access still stand. */
   LIVE_RECHECK_SECONDS: z.coerce.number().min(0.1).max(300).default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  /**
+   * postgres://user:password@host:port/database — keep the data in PostgreSQL instead of the SQLite file
+   * under DATA_DIR (which still holds the two key files). Several server processes may share one database.
+   */
+  DATABASE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  ),
+  /**
+   * Behind a reverse proxy: the proxies' addresses (comma-separated addresses or CIDRs, or `loopback` for a
+   * proxy on the same machine). Requests from them are taken at their X-Forwarded-For / -Proto / -Host, so
+   * the short-code brake sees each phone's own address (not the proxy's, which would brake every phone
+   * together) and cookies are marked Secure over HTTPS. Unset: no proxy is trusted.
+   */
+  TRUST_PROXY: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined),
+    z.array(z.string().regex(/^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/, 'an address, a CIDR, or loopback')).optional(),
+  ),
+  /** Connections each server process keeps to PostgreSQL. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
   /** Worker threads for the credentials' curve work (redemption, the token check); 0 runs it on the main thread. Default: cores − 1, at least 1. */
   VOPRF_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
 });

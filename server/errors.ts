@@ -8,6 +8,7 @@ export const ERRORS = {
   NOT_FOUND: [404, '未找到该记录'],
   INTERNAL: [500, '服务器暂时出现问题，请稍后再试；如果一直出现，请联系镇党委办公室'],
   DATABASE_BUSY: [503, '数据库文件正被其他程序占用，本次操作没有保存。请关闭正在读取数据库的程序后重试'],
+  DATABASE_UNAVAILABLE: [503, '数据库暂时无法访问，本次操作没有保存，请稍后重试'],
   STORAGE_FAILED: [503, '服务器无法把数据写入磁盘（磁盘已满或无法写入），本次操作没有保存。请稍后重试，并请管理员检查服务器的磁盘'],
   RATE_LIMITED: [429, '操作太频繁，请稍等片刻再试'],
   // requests the server cannot read (said without repeating any part of the request)

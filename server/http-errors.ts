@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError, ERRORS, errorBody, type ErrorCode } from './errors.ts';
+import { isDatabaseUnavailable } from './db/dialect.ts';
 
 /**
  * Every refusal, Fastify's own included, is `{ error: { code, message } }` with Chinese words, and
@@ -91,7 +92,7 @@ class FieldNames {
 }
 
 /** The error handler, the 404 handler, and a JSON parser for which an empty body is no body. */
-export function registerErrorHandling(app: FastifyInstance<any, any, any, any, any>): void {
+export function registerErrorHandling(app: FastifyInstance<any, any, any, any, any>, o: { postgres?: boolean } = {}): void {
   const fields = new FieldNames();
   app.addHook('onRoute', (route) => {
     const s = route.schema as Record<string, unknown> | undefined;
@@ -143,6 +144,11 @@ export function registerErrorHandling(app: FastifyInstance<any, any, any, any, a
     }
     // Another program holds the database file (a sqlite3 shell, a copy tool): nothing was written; try again.
     if (String(e.code ?? '').startsWith('SQLITE_BUSY')) return reply.status(503).send(errorBody('DATABASE_BUSY'));
+    // PostgreSQL is out of reach, restarting, or a lock wait ran out: nothing was written; try again.
+    if (o.postgres && isDatabaseUnavailable(err)) {
+      req.log.warn({ err: { code: e.code } }, 'database unavailable');
+      return reply.status(503).send(errorBody('DATABASE_UNAVAILABLE'));
+    }
     // The disk refused a write (full, read-only, an I/O error): the transaction was rolled back, nothing
     // was written or acknowledged; the operator needs to know, the user to try again later.
     if (STORAGE_FAILURE.test(String(e.code ?? ''))) {

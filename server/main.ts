@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
-import { openDatabase } from './db/database.ts';
+import { checkPostgresSettings, openStore } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { checkKeysAgainstDatabase } from './db/key-check.ts';
+import { writeFileOnce } from './shared/files.ts';
 import { lanAddresses, publicBaseUrl } from './net.ts';
 import { CODE_ALPHABET } from './credentials/secrets.ts';
 import { seedDemo } from './demo/demo.ts';
@@ -18,9 +20,7 @@ const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'
 /** The keyed-hash secret lives beside the database, not in it: a copy of the .db file alone cannot test guessed codes. */
 function loadOrCreatePepper(dataDir: string): Buffer {
   const file = path.join(dataDir, 'secret.key');
-  if (!existsSync(file)) {
-    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
-  }
+  if (!existsSync(file)) writeFileOnce(file, randomBytes(32).toString('base64'));
   chmodSync(file, 0o600);
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
 }
@@ -34,14 +34,30 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, { demo });
   mkdirSync(config.DATA_DIR, { recursive: true });
   const file = path.join(config.DATA_DIR, 'ceping.db');
-  const { db, sqlite } = openDatabase(file);
+  const store = openStore({ databaseUrl: config.DATABASE_URL, file, poolSize: config.DATABASE_POOL_SIZE });
+  const db = store.db;
+  if (store.dialect === 'postgres') {
+    const problems = await checkPostgresSettings(db);
+    if (problems.length > 0) {
+      await db.destroy();
+      throw new Error(`PostgreSQL 的设置不符合要求 / PostgreSQL settings refused:\n  ${problems.join('\n  ')}`);
+    }
+  }
+  // Several processes on one PostgreSQL database may start at once: the migrator takes a lock in the database.
   await migrateToLatest(db);
   const pepper = loadOrCreatePepper(config.DATA_DIR);
   const signingKey = loadOrCreateSigningKey(config.DATA_DIR);
+  if (store.dialect === 'postgres') {
+    const wrongKeys = await checkKeysAgainstDatabase(db, pepper, signingKey);
+    if (wrongKeys) {
+      await db.destroy();
+      throw new Error(wrongKeys);
+    }
+  }
 
   const hasAdmin = (await db.selectFrom('admins').select('id').limit(1).execute()).length > 0;
   const setupCode = hasAdmin ? null : newSetupCode();
-  const app = await buildApp({ config, db, sqlite, pepper, signingKey, setupCode, version });
+  const app = await buildApp({ config, store, pepper, signingKey, setupCode, version });
 
   let demoLogin: string | null = null;
   if (demo) {
@@ -58,7 +74,7 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down');
     await app.close();
     await db.destroy();
-    removePidFile(config.DATA_DIR);
+    if (store.dialect === 'sqlite') removePidFile(config.DATA_DIR);
     process.exit(0);
   };
   process.once('SIGINT', () => void close('SIGINT'));
@@ -79,8 +95,8 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  // `ceping restore` looks for this file and refuses while the server runs.
-  writePidFile(config.DATA_DIR);
+  // `ceping restore` looks for this file and refuses while the server runs (SQLite: the database is a file here).
+  if (store.dialect === 'sqlite') writePidFile(config.DATA_DIR);
   const base = publicBaseUrl(config.PUBLIC_URL, config.PORT);
   const lines = [
     '',
@@ -88,7 +104,7 @@ async function main(): Promise<void> {
     `  管理页面 (admin):      http://127.0.0.1:${config.PORT}/admin/`,
     ...lanAddresses().map((a) => `  局域网地址 (LAN):     http://${a}:${config.PORT}/`),
     `  二维码中的地址 (QR):   ${base}/v/`,
-    `  数据文件 (data):       ${path.resolve(file)}`,
+    store.dialect === 'sqlite' ? `  数据文件 (data):       ${path.resolve(file)}` : `  数据库 (database):     ${store.label}（密钥文件在 keys in ${path.resolve(config.DATA_DIR)}）`,
     `  档案签名公钥指纹 (archive key): ${publicKeyInfo(signingKey).fingerprint}`,
   ];
   if (setupCode && !demoLogin) lines.push(`  首次设置码 (one-time setup code for the first admin): ${setupCode}`);

@@ -40,7 +40,7 @@ export async function registerRoutes(app: App, _services: Services, deps: AppDep
   app.get(
     '/healthz',
     { schema: { response: { 200: z.object({ ok: z.literal(true), version: z.string(), database: z.string() }) } } },
-    async () => ({ ok: true as const, version: deps.version ?? '0.0.0', database: 'sqlite' }),
+    async () => ({ ok: true as const, version: deps.version ?? '0.0.0', database: deps.store.dialect }),
   );
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -9,6 +9,8 @@ import { BallotBox } from './ballots/ballot-box.ts';
 import { Casting } from './ballots/casting.ts';
 import { VoprfPool } from './credentials/voprf-pool.ts';
 import { LiveHub } from './live/live.hub.ts';
+import { PgLiveRelay, type LiveRef } from './live/live.relay.ts';
+import type { LiveMessage } from './live/live.schemas.ts';
 import { ArchiveService } from './archive/archive.service.ts';
 import { ReportService } from './reports/reports.service.ts';
 import { TicketService } from './credentials/tickets.service.ts';
@@ -39,6 +41,8 @@ export interface Services {
   reports: ReportService;
   timers: TimerService;
   inspection: InspectionService;
+  /** Connect what runs beside the requests (on PostgreSQL, the live relay between server processes). */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,7 +55,7 @@ export function buildServices(base: Omit<ServiceDeps, 'files'>): Services {
   const baseUrl = publicBaseUrl(deps.config.PUBLIC_URL, deps.config.PORT);
   const pool = new VoprfPool(deps.config.VOPRF_WORKERS);
   const tickets = new TicketService(deps, baseUrl, pool);
-  const compactor = new Compactor(deps.db, deps.log, deps.now);
+  const compactor = new Compactor(deps.store, deps.log, deps.now);
   const box = new BallotBox(deps, live);
   const ballots = new BallotService(deps, live, tickets, compactor, box);
   const casting = new Casting(deps, tickets, box);
@@ -63,6 +67,27 @@ export function buildServices(base: Omit<ServiceDeps, 'files'>): Services {
   const reports = new ReportService(deps, meetings, archive);
   const timers = new TimerService(deps, live);
   const inspection = new InspectionService(deps);
+
+  // Several server processes on one PostgreSQL database: every live message reaches every process.
+  const relay =
+    deps.store.dialect === 'postgres'
+      ? new PgLiveRelay(deps.store, live, {
+          log: deps.log,
+          async reread(ref: LiveRef): Promise<LiveMessage[]> {
+            if (ref.type === 'timers') return [{ type: 'timers', meetingId: ref.meetingId, timers: await timers.view(ref.meetingId) }];
+            const { snapshot, ...state } = await ballots.liveState(ref.meetingId);
+            return [{ type: 'turnout', ...state }, ...(snapshot ? [{ type: 'snapshot' as const, meetingId: ref.meetingId, snapshot }] : [])];
+          },
+          onRemote(message: LiveMessage): void {
+            // Another process opened or closed voting: the keys it destroyed leave this process's memory too.
+            if (message.type !== 'turnout') return;
+            if (message.state !== 'signin') tickets.forgetMeetingKeys(message.meetingId, message.state === 'voting' ? 'rehearsal' : undefined);
+            if (message.state === 'closed' || message.state === 'sealed') box.forgetMeeting(message.meetingId);
+          },
+        })
+      : null;
+  if (relay) live.setRelay(relay);
+
   return {
     config: deps.config,
     now: deps.now,
@@ -80,10 +105,14 @@ export function buildServices(base: Omit<ServiceDeps, 'files'>): Services {
     reports,
     timers,
     inspection,
+    async start() {
+      await relay?.start();
+    },
     async close() {
       await ballots.flush();
       await compactor.close();
       await pool.close();
+      await relay?.close();
       live.closeAll();
       await deps.files.close();
     },

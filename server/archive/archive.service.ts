@@ -19,6 +19,9 @@ import { verifyMeetingArchive } from './archive.verify.ts';
 import type { PreparedImport } from './archive.import.ts';
 import { publicKeyInfo, type PublicKeyInfo } from './signing.ts';
 import { backupDatabaseFile, DB_FILE } from './backup.ts';
+import { openSqliteStore } from '../db/database.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { readStore, writeStore } from './transfer.ts';
 import * as repo from './archive.repository.ts';
 import { Results } from '../counting/results.schemas.ts';
 import { ArchiveRecord, type ImportedArchive, type ImportResponse, type ReceiptCheckResponse, type YearManifest } from './archive.schemas.ts';
@@ -244,18 +247,22 @@ export class ArchiveService {
 
   /**
    * A consistent copy of the live database, made in a private folder under DATA_DIR; the caller
-   * streams it and calls cleanup(). The key files are not in it (see backup.ts).
+   * streams it and calls cleanup(). The key files are not in it (see backup.ts). On PostgreSQL it is the
+   * same SQLite file, made by copying every row into a new one (transfer.ts): a Ceping started on it
+   * shows the same year.
    */
   async databaseBackup(actorId: number): Promise<{ file: string; filename: string; cleanup: () => void }> {
-    const source = this.#d.sqlite.name;
-    if (!source || source === ':memory:') throw new DomainError('BAD_STATE', '内存数据库无法备份');
+    const store = this.#d.store;
+    const source = store.dialect === 'sqlite' ? store.sqlite.name : null;
+    if (source === ':memory:' || source === '') throw new DomainError('BAD_STATE', '内存数据库无法备份');
     // Two copies taken minutes apart during a meeting could be compared row by row; none is handed out then.
     const active = await this.#d.db.selectFrom('meetings').select('id').where('state', 'in', ['signin', 'voting']).limit(1).execute();
     if (active.length > 0) throw new DomainError('BACKUP_DURING_MEETING');
     const dir = mkdtempSync(path.join(this.#d.config.DATA_DIR, '.backup-'));
     const file = path.join(dir, DB_FILE);
     try {
-      await backupDatabaseFile(source, file);
+      if (source !== null) await backupDatabaseFile(source, file);
+      else await copyIntoSqliteFile(this.#d.db, file);
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw e;
@@ -263,5 +270,17 @@ export class ArchiveService {
     const now = this.#d.now();
     await appendAudit(this.#d.db, { at: now, actorId, meetingId: null, event: AuditEvent.BACKUP_DOWNLOADED });
     return { file, filename: `ceping-${stamp(now)}.db`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+}
+
+/** Every row of a PostgreSQL store into a new SQLite file (the admin page's download on PostgreSQL). */
+async function copyIntoSqliteFile(db: DbOrTrx, file: string): Promise<void> {
+  const dump = await readStore(db as never);
+  const target = openSqliteStore(file);
+  try {
+    await migrateToLatest(target.db);
+    await writeStore(target.db, dump);
+  } finally {
+    await target.db.destroy();
   }
 }

@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileOnce } from '../shared/files.ts';
 import path from 'node:path';
 
 /**
@@ -13,7 +14,7 @@ export function loadOrCreateSigningKey(dataDir: string): KeyObject {
   const file = path.join(dataDir, SIGNING_KEY_FILE);
   if (!existsSync(file)) {
     const { privateKey } = generateKeyPairSync('ed25519');
-    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    writeFileOnce(file, String(privateKey.export({ type: 'pkcs8', format: 'pem' })));
   }
   chmodSync(file, 0o600);
   const key = createPrivateKey(readFileSync(file, 'utf8'));

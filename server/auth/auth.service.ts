@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ServiceDeps } from '../deps.ts';
 import type { DbOrTrx } from '../db/database.ts';
 import type { AdminRole } from '../db/schema.ts';
+import { isUniqueViolation } from '../db/dialect.ts';
 import { DomainError } from '../errors.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
 import { AuditEvent } from '../audit/audit.events.ts';
@@ -47,10 +48,6 @@ function digestEqual(a: string, b: string): boolean {
   const x = createHash('sha256').update(a).digest();
   const y = createHash('sha256').update(b).digest();
   return timingSafeEqual(x, y);
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 type AdminRow = NonNullable<Awaited<ReturnType<typeof repo.findAdminById>>>;

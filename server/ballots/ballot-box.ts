@@ -5,8 +5,8 @@ import { safeEqual } from '../credentials/secrets.ts';
 import type { Form } from '../forms/form.schemas.ts';
 import { computeResults, type TallyRow } from '../counting/tally.ts';
 import { recountBallots } from '../counting/recount.ts';
-import { RunningTally } from '../counting/running-tally.ts';
-import { findMeeting, updateMeeting } from '../meetings/meetings.repository.ts';
+import { RecountingTally, RunningTally, type LiveCounts } from '../counting/running-tally.ts';
+import { findMeeting, publishSnapshot, updateMeeting } from '../meetings/meetings.repository.ts';
 import { formOf, turnoutOf } from '../meetings/meeting.view.ts';
 import { shouldPublishSnapshot } from '../live/gate.ts';
 import type { LiveHub } from '../live/live.hub.ts';
@@ -34,14 +34,19 @@ export interface PhoneBallot {
  * and the live step is decided inside the same transaction that changed the count.
  *
  * Ballots go into fixed-size slots made before they are needed and filled in place at a random empty
- * one (slots.ts), so nothing in the file follows the order they were cast in.
+ * one (slots.ts), so nothing in the file follows the order they were cast in. On PostgreSQL, where each
+ * row version carries its transaction's id and lands where the database puts it, every batch also
+ * rewrites all the filled slots of the meetings it touched in a random order (ballots.repository.ts,
+ * pgCast), and the live step is taken from a recount inside the batch, whose transaction holds the
+ * meeting's row: several server processes then count, step and publish one tally.
  */
 export class BallotBox {
   readonly #d: ServiceDeps;
   readonly #live: LiveHub;
   readonly #queue: WriteQueue;
-  readonly #sql: repo.CastStatements;
-  readonly #tally = new RunningTally();
+  /** SQLite: the cast path's statements, prepared on the one connection. Null on PostgreSQL. */
+  readonly #sql: repo.CastStatements | null;
+  readonly #tally: LiveCounts;
   /** Empty slots per meeting, loaded from the file when needed; dropped whenever slots are made. */
   readonly #free = new Map<number, number[]>();
   /** Meetings changed by the batch being written: whether voting closed in it, and the ballots' increments. */
@@ -51,22 +56,28 @@ export class BallotBox {
   constructor(deps: ServiceDeps, live: LiveHub) {
     this.#d = deps;
     this.#live = live;
-    this.#sql = new repo.CastStatements(deps.sqlite);
-    this.#queue = new WriteQueue(deps.db, {
-      beforeCommit: (tx) => this.#takeLiveStep(tx),
-      afterCommit: () => {
-        this.#tally.commit();
-        for (const m of this.#outbox) this.#live.publish(m);
-        this.#outbox = [];
+    const sqlite = deps.store.dialect === 'sqlite' ? deps.store.sqlite : null;
+    this.#sql = sqlite ? new repo.CastStatements(sqlite) : null;
+    this.#tally = sqlite ? new RunningTally() : new RecountingTally();
+    this.#queue = new WriteQueue(
+      deps.db,
+      {
+        beforeCommit: (tx) => this.#takeLiveStep(tx),
+        afterCommit: () => {
+          this.#tally.commit();
+          for (const m of this.#outbox) this.#live.deliver(m);
+          this.#outbox = [];
+        },
+        afterRollback: () => {
+          this.#tally.rollback();
+          this.#touched = new Map();
+          this.#outbox = [];
+          // A failed batch may have taken slots it did not fill: read them again from the file.
+          this.#free.clear();
+        },
       },
-      afterRollback: () => {
-        this.#tally.rollback();
-        this.#touched = new Map();
-        this.#outbox = [];
-        // A failed batch may have taken slots it did not fill: read them again from the file.
-        this.#free.clear();
-      },
-    });
+      deps.store.dialect,
+    );
   }
 
   get commits(): number {
@@ -83,8 +94,8 @@ export class BallotBox {
   }
 
   /** The meeting's state and slot size (one prepared read; the state can change between casts). */
-  meetingState(meetingId: number) {
-    return this.#sql.meetingState(meetingId);
+  meetingState(meetingId: number): { state: string; ballot_bytes: number } | undefined | Promise<{ state: string; ballot_bytes: number } | undefined> {
+    return this.#sql ? this.#sql.meetingState(meetingId) : repo.pgCast.meetingState(this.#d.db, meetingId);
   }
 
   /**
@@ -93,20 +104,39 @@ export class BallotBox {
    * writes, so a refusal writes nothing. Resolves after the commit.
    */
   recordPhone(b: PhoneBallot): Promise<CastResponse> {
+    const sql = this.#sql;
+    if (!sql) return this.#queue.run((tx) => this.#recordPhoneOnPostgres(tx, b));
     return this.#queue.run(() => {
-      const spent = this.#sql.spent(b.nullifier);
+      const spent = sql.spent(b.nullifier);
       if (spent) {
         // A lost reply: the same token and the same package get the same receipt back.
         if (spent.retry_check !== null && safeEqual(spent.retry_check, b.retryCheck)) return { receipt: b.receipt, alreadyRecorded: true, rehearsal: false };
         throw new DomainError('TOKEN_USED');
       }
-      if (!this.#sql.countPhoneBallot(b.meetingId)) throw this.#countRefusal(b.meetingId);
-      this.#fillRandomSlot(b.meetingId, b.body);
-      this.#sql.spend(b.nullifier, b.meetingId, b.retryCheck);
-      this.#sql.addReceipt(b.receiptHash, b.meetingId);
+      if (!sql.countPhoneBallot(b.meetingId)) throw this.#countRefusal(sql.counters(b.meetingId));
+      this.#fillRandomSlot(sql, b.meetingId, b.body);
+      sql.spend(b.nullifier, b.meetingId, b.retryCheck);
+      sql.addReceipt(b.receiptHash, b.meetingId);
       this.touch(b.meetingId, { increments: b.increments });
       return { receipt: b.receipt, alreadyRecorded: false, rehearsal: false };
     });
+  }
+
+  /**
+   * The same on PostgreSQL, in the job's savepoint: the token is spent first (the database lets one of
+   * two processes spend it), and a refusal after that rolls the spend back with the savepoint.
+   */
+  async #recordPhoneOnPostgres(tx: Tx, b: PhoneBallot): Promise<CastResponse> {
+    if (!(await repo.pgCast.spend(tx, b.nullifier, b.meetingId, b.retryCheck))) {
+      const spent = await repo.pgCast.spent(tx, b.nullifier);
+      if (spent?.retry_check != null && safeEqual(spent.retry_check, b.retryCheck)) return { receipt: b.receipt, alreadyRecorded: true, rehearsal: false };
+      throw new DomainError('TOKEN_USED');
+    }
+    if (!(await repo.pgCast.countPhoneBallot(tx, b.meetingId))) throw this.#countRefusal(await repo.pgCast.counters(tx, b.meetingId));
+    await this.#fillRandomSlotOnPostgres(tx, b.meetingId, b.body);
+    await repo.pgCast.addReceipt(tx, b.receiptHash, b.meetingId);
+    this.touch(b.meetingId, { increments: b.increments });
+    return { receipt: b.receipt, alreadyRecorded: false, rehearsal: false };
   }
 
   /** Any other write that changes what is counted (a paper confirmation, the close), in the same queue. */
@@ -115,8 +145,9 @@ export class BallotBox {
   }
 
   /** Inside a queue job: put an already counted ballot (paper) into a random empty slot. */
-  fillSlot(meetingId: number, body: Buffer, increments: TallyRow[]): void {
-    this.#fillRandomSlot(meetingId, body);
+  async fillSlot(tx: Tx, meetingId: number, body: Buffer, increments: TallyRow[]): Promise<void> {
+    if (this.#sql) this.#fillRandomSlot(this.#sql, meetingId, body);
+    else await this.#fillRandomSlotOnPostgres(tx, meetingId, body);
     this.touch(meetingId, { increments });
   }
 
@@ -151,23 +182,32 @@ export class BallotBox {
     this.#free.delete(meetingId);
   }
 
-  #countRefusal(meetingId: number): DomainError {
-    const m = this.#sql.counters(meetingId);
+  #countRefusal(m: { state: string } | undefined): DomainError {
     if (!m) return new DomainError('TOKEN_INVALID');
     if (m.state === 'draft' || m.state === 'signin') return new DomainError('VOTING_NOT_OPEN');
     if (m.state !== 'voting') return new DomainError('VOTING_CLOSED');
     return new DomainError('BALLOT_LIMIT');
   }
 
-  #fillRandomSlot(meetingId: number, body: Buffer): void {
+  #fillRandomSlot(sql: repo.CastStatements, meetingId: number, body: Buffer): void {
     let free = this.#free.get(meetingId);
-    if (!free || free.length === 0) this.#free.set(meetingId, (free = this.#sql.freeSlots(meetingId)));
+    if (!free || free.length === 0) this.#free.set(meetingId, (free = sql.freeSlots(meetingId)));
     if (free.length === 0) throw new Error(`meeting ${meetingId}: no empty ballot slot (slots are made at issue)`);
     const i = this.#d.random(4).readUInt32BE(0) % free.length;
     const slot = free[i]!;
     free[i] = free[free.length - 1]!;
     free.pop();
-    if (!this.#sql.fillSlot(meetingId, slot, body)) throw new Error(`meeting ${meetingId}: slot ${slot} was not empty`);
+    if (!sql.fillSlot(meetingId, slot, body)) throw new Error(`meeting ${meetingId}: slot ${slot} was not empty`);
+  }
+
+  async #fillRandomSlotOnPostgres(tx: Tx, meetingId: number, body: Buffer): Promise<void> {
+    const slot = await repo.pgCast.fillRandomSlot(tx, meetingId, body, this.#seed());
+    if (slot === null) throw new Error(`meeting ${meetingId}: no empty ballot slot (slots are made at issue)`);
+  }
+
+  /** A fresh random order for the database to sort by (md5 of a row's key and this). */
+  #seed(): string {
+    return this.#d.random(16).toString('hex');
   }
 
   /** Inside the batch's transaction: take a new snapshot where the k-rule allows, and queue the messages. */
@@ -176,6 +216,12 @@ export class BallotBox {
     const touched = this.#touched;
     this.#touched = new Map();
     for (const [meetingId, { closing, increments }] of touched) {
+      if (!this.#sql) {
+        // Outside any job's savepoint, so the new versions carry the batch's own transaction id; at close
+        // the receipts too, which otherwise keep the id of the job that wrote each (a subtransaction's).
+        await repo.shuffleFilledSlots(tx, meetingId, this.#seed());
+        if (closing) await repo.shuffleReceipts(tx, meetingId, this.#seed());
+      }
       const m = await findMeeting(tx, meetingId);
       if (!m) continue;
       const turnout = turnoutOf(m);
@@ -189,16 +235,19 @@ export class BallotBox {
         const rows = closing ? await recountBallots(tx, meetingId, form) : await this.#tally.stage(tx, meetingId, form, increments);
         const results = computeResults(form, rows, turnout);
         const snapshot: Snapshot = { count: m.cast_count, final: closing, parts: results.parts };
-        await updateMeeting(tx, meetingId, {
-          snapshot_json: JSON.stringify(snapshot),
-          snapshot_count: phone,
-          ...(closing ? { results_json: JSON.stringify(results) } : {}),
-        });
-        this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
+        if (closing) {
+          await updateMeeting(tx, meetingId, { snapshot_json: JSON.stringify(snapshot), snapshot_count: phone, results_json: JSON.stringify(results) });
+          this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
+        } else if (await publishSnapshot(tx, meetingId, { lastPhone: m.snapshot_count, phone, json: JSON.stringify(snapshot) })) {
+          // Published only if the step it was decided against is still the last one: the decision is the database's.
+          this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
+        }
       } else if (!closing) {
-        await this.#tally.stage(tx, meetingId, form, increments);
+        await this.#tally.note(tx, meetingId, form, increments);
       }
       this.#outbox.push({ type: 'turnout', meetingId, state: m.state, k: m.live_k, turnout });
     }
+    // The other server processes hear of it when (and only if) this transaction commits.
+    for (const message of this.#outbox) await this.#live.announce(tx, message);
   }
 }

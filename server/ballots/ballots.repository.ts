@@ -172,3 +172,78 @@ export class CastStatements {
     this.#receipt.run(receiptHash, meetingId);
   }
 }
+
+// ---------------------------------------------------------------- the cast path on PostgreSQL
+
+/**
+ * The same steps on PostgreSQL, where several server processes write at once and every row version
+ * carries the id of the transaction that wrote it (xmin) and a physical place (ctid):
+ * - the token is spent first, by its primary key: of two processes given the same token, exactly one
+ *   inserts it (the other waits for it, then finds it spent);
+ * - the empty slot is chosen at random by the database among those no other transaction holds
+ *   (FOR UPDATE SKIP LOCKED), so two processes never pick the same one;
+ * - every batch rewrites all the filled slots of the meetings it wrote to, in a random order
+ *   (shuffleFilledSlots), so every ballot of a meeting carries the newest batch's xmin and a place
+ *   drawn at random: neither says when a ballot came.
+ * These run inside a write-queue job's savepoint: a refusal after the spend undoes it.
+ */
+export const pgCast = {
+  async meetingState(db: DbOrTrx, meetingId: number): Promise<{ state: string; ballot_bytes: number } | undefined> {
+    const r = await sql<{ state: string; ballot_bytes: number }>`select state, ballot_bytes from meetings where id = ${meetingId}`.execute(db);
+    return r.rows[0];
+  },
+
+  /** Spend the token; false when it was spent already (by this batch, or by a commit anywhere). */
+  async spend(tx: DbOrTrx, nullifier: string, meetingId: number, retryCheck: string): Promise<boolean> {
+    const r = await sql`insert into spent_tokens (nullifier, meeting_id, retry_check) values (${nullifier}, ${meetingId}, ${retryCheck})
+      on conflict (nullifier) do nothing`.execute(tx);
+    return r.numAffectedRows === 1n;
+  },
+
+  async spent(tx: DbOrTrx, nullifier: string): Promise<{ retry_check: string | null } | undefined> {
+    const r = await sql<{ retry_check: string | null }>`select retry_check from spent_tokens where nullifier = ${nullifier}`.execute(tx);
+    return r.rows[0];
+  },
+
+  async countPhoneBallot(tx: DbOrTrx, meetingId: number): Promise<boolean> {
+    const r = await sql`update meetings set cast_count = cast_count + 1 where id = ${meetingId} and state = 'voting' and cast_count < issued_count`.execute(tx);
+    return r.numAffectedRows === 1n;
+  },
+
+  async counters(tx: DbOrTrx, meetingId: number): Promise<{ state: string; cast_count: number; issued_count: number } | undefined> {
+    const r = await sql<{ state: string; cast_count: number; issued_count: number }>`select state, cast_count, issued_count from meetings where id = ${meetingId}`.execute(tx);
+    return r.rows[0];
+  },
+
+  /** Fill a random empty slot that no other transaction holds; the slot's id, or null when none is left. */
+  async fillRandomSlot(tx: DbOrTrx, meetingId: number, body: Buffer, seed: string): Promise<number | null> {
+    const r = await sql<{ id: number }>`
+      update ballots set filled = 1, body = ${body}
+      where id = (select id from ballots where meeting_id = ${meetingId} and filled = 0
+                  order by md5(id::text || ${seed}) limit 1 for update skip locked)
+      returning id`.execute(tx);
+    return r.rows[0]?.id ?? null;
+  },
+
+  async addReceipt(tx: DbOrTrx, receiptHash: string, meetingId: number): Promise<void> {
+    await sql`insert into receipts (receipt_hash, meeting_id) values (${receiptHash}, ${meetingId})`.execute(tx);
+  },
+};
+
+/**
+ * PostgreSQL only: write every filled slot of a meeting anew, in an order drawn from `seed`. The new row
+ * versions all carry this transaction's id and take their places in that order; the old ones are dead
+ * (gone at the next vacuum, and for good by the rebuild after close).
+ */
+export async function shuffleFilledSlots(tx: DbOrTrx, meetingId: number, seed: string): Promise<void> {
+  await sql`
+    with gone as (delete from ballots where meeting_id = ${meetingId} and filled = 1 returning id, meeting_id, body)
+    insert into ballots (id, meeting_id, filled, body) select id, meeting_id, 1, body from gone order by md5(id::text || ${seed})`.execute(tx);
+}
+
+/** PostgreSQL only, at close: the receipts too, so none carries the id of the batch that wrote it. */
+export async function shuffleReceipts(tx: DbOrTrx, meetingId: number, seed: string): Promise<void> {
+  await sql`
+    with gone as (delete from receipts where meeting_id = ${meetingId} returning receipt_hash, meeting_id)
+    insert into receipts (receipt_hash, meeting_id) select receipt_hash, meeting_id from gone order by md5(receipt_hash || ${seed})`.execute(tx);
+}

@@ -115,9 +115,11 @@ export class BallotService {
       assertVoting(m.state);
       const counted = await repo.countBallot(tx, meetingId, 'paper');
       if (counted.numUpdatedRows !== 1n) throw new DomainError(m.cast_count >= m.issued_count ? 'BALLOT_LIMIT' : 'PAPER_LIMIT');
+      // Another server process may have confirmed it meanwhile (PostgreSQL): then this job's savepoint undoes the count.
+      const taken = await repo.deletePendingPaper(tx, meetingId, pendingId);
+      if (taken.numDeletedRows !== 1n) throw new DomainError('NOT_FOUND', '这张纸质票已被确认或删除');
       const pkg = JSON.parse(pending.package_json) as NormalizedPackage;
-      this.#box.fillSlot(meetingId, encodeSlot(pending.package_json, meeting.ballot_bytes), tallyIncrements(form, pkg));
-      await repo.deletePendingPaper(tx, meetingId, pendingId);
+      await this.#box.fillSlot(tx, meetingId, encodeSlot(pending.package_json, meeting.ballot_bytes), tallyIncrements(form, pkg));
       await appendAudit(tx, { at: this.#d.now(), actorId: confirmerId, meetingId, event: AuditEvent.PAPER_BALLOT_CONFIRMED });
     });
   }
@@ -144,7 +146,9 @@ export class BallotService {
       assertGuard(canCloseVoting(m.state));
       const { n: pending } = await repo.countPendingPaper(tx, meetingId);
       if (Number(pending) > 0) throw new DomainError('PAPER_PENDING', `还有 ${pending} 张纸质票未复核确认，请先确认或删除后再结束测评`);
-      await transitionMeeting(tx, meetingId, 'voting', { state: 'closed', voting_closed_at: this.#d.now().toISOString() });
+      const closed = await transitionMeeting(tx, meetingId, 'voting', { state: 'closed', voting_closed_at: this.#d.now().toISOString() });
+      // Closed meanwhile by another server process (PostgreSQL); on SQLite the state read above is current.
+      if (closed.numUpdatedRows !== 1n) throw new DomainError('BAD_STATE');
       await repo.deleteSpentTokens(tx, meetingId);
       await wipeBlindedHashes(tx, meetingId);
       await repo.deleteFreeSlots(tx, meetingId);

@@ -62,7 +62,7 @@ export class Casting {
   async #readToken(req: CastRequest) {
     const input = fromB64u(req.token.input, INPUT_BYTES);
     const output = fromB64u(req.token.output, OUTPUT_BYTES);
-    const meeting = this.#box.meetingState(req.meetingId);
+    const meeting = await this.#box.meetingState(req.meetingId);
     if (!meeting || !input || !output) throw new DomainError('TOKEN_INVALID');
     if (meeting.state === 'draft') throw new DomainError('VOTING_NOT_OPEN');
     const form = await this.#form(req.meetingId);

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { beginBatch, isRetryable, type DialectName } from '../db/dialect.ts';
 import type { DB } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
 
@@ -10,6 +11,8 @@ export type Tx = Kysely<DB>;
 type Work<T> = (tx: Tx) => T | Promise<T>;
 
 export const MAX_BATCH = 128;
+/** A batch PostgreSQL aborted to break a deadlock between server processes is run again, this many times in all. */
+const MAX_ATTEMPTS = 5;
 
 interface Job {
   work: Work<unknown>;
@@ -37,17 +40,24 @@ export interface WriteQueueHooks {
  *
  * Between jobs the batch yields to the event loop, so a new connection is accepted and answered in
  * milliseconds however long the queue (the transaction simply stays open meanwhile).
+ *
+ * On PostgreSQL several server processes write at once, so a check can pass on what another process is
+ * about to change: each job there runs in its own savepoint, and a refusal rolls back what the job wrote
+ * (SQLite, one connection in one process, needs none). A batch PostgreSQL aborts to break a deadlock with
+ * another process's batch is run again from its first job.
  */
 export class WriteQueue {
   readonly #db: Db;
+  readonly #dialect: DialectName;
   readonly #hooks: WriteQueueHooks;
   #pending: Job[] = [];
   #running = false;
   #idle: Promise<void> = Promise.resolve();
   #batches = 0;
 
-  constructor(db: Db, hooks: WriteQueueHooks = {}) {
+  constructor(db: Db, hooks: WriteQueueHooks = {}, dialect: DialectName = 'sqlite') {
     this.#db = db;
+    this.#dialect = dialect;
     this.#hooks = hooks;
   }
 
@@ -90,19 +100,42 @@ export class WriteQueue {
   }
 
   async #runBatch(batch: Job[]): Promise<void> {
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.#attempt(batch);
+      if (r.ok) {
+        this.#hooks.afterCommit?.();
+        batch.forEach((job, i) => {
+          const o = r.outcomes[i]!;
+          if (o.ok) job.resolve(o.value);
+          else job.reject(o.error);
+        });
+        return;
+      }
+      this.#hooks.afterRollback?.();
+      if (attempt < MAX_ATTEMPTS && isRetryable(r.error)) continue;
+      for (const job of batch) job.reject(r.error);
+      return;
+    }
+  }
+
+  async #attempt(batch: Job[]): Promise<{ ok: true; outcomes: Outcome[] } | { ok: false; error: unknown }> {
+    const outcomes: Outcome[] = [];
+    const savepoints = this.#dialect === 'postgres';
     let failure: { error: unknown } | null = null;
     await this.#db
       .connection()
       .execute(async (tx) => {
-        await sql`begin immediate`.execute(tx);
+        await beginBatch(this.#dialect).execute(tx);
         try {
           for (const [i, job] of batch.entries()) {
             if (i > 0) await nextTurn();
+            if (savepoints) await sql`savepoint job`.execute(tx);
             try {
               outcomes.push({ ok: true, value: await job.work(tx) });
+              if (savepoints) await sql`release savepoint job`.execute(tx);
             } catch (error) {
               if (!(error instanceof DomainError)) throw error;
+              if (savepoints) await sql`rollback to savepoint job`.execute(tx);
               outcomes.push({ ok: false, error });
             }
           }
@@ -118,16 +151,8 @@ export class WriteQueue {
         // The connection could not be had, or BEGIN failed: nothing was written.
         failure ??= { error };
       });
-    if (failure) {
-      this.#hooks.afterRollback?.();
-      for (const job of batch) job.reject((failure as { error: unknown }).error);
-      return;
-    }
-    this.#hooks.afterCommit?.();
-    batch.forEach((job, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) job.resolve(o.value);
-      else job.reject(o.error);
-    });
+    return failure ? { ok: false, error: (failure as { error: unknown }).error } : { ok: true, outcomes };
   }
 }
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };

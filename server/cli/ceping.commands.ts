@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { verifyArchiveText, type MeetingVerification, type Verification } from '../archive/archive.verify.ts';
 import type { Check } from '../archive/archive.schemas.ts';
-import { backupDataDir, BackupError, defaultBackupDir, restoreDataDir, type DatabaseCounts } from '../archive/backup.ts';
+import { backupDataDir, BackupError, defaultBackupDir, PEPPER_FILE, restoreDataDir, runningServerPid, type DatabaseCounts } from '../archive/backup.ts';
+import { SIGNING_KEY_FILE } from '../archive/signing.ts';
+import { exportStore, importStore, TransferError, type TableDigest } from '../archive/transfer.ts';
+import { checkPostgresSettings, openStore, type Store } from '../db/database.ts';
+import { migrateToLatest } from '../db/migrate.ts';
 import { canonicalPool, drawNames, normalizeSeed, poolDigest, seedProblem } from '../inspection/draw.ts';
 import { parseDrawFile } from '../inspection/draw-file.ts';
 
@@ -36,6 +40,15 @@ export const USAGE = `用法 / usage:
   ceping restore BACKUP [--data DIR] [--force]
       从备份目录（或单独的 .db 文件）恢复。服务器须先停止；覆盖已有数据须加 --force，原文件移到 before-restore-* 目录保留。
       Restore a backup folder (or a lone .db). Stop the server first; replacing data needs --force, old files are moved aside.
+  ceping migrate [--data DIR]
+      把数据库升级到当前版本（设置了 DATABASE_URL 时为 PostgreSQL 数据库，否则为 DIR/ceping.db）。
+      Bring the database up to this version (PostgreSQL when DATABASE_URL is set, else DIR/ceping.db).
+  ceping export --out DIR2 [--data DIR]
+      在两次测评之间导出全部数据（所有年度、档案、考察材料）和两个密钥文件，用于在 SQLite 与 PostgreSQL 之间迁移。
+      Export every row (all years, archives, 考察) and the two key files, between meetings, to move to or from PostgreSQL.
+  ceping import DIR2 [--data DIR] [--force]
+      把 export 导出的目录导入一个新的空数据库（DATABASE_URL 或 DIR/ceping.db），核对每张表，再放入密钥文件。
+      Load an export into a new, empty database (DATABASE_URL or DIR/ceping.db), check every table, then put the keys in place.
   ceping draw FILE [--seed SEED] [--meeting MEETING] [--count N]
       离线重新计算个别谈话抽签：与服务器用同一算法，由抽签种子、会议标识和候选名单得出同样的名单。
       FILE 为谈话名单页下载的候选名单（文件头已写明种子、会议标识和人数），或按签到表每行录入一个姓名的文本文件。
@@ -44,6 +57,7 @@ export const USAGE = `用法 / usage:
       or any text file with one name a line; options override the header.
 
   DIR 默认为 DATA_DIR 环境变量或 ./data / defaults to $DATA_DIR or ./data
+  DATABASE_URL=postgres://… 时，数据库为 PostgreSQL（密钥文件仍在 DIR） / with DATABASE_URL the database is PostgreSQL (keys stay in DIR)
 `;
 
 const KIND_LABEL: Record<string, string> = { village: '村', community: '社区', station: '部门站所' };
@@ -149,12 +163,23 @@ function dataDirOf(values: { data?: string | undefined }, io: CliIo): string {
   return path.resolve(values.data ?? loadConfig(io.env).DATA_DIR);
 }
 
+/** backup and restore copy the SQLite file; a PostgreSQL database is backed up by PostgreSQL's own tools. */
+function refuseOnPostgres(io: CliIo, command: string): boolean {
+  if (!loadConfig(io.env).DATABASE_URL) return false;
+  io.err(
+    `设置了 DATABASE_URL：PostgreSQL 数据库请用 pg_dump 备份、pg_restore 恢复（见 README「Running on PostgreSQL」），或用 ceping export / import。\n` +
+      `DATABASE_URL is set: back up PostgreSQL with pg_dump and restore with pg_restore (README, "Running on PostgreSQL"), or use ceping export / import; ceping ${command} copies the SQLite file only.\n`,
+  );
+  return true;
+}
+
 async function backup(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { data: { type: 'string' }, out: { type: 'string' } } });
   if (positionals.length > 0) {
     io.err(USAGE);
     return 2;
   }
+  if (refuseOnPostgres(io, 'backup')) return 1;
   const now = io.now();
   const r = await backupDataDir({ dataDir: dataDirOf(values, io), outDir: path.resolve(values.out ?? defaultBackupDir(now)), now });
   io.out([
@@ -176,6 +201,7 @@ async function restore(args: string[], io: CliIo): Promise<number> {
     io.err(USAGE);
     return 2;
   }
+  if (refuseOnPostgres(io, 'restore')) return 1;
   const r = restoreDataDir({ from: path.resolve(from), dataDir: dataDirOf(values, io), force: values.force, now: io.now() });
   io.out([
     `恢复完成 / restored into ${r.dataDir}: ${r.restored.join(', ')}`,
@@ -185,6 +211,106 @@ async function restore(args: string[], io: CliIo): Promise<number> {
     '  现在可以启动服务器 / the server can be started now',
     '',
   ].join('\n'));
+  return 0;
+}
+
+/** The store the configuration names (DATABASE_URL, else DIR/ceping.db), checked when it is PostgreSQL. */
+async function openConfiguredStore(dataDir: string, io: CliIo): Promise<Store> {
+  const config = loadConfig(io.env);
+  mkdirSync(dataDir, { recursive: true });
+  const store = openStore({ databaseUrl: config.DATABASE_URL, file: path.join(dataDir, 'ceping.db'), poolSize: 2 });
+  if (store.dialect === 'postgres') {
+    const problems = await checkPostgresSettings(store.db);
+    if (problems.length > 0) {
+      await store.db.destroy();
+      throw new TransferError(`PostgreSQL 的设置不符合要求 / PostgreSQL settings refused:\n  ${problems.join('\n  ')}`);
+    }
+  }
+  return store;
+}
+
+function storeLabel(store: Store, dataDir: string): string {
+  return store.dialect === 'postgres' ? store.label : path.join(dataDir, 'ceping.db');
+}
+
+async function migrate(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { data: { type: 'string' } } });
+  if (positionals.length > 0) {
+    io.err(USAGE);
+    return 2;
+  }
+  const dataDir = dataDirOf(values, io);
+  const store = await openConfiguredStore(dataDir, io);
+  try {
+    await migrateToLatest(store.db);
+  } finally {
+    await store.db.destroy();
+  }
+  io.out(`数据库已是当前版本 / migrated: ${storeLabel(store, dataDir)}\n`);
+  return 0;
+}
+
+const KEY_FILES = [PEPPER_FILE, SIGNING_KEY_FILE] as const;
+
+function tablesText(tables: Record<string, TableDigest>): string {
+  const n = (t: string) => tables[t]?.rows ?? 0;
+  return `年度 campaigns ${n('campaigns')} · 会议 meetings ${n('meetings')} · 选票 ballots ${n('ballots')} · 档案 archives ${n('archives')} · 日志 audit entries ${n('audit_log')} · 共 ${Object.keys(tables).length} 张表 tables`;
+}
+
+async function exportCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { data: { type: 'string' }, out: { type: 'string' } } });
+  if (positionals.length > 0 || !values.out) {
+    io.err(USAGE);
+    return 2;
+  }
+  const dataDir = dataDirOf(values, io);
+  const store = await openConfiguredStore(dataDir, io);
+  try {
+    await migrateToLatest(store.db);
+    const r = await exportStore({ db: store.db, dataDir, outDir: path.resolve(values.out), now: io.now(), keyFiles: KEY_FILES });
+    io.out([
+      `导出完成 / exported from ${storeLabel(store, dataDir)} into ${r.dir}`,
+      ...Object.entries(r.files).map(([f, sum]) => `  ${f}  sha256 ${sum}`),
+      `  ${tablesText(r.tables)}`,
+      ...r.missingKeys.map((k) => `  注意 NOTE: 数据目录中没有 ${k} / ${k} is not in the data folder, so not in the export`),
+      '  此目录含选票数据和密钥，请妥善保管 / this folder holds the ballots and the keys: keep it safe',
+      `  导入 import: npx ceping import ${r.dir}`,
+      '',
+    ].join('\n'));
+  } finally {
+    await store.db.destroy();
+  }
+  return 0;
+}
+
+async function importCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { data: { type: 'string' }, force: { type: 'boolean', default: false } } });
+  const from = positionals[0];
+  if (!from || positionals.length > 1) {
+    io.err(USAGE);
+    return 2;
+  }
+  const dataDir = dataDirOf(values, io);
+  const config = loadConfig(io.env);
+  if (!config.DATABASE_URL) {
+    const pid = runningServerPid(dataDir);
+    if (pid !== null) throw new TransferError(`服务器正在运行（进程 ${pid}），请先停止 / a server is running on ${dataDir} (pid ${pid}); stop it first`);
+  }
+  const store = await openConfiguredStore(dataDir, io);
+  try {
+    await migrateToLatest(store.db);
+    const r = await importStore({ db: store.db, from: path.resolve(from), dataDir, force: values.force, now: io.now(), keyFiles: KEY_FILES });
+    io.out([
+      `导入完成 / imported into ${storeLabel(store, dataDir)}`,
+      `  ${tablesText(r.tables)}（每张表与导出时一致 / every table matches the export）`,
+      ...(r.keys.length ? [`  密钥文件 keys: ${r.keys.join(', ')} → ${dataDir}`] : []),
+      ...(r.movedAsideTo ? [`  原有密钥文件已移到 / previous keys moved to: ${r.movedAsideTo}`] : []),
+      '  现在可以启动服务器 / the server can be started now',
+      '',
+    ].join('\n'));
+  } finally {
+    await store.db.destroy();
+  }
   return 0;
 }
 
@@ -244,6 +370,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await restore(rest, io);
       case 'draw':
         return await draw(rest, io);
+      case 'migrate':
+        return await migrate(rest, io);
+      case 'export':
+        return await exportCommand(rest, io);
+      case 'import':
+        return await importCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -255,7 +387,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof BackupError) {
+    if (e instanceof BackupError || e instanceof TransferError) {
       io.err(`${e.message}\n`);
       return 1;
     }

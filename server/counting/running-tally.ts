@@ -3,6 +3,17 @@ import type { Form } from '../forms/form.schemas.ts';
 import { recountBallots } from './recount.ts';
 import { sumRows, type TallyRow } from './tally.ts';
 
+/** Where a batch's live step gets a meeting's counts (ballot-box.ts). */
+export interface LiveCounts {
+  /** The counters as they will be once this transaction commits; `pending` are its ballots' increments. */
+  stage(trx: DbOrTrx, meetingId: number, form: Form, pending: TallyRow[]): Promise<TallyRow[]>;
+  /** The batch changed the counts but publishes no step. */
+  note(trx: DbOrTrx, meetingId: number, form: Form, pending: TallyRow[]): Promise<void>;
+  commit(): void;
+  rollback(): void;
+  forget(meetingId: number): void;
+}
+
 /**
  * A voting meeting's counters, kept in memory and grown by each batch of ballots, so a live step costs
  * what changed rather than a recount. The first time a meeting is needed (after a start-up) its stored
@@ -10,19 +21,22 @@ import { sumRows, type TallyRow } from './tally.ts';
  * to the file while voting (a counter growing in place would record which grades moved last).
  *
  * Inside a batch: `stage` gives the counters including the batch's own ballots; `commit` keeps them
- * once the batch is durable, `rollback` drops them.
+ * once the batch is durable, `rollback` drops them. Right only while this process writes every ballot.
  */
-export class RunningTally {
+export class RunningTally implements LiveCounts {
   readonly #committed = new Map<number, TallyRow[]>();
   readonly #staged = new Map<number, TallyRow[]>();
 
-  /** The counters as they will be once this transaction commits; `pending` are its ballots' increments. */
   async stage(trx: DbOrTrx, meetingId: number, form: Form, pending: TallyRow[]): Promise<TallyRow[]> {
     const committed = this.#committed.get(meetingId);
     // Not loaded yet: recount inside the transaction, which already holds this batch's ballots.
     const rows = committed ? sumRows([...committed, ...pending]) : await recountBallots(trx, meetingId, form);
     this.#staged.set(meetingId, rows);
     return rows;
+  }
+
+  async note(trx: DbOrTrx, meetingId: number, form: Form, pending: TallyRow[]): Promise<void> {
+    await this.stage(trx, meetingId, form, pending);
   }
 
   commit(): void {
@@ -37,4 +51,20 @@ export class RunningTally {
   forget(meetingId: number): void {
     this.#committed.delete(meetingId);
   }
+}
+
+/**
+ * Several server processes on one PostgreSQL database each see only their own ballots go by, so a live
+ * step recounts the meeting's stored ballots inside the batch's transaction (which holds the meeting's
+ * row, so no other process adds a ballot meanwhile). A step comes at most every k ballots.
+ */
+export class RecountingTally implements LiveCounts {
+  stage(trx: DbOrTrx, meetingId: number, form: Form): Promise<TallyRow[]> {
+    return recountBallots(trx, meetingId, form);
+  }
+
+  async note(): Promise<void> {}
+  commit(): void {}
+  rollback(): void {}
+  forget(): void {}
 }

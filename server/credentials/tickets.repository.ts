@@ -18,7 +18,10 @@ export function insertTicket(
       state: t.state,
       blinded_hash: null,
     })
-    .execute();
+    // A short code drawn twice (34 bits) writes nothing and is told by the result; PostgreSQL would
+    // otherwise abort the whole transaction on the error.
+    .onConflict((oc) => oc.column('code_hash').doNothing())
+    .executeTakeFirst();
 }
 
 export function findTicketByHash(db: DbOrTrx, by: { secretHash: string } | { codeHash: string }) {

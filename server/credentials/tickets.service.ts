@@ -76,6 +76,11 @@ export class TicketService {
   /** Destroy a meeting's keys (the rehearsal key when voting opens, both at close). */
   async destroyMeetingKeys(trx: DbOrTrx, meetingId: number, purpose?: KeyPurpose): Promise<void> {
     await repo.deleteMeetingKeys(trx, meetingId, purpose);
+    this.forgetMeetingKeys(meetingId, purpose);
+  }
+
+  /** A key another server process destroyed (PostgreSQL): not kept in this process's memory either. */
+  forgetMeetingKeys(meetingId: number, purpose?: KeyPurpose): void {
     for (const p of purpose ? [purpose] : (['vote', 'rehearsal'] as const)) this.#keys.delete(`${meetingId}:${p}`);
   }
 
@@ -113,22 +118,19 @@ export class TicketService {
       const secret = newTicketSecret(this.#d.random);
       const code = newShortCode(this.#d.random);
       const id = newRowId(this.#d.random);
-      try {
-        await repo.insertTicket(trx, {
-          id,
-          meetingId,
-          kind,
-          serial: o.serial,
-          entryId: o.entryId,
-          secretHash: hashSecret(this.#d.pepper, 'ticket', secret),
-          codeHash: hashSecret(this.#d.pepper, 'code', code),
-          state: o.state,
-        });
-        return { id, secret, shortCode: formatShortCode(code), url: voterUrl(this.#baseUrl, secret), serial: o.serial };
-      } catch (e) {
-        // A short code can collide (34 bits); draw again rather than fail the sign-in desk.
-        if (attempt >= 4 || !String(e).includes('UNIQUE')) throw e;
-      }
+      const r = await repo.insertTicket(trx, {
+        id,
+        meetingId,
+        kind,
+        serial: o.serial,
+        entryId: o.entryId,
+        secretHash: hashSecret(this.#d.pepper, 'ticket', secret),
+        codeHash: hashSecret(this.#d.pepper, 'code', code),
+        state: o.state,
+      });
+      if (r.numInsertedOrUpdatedRows === 1n) return { id, secret, shortCode: formatShortCode(code), url: voterUrl(this.#baseUrl, secret), serial: o.serial };
+      // A short code can collide (34 bits); draw again rather than fail the sign-in desk.
+      if (attempt >= 4) throw new Error('five short codes in a row were taken');
     }
   }
 

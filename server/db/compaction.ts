@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Db } from './database.ts';
+import type { Db, Store } from './database.ts';
 import { DomainError } from '../errors.ts';
 
 /**
@@ -9,9 +9,20 @@ import { DomainError } from '../errors.ts';
  * the meeting's write history. It cannot run while another process holds a read lock on the file, so it
  * is retried until it succeeds, and at start-up for any meeting closed but not yet rebuilt (a crash
  * between the close and the rebuild). Seal, archive and download wait for it.
+ *
+ * On PostgreSQL the close's own batch has written the ballots and receipts anew in a random order; the
+ * rebuild is VACUUM FULL of the voting tables: each is written into a new file holding only its live
+ * rows (in that order), and the old file, with every dead row version (earlier places of the ballots,
+ * the deleted nullifiers, keys and blinded hashes), is removed. It needs each table to itself for a
+ * moment: when a lock is not had within a second it gives up and is retried, as on SQLite. What it
+ * cannot reach is the server's write-ahead log and its archives (README, "Running on PostgreSQL").
  */
+/** The tables a meeting's voting wrote to, rewritten on PostgreSQL after close. */
+const VOTING_TABLES = ['ballots', 'receipts', 'spent_tokens', 'meeting_keys', 'tickets', 'paper_pending'] as const;
+
 export class Compactor {
   readonly #db: Db;
+  readonly #store: Store;
   readonly #log: FastifyBaseLogger;
   readonly #now: () => Date;
   readonly #retryMs: number;
@@ -19,8 +30,9 @@ export class Compactor {
   #running: Promise<boolean> | null = null;
   #closed = false;
 
-  constructor(db: Db, log: FastifyBaseLogger, now: () => Date, retryMs = 2000) {
-    this.#db = db;
+  constructor(store: Store, log: FastifyBaseLogger, now: () => Date, retryMs = 2000) {
+    this.#store = store;
+    this.#db = store.db;
     this.#log = log;
     this.#now = now;
     this.#retryMs = retryMs;
@@ -65,12 +77,22 @@ export class Compactor {
     if (!(await this.due())) return true;
     try {
       await this.#db.connection().execute(async (conn) => {
-        // Never wait for a lock here: the event loop would stop with it. Fail and retry later instead.
-        await sql`pragma busy_timeout = 0`.execute(conn);
-        try {
-          await sql`vacuum`.execute(conn);
-        } finally {
-          await sql`pragma busy_timeout = 5000`.execute(conn);
+        if (this.#store.dialect === 'postgres') {
+          // Casts of other meetings wait behind the rebuild's lock: keep that wait short, retry instead.
+          await sql`set lock_timeout = 1000`.execute(conn);
+          try {
+            await sql.raw(`vacuum full ${VOTING_TABLES.join(', ')}`).execute(conn);
+          } finally {
+            await sql`reset lock_timeout`.execute(conn);
+          }
+        } else {
+          // Never wait for a lock here: the event loop would stop with it. Fail and retry later instead.
+          await sql`pragma busy_timeout = 0`.execute(conn);
+          try {
+            await sql`vacuum`.execute(conn);
+          } finally {
+            await sql`pragma busy_timeout = 5000`.execute(conn);
+          }
         }
         await conn
           .updateTable('meetings')

@@ -80,3 +80,18 @@ export function findMeetingGate(db: DbOrTrx, id: number) {
 }
 
 export type MeetingGate = NonNullable<Awaited<ReturnType<typeof findMeetingGate>>>;
+
+/**
+ * Record a live step, only if the step it was decided against (`lastPhone`) is still the last one. The
+ * batch's transaction holds the meeting's row, so on SQLite and PostgreSQL alike it is; the condition makes
+ * it so whatever the locking: no two published steps can be decided against the same last step.
+ */
+export async function publishSnapshot(db: DbOrTrx, id: number, s: { lastPhone: number; phone: number; json: string }): Promise<boolean> {
+  const r = await db
+    .updateTable('meetings')
+    .set({ snapshot_json: s.json, snapshot_count: s.phone })
+    .where('id', '=', id)
+    .where('snapshot_count', '=', s.lastPhone)
+    .executeTakeFirst();
+  return r.numUpdatedRows === 1n;
+}

@@ -1,5 +1,6 @@
 import type { ServiceDeps } from '../deps.ts';
 import type { DbOrTrx } from '../db/database.ts';
+import { lockMeeting } from '../db/dialect.ts';
 import { DomainError } from '../errors.ts';
 import type { LiveHub } from '../live/live.hub.ts';
 import { findMeeting } from '../meetings/meetings.repository.ts';
@@ -28,16 +29,20 @@ export class TimerService {
   }
 
   async command(meetingId: number, cmd: TimerCommand): Promise<TimerView> {
-    const view = await this.#d.db.transaction().execute(async (trx) => {
+    const message = await this.#d.db.transaction().execute(async (trx) => {
+      // Two windows on two server processes pressing at once: one command after the other.
+      await lockMeeting(trx, this.#d.store.dialect, meetingId);
       const { state, team, meeting } = await this.#read(trx, meetingId);
       if (meeting.state === 'sealed') throw new DomainError('MEETING_SEALED');
       const now = this.#d.now();
       const next = applyTimerCommand(state, cmd, now.getTime(), team);
       await repo.saveTimers(trx, meetingId, JSON.stringify(next), now.toISOString());
-      return this.#viewOf(meetingId, next);
+      const m = { type: 'timers' as const, meetingId, timers: this.#viewOf(meetingId, next) };
+      await this.#live.announce(trx, m);
+      return m;
     });
-    this.#live.publish({ type: 'timers', meetingId, timers: view });
-    return view;
+    this.#live.deliver(message);
+    return message.timers;
   }
 
   async #read(db: DbOrTrx, meetingId: number): Promise<{ state: TimerState; team: () => Speaker[]; meeting: { state: string } }> {

@@ -180,10 +180,12 @@ describe('login and sessions', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.id_hash).toBe(hashSecret(t.pepper, 'session', token));
     expect(JSON.stringify(rows)).not.toContain(token);
-    // Nor anywhere else in the database file.
-    t.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    const { readFileSync } = await import('node:fs');
-    expect(readFileSync(t.file).includes(Buffer.from(token))).toBe(false);
+    // Nor anywhere else in the database file (SQLite; on PostgreSQL the rows above are all there is to read).
+    if (t.backend === 'sqlite') {
+      t.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      const { readFileSync } = await import('node:fs');
+      expect(readFileSync(t.file).includes(Buffer.from(token))).toBe(false);
+    }
   });
 
   it('stores the password as scrypt with the configured cost', async () => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
@@ -22,10 +23,16 @@ describe('casting a ballot with a token', () => {
     return Number((await q.executeTakeFirstOrThrow()).n);
   };
 
-  it('runs the database with a rollback journal truncated at each commit, synchronous=FULL and secure_delete', () => {
-    expect(t.sqlite.pragma('journal_mode', { simple: true })).toBe('truncate');
-    expect(t.sqlite.pragma('synchronous', { simple: true })).toBe(2);
-    expect(t.sqlite.pragma('secure_delete', { simple: true })).toBe(1);
+  it('runs the database so that an acknowledged ballot is on disk: SQLite with a truncated rollback journal, synchronous=FULL and secure_delete; PostgreSQL with fsync and synchronous_commit on', async () => {
+    if (t.backend === 'sqlite') {
+      expect(t.sqlite.pragma('journal_mode', { simple: true })).toBe('truncate');
+      expect(t.sqlite.pragma('synchronous', { simple: true })).toBe(2);
+      expect(t.sqlite.pragma('secure_delete', { simple: true })).toBe(1);
+    } else {
+      const show = async (name: string) => (await sql<{ setting: string }>`select setting from pg_settings where name = ${name}`.execute(t.db)).rows[0]!.setting;
+      expect(await show('fsync')).toBe('on');
+      expect(await show('synchronous_commit')).toBe('on');
+    }
   });
 
   it('accepts a token once, counts it, and answers a lost-reply retry with the same receipt', async () => {

@@ -9,8 +9,7 @@ import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../server/app.ts';
-import { openDatabase } from '../../server/db/database.ts';
-import { makeTestApp, type TestApp } from '../helpers/harness.ts';
+import { makeTestApp, reopenStore, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
 import { loginAs, type AdminSession } from '../helpers/auth.ts';
 import { cast, redeem, type PhoneToken } from '../helpers/phone.ts';
@@ -102,9 +101,9 @@ describe('the live gate over random meetings with walk-ins, late slips, paper, è
               // The process stops and starts again on the same files; the gate must remember its last step.
               await app.close();
               await reopenedDb?.destroy();
-              const reopened = openDatabase(t.file);
+              const reopened = reopenStore(t);
               reopenedDb = reopened.db;
-              app = await buildApp({ config: t.config, db: reopened.db, sqlite: reopened.sqlite, pepper: t.pepper, signingKey: t.signingKey, setupCode: null, version: 'test' });
+              app = await buildApp({ config: t.config, store: reopened, pepper: t.pepper, signingKey: t.signingKey, setupCode: null, version: 'test' });
               await app.ready();
               api.app = app;
             } else continue;

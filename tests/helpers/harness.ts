@@ -5,16 +5,25 @@ import { Writable } from 'node:stream';
 import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { buildApp, type App } from '../../server/app.ts';
 import { loadConfig, type Config } from '../../server/config.ts';
-import { openDatabase, type Db } from '../../server/db/database.ts';
+import { openPostgresStore, openSqliteStore, type Db, type Store } from '../../server/db/database.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
+import BetterSqlite from 'better-sqlite3';
 import type Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { DB } from '../../server/db/schema.ts';
+import { freshDatabaseUrl, testBackend, type Backend } from './pg.ts';
 
 export interface TestApp {
   app: App;
   db: Db;
+  store: Store;
+  backend: Backend;
+  /** The SQLite connection (SQLite tests only: on PostgreSQL reading it throws). */
   sqlite: Database.Database;
-  /** The SQLite file on disk (a real file in a fresh temp folder). */
+  /** The SQLite file on disk (a real file in a fresh temp folder); on PostgreSQL, where it would be. */
   file: string;
+  /** On PostgreSQL: the test's own database. */
+  databaseUrl: string | null;
   dir: string;
   pepper: Buffer;
   /** The app's archive signing key (Ed25519), one per test app. */
@@ -31,13 +40,18 @@ export interface TestAppOptions {
   now?: () => Date;
   /** Pin the random source (a seed) so an assertion on random orderings cannot flake. */
   seed?: number;
+  /** Default: the project's backend (SQLite; PostgreSQL in the `pg` project). */
+  backend?: Backend;
 }
 
-/** A fresh, migrated database file and a built app per call; never a shared database. */
+/** A fresh, migrated database (a file, or a PostgreSQL database of its own) and a built app per call; never a shared database. */
 export async function makeTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ceping-test-'));
   const file = path.join(dir, 'ceping.db');
-  const { db, sqlite } = openDatabase(file);
+  const backend = opts.backend ?? testBackend;
+  const databaseUrl = backend === 'postgres' ? await freshDatabaseUrl() : null;
+  const store: Store = databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(file);
+  const db = store.db;
   await migrateToLatest(db);
   const logs: string[] = [];
   const logStream = new Writable({
@@ -51,10 +65,12 @@ export async function makeTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const signingKey = generateKeyPairSync('ed25519').privateKey;
   const setupCode = 'TESTSETUP1';
   const random = opts.seed === undefined ? undefined : seededRandomBytes(opts.seed);
-  const app = await buildApp({ config, db, sqlite, pepper, signingKey, logStream, setupCode, now: opts.now, random, version: 'test' });
+  const app = await buildApp({ config, store, pepper, signingKey, logStream, setupCode, now: opts.now, random, version: 'test' });
   await app.ready();
   return {
-    app, db, sqlite, file, dir, pepper, signingKey, setupCode, logs, config,
+    app, db, store, backend, file, databaseUrl, dir, pepper, signingKey, setupCode, logs, config,
+    // On PostgreSQL a stand-in that refuses every use (it can still be copied, as `{ ...t }` does).
+    sqlite: store.dialect === 'sqlite' ? store.sqlite : sqliteOnly(),
     async close() {
       await app.close();
       await db.destroy();
@@ -76,4 +92,27 @@ export function seededRandomBytes(seed: number): (n: number) => Buffer {
     }
     return Buffer.concat(chunks).subarray(0, n);
   };
+}
+
+/** The test's database opened again (a restarted process on the same file or PostgreSQL database). */
+export function reopenStore(t: Pick<TestApp, 'file' | 'databaseUrl'>): Store {
+  return t.databaseUrl ? openPostgresStore(t.databaseUrl) : openSqliteStore(t.file);
+}
+
+function sqliteOnly(): Database.Database {
+  return new Proxy({} as Database.Database, {
+    get() {
+      throw new Error('t.sqlite: this test reads the SQLite file directly and runs on SQLite only');
+    },
+  });
+}
+
+/**
+ * A connection of its own to the test's database (read-only on SQLite), to check what was written
+ * without going through the app's connection. Destroy it after use.
+ */
+export function openReader(t: Pick<TestApp, 'file' | 'databaseUrl'>): Db {
+  if (t.databaseUrl) return openPostgresStore(t.databaseUrl, { poolSize: 2 }).db;
+  const ro = new BetterSqlite(t.file, { readonly: true, fileMustExist: true });
+  return new Kysely<DB>({ dialect: new SqliteDialect({ database: ro }) });
 }

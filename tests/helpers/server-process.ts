@@ -49,7 +49,7 @@ export async function startServer(dataDir: string, port: number, env: Record<str
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const started = Date.now();
-  while (!/民主测评系统已启动[\s\S]*数据文件/.test(out)) {
+  while (!/民主测评系统已启动[\s\S]*(数据文件|数据库)/.test(out)) {
     if (proc.exitCode !== null) throw new Error(`server exited: ${out}`);
     if (Date.now() - started > 60_000) throw new Error(`server did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 50));
