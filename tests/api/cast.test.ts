@@ -199,14 +199,18 @@ describe('casting a ballot with a token', () => {
     expect((await cast(t, m.tokens[0]!, fullPackage(m.form!))).statusCode).toBe(200);
     // No request reaches this state (every ballot needs a ticket or a form handed out); it stands for a
     // counter that went wrong elsewhere. Paper forms are still out (0 of 2 counted), but 收回 = 发出 = 1.
-    t.sqlite.prepare('update meetings set issued_count = cast_count where id = ?').run(m.meetingId);
-    const before = t.sqlite.prepare('select cast_count, paper_count, issued_count, paper_issued from meetings where id = ?').get(m.meetingId);
+    await sql`update meetings set issued_count = cast_count where id = ${m.meetingId}`.execute(t.db);
+    const counters = async () => {
+      const { rows } = await sql<Record<string, unknown>>`select cast_count, paper_count, issued_count, paper_issued from meetings where id = ${m.meetingId}`.execute(t.db);
+      return Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, Number(v)]));
+    };
+    const before = await counters();
     expect(before).toEqual({ cast_count: 1, paper_count: 0, issued_count: 1, paper_issued: 2 });
     const res = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/paper-ballots/${pendingId}/confirm`, headers: second.headers, payload: {} });
     expect(res.statusCode).toBe(409);
     expect(res.json().error.code).toBe('BALLOT_LIMIT');
     // Nothing of the refused confirmation was written: counters, slots and the pending entry are as they were.
-    expect(t.sqlite.prepare('select cast_count, paper_count, issued_count, paper_issued from meetings where id = ?').get(m.meetingId)).toEqual(before);
+    expect(await counters()).toEqual(before);
     expect(await count('ballots', { filled: 1 })).toBe(1);
     const { pending } = await call<{ pending: { id: string }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/paper-ballots/pending`);
     expect(pending.map((p) => p.id)).toEqual([pendingId]);
