@@ -19,7 +19,7 @@ export default {
     'server/reports/sheets.ts',
     'server/reports/reports.service.ts',
   ],
-  ignorePatterns: ['data', 'data-demo', 'dist', 'tests/artifacts', 'reports', '.stryker-tmp', 'voter-ui/node_modules', 'admin-ui/node_modules'],
+  ignorePatterns: ['/data', '/data-demo', '/dist', 'tests/artifacts', '/reports', '.stryker-tmp', 'voter-ui/node_modules', 'admin-ui/node_modules'],
   concurrency: 2,
   timeoutMS: 60_000,
   reporters: ['clear-text', 'progress', 'json'],

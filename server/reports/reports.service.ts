@@ -104,11 +104,11 @@ async function toXlsx(sheets: Sheet[]): Promise<Buffer> {
 }
 
 /** A cell that Excel would read as a formula (=, +, -, @) is written as text. */
-function csvSafe(text: string): string {
+export function csvSafe(text: string): string {
   return /^[=+\-@\t\r]/.test(text) && !/^-?\d+(\.\d+)?%?$/.test(text) ? `'${text}` : text;
 }
 
-function toCsv(sheets: Sheet[]): Buffer {
+export function toCsv(sheets: Sheet[]): Buffer {
   const parts = sheets.map((s) => Papa.unparse([[s.name], s.header, ...s.rows.map((r) => r.map((c) => csvSafe(cellText(c))))], { newline: '\r\n' }));
   // UTF-8 with a BOM, so Excel on a township laptop opens it in Chinese.
   return Buffer.from('\ufeff' + parts.join('\r\n\r\n') + '\r\n', 'utf8');

@@ -167,6 +167,35 @@ describe('anonymity at rest: a 200-person meeting read back from the database fi
       expect(closed.filter((c) => c.table === 'spent_tokens' || c.table === 'meeting_keys')).toEqual([]);
     });
 
+    it('keeps every keyed hash of a credential in its one column, never in the roster or anywhere else, at every stage', () => {
+      // Every keyed hash the server may make of what the desk showed or the phone sent, and the one
+      // column each belongs in. A hash beside a name (a roster column, an audit detail) would join the
+      // person to the ticket, and through a lost-reply check or a receipt, to the ballot.
+      const home: [string, string[]][] = [
+        ['tickets.secret_hash', m.tickets.map((s) => hashSecret(t.pepper, 'ticket', s))],
+        ['tickets.code_hash', m.shortCodes.map((c) => hashSecret(t.pepper, 'code', c.replace('-', '')))],
+        ['tickets.blinded_hash', blinded.map((b) => hashSecret(t.pepper, 'blinded', b))],
+        ['spent_tokens.nullifier', tokens.map((k) => hashSecret(t.pepper, 'nullifier', k.input))],
+        ['receipts.receipt_hash', receipts.map((r) => hashSecret(t.pepper, 'receipt', r))],
+      ];
+      // A keyed hash is 43 base64url characters: look at every such window of every text cell, so one
+      // embedded in a longer text (a note, an audit detail) is found as well as a whole cell.
+      const windows = (text: string) => (text.match(/[A-Za-z0-9_-]{43,}/g) ?? []).flatMap((run) => Array.from({ length: run.length - 42 }, (_, i) => run.slice(i, i + 43)));
+      for (const [stage, cells] of Object.entries(snapshots)) {
+        const seen = cells.flatMap((c) => (typeof c.value === 'string' ? windows(c.value).map((w) => ({ w, at: `${c.table}.${c.column}` })) : []));
+        for (const [column, hashes] of home) {
+          const set = new Set(hashes);
+          const where = [...new Set(seen.filter((x) => set.has(x.w)).map((x) => x.at))];
+          expect(where.filter((w) => w !== column), `${stage}: hashes of ${column}`).toEqual([]);
+        }
+      }
+      // Sanity: the hashes are the ones the server makes (each found at home while it is kept).
+      expect(snapshots.signedIn.filter((c) => c.table === 'tickets' && c.column === 'code_hash' && typeof c.value === 'string' && home[1]![1].includes(c.value))).toHaveLength(PEOPLE);
+      expect(snapshots.voting.filter((c) => c.table === 'spent_tokens' && c.column === 'nullifier')).toHaveLength(PEOPLE);
+      // And the roster holds only what the desk typed: no column of it can carry a credential.
+      expect(columns('roster_entries').filter((c) => /hash|ticket|token|code|secret|receipt|nullifier|blind/i.test(c))).toEqual([]);
+    });
+
     it('no ballot holds a roster entry id or name', () => {
       const entries = rows('select id, name from roster_entries') as { id: number; name: string }[];
       expect(entries).toHaveLength(PEOPLE + PAPER);

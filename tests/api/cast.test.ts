@@ -191,6 +191,31 @@ describe('casting a ballot with a token', () => {
     for (const e of paperEvents) expect(e.detail).toEqual({});
   });
 
+  it('a paper confirmation is refused in SQL once 收回 has reached 发出, even with paper forms still out', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 1, paperSignIns: 2 });
+    const second = await loginAs(t, { role: 'inspector', username: 'jianpiao' });
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/assignments`, { adminId: second.adminId });
+    const { pendingId } = await call<{ pendingId: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/paper-ballots`, { package: {} });
+    expect((await cast(t, m.tokens[0]!, fullPackage(m.form!))).statusCode).toBe(200);
+    // No request reaches this state (every ballot needs a ticket or a form handed out); it stands for a
+    // counter that went wrong elsewhere. Paper forms are still out (0 of 2 counted), but 收回 = 发出 = 1.
+    await sql`update meetings set issued_count = cast_count where id = ${m.meetingId}`.execute(t.db);
+    const counters = async () => {
+      const { rows } = await sql<Record<string, unknown>>`select cast_count, paper_count, issued_count, paper_issued from meetings where id = ${m.meetingId}`.execute(t.db);
+      return Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, Number(v)]));
+    };
+    const before = await counters();
+    expect(before).toEqual({ cast_count: 1, paper_count: 0, issued_count: 1, paper_issued: 2 });
+    const res = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/paper-ballots/${pendingId}/confirm`, headers: second.headers, payload: {} });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('BALLOT_LIMIT');
+    // Nothing of the refused confirmation was written: counters, slots and the pending entry are as they were.
+    expect(await counters()).toEqual(before);
+    expect(await count('ballots', { filled: 1 })).toBe(1);
+    const { pending } = await call<{ pending: { id: string }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/paper-ballots/pending`);
+    expect(pending.map((p) => p.id)).toEqual([pendingId]);
+  });
+
   it('never answers 5xx to malformed voter bodies, and always in Chinese', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2 });
     const tok = m.tokens[0]!;

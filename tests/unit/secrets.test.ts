@@ -225,3 +225,15 @@ describe('tokens and row ids', () => {
     expect(safeEqual('中', '中')).toBe(true);
   });
 });
+
+describe('the check symbol, worked by hand', () => {
+  it('is the weighted sum of the symbols\' positions in the alphabet, mod 31', () => {
+    // 2222222: every symbol is 0 → sum 0 → '2'.
+    expect(checkSymbol('2222222')).toBe('2');
+    expect(normalizeShortCode('2222-2222')).toBe('22222222');
+    // 3456789: symbols 1..7, weights 1..7 → 1 + 4 + 9 + 16 + 25 + 36 + 49 = 140 = 4·31 + 16 → the 17th symbol, 'J'.
+    expect(checkSymbol('3456789')).toBe('J');
+    expect(normalizeShortCode('3456-789J')).toBe('3456789J');
+    expect(normalizeShortCode('3456-789K')).toBeNull();
+  });
+});

@@ -360,44 +360,44 @@ function rankOf(d: RecommendResult, i: number): string {
 
 describe('computeResults: consistency checks', () => {
   const form = makeForm({ members: 3 });
-  const rows = sumRows([1, 2, 3].flatMap(() => tallyIncrements(form, normalize(form, makePackage(form)))));
+  const rows = (): TallyRow[] => sumRows([1, 2, 3].flatMap(() => tallyIncrements(form, normalize(form, makePackage(form)))));
 
   it('accepts a consistent meeting', () => {
-    expect(() => computeResults(form, rows, turnoutFor(3))).not.toThrow();
-    expect(() => computeResults(form, rows, { expected: 3, present: 3, issued: 3, returned: 3 })).not.toThrow();
+    expect(() => computeResults(form, rows(), turnoutFor(3))).not.toThrow();
+    expect(() => computeResults(form, rows(), { expected: 3, present: 3, issued: 3, returned: 3 })).not.toThrow();
   });
 
   it('throws when 收回 > 发出', () => {
-    expect(() => computeResults(form, rows, { expected: 9, present: 9, issued: 2, returned: 3 })).toThrow(CountingError);
+    expect(() => computeResults(form, rows(), { expected: 9, present: 9, issued: 2, returned: 3 })).toThrow(CountingError);
   });
 
   it('throws when 发出 > 实到', () => {
-    expect(() => computeResults(form, rows, { expected: 9, present: 3, issued: 4, returned: 3 })).toThrow(CountingError);
+    expect(() => computeResults(form, rows(), { expected: 9, present: 3, issued: 4, returned: 3 })).toThrow(CountingError);
   });
 
   it('throws when valid + void ≠ returned, for any part', () => {
-    expect(() => computeResults(form, rows, { expected: 9, present: 9, issued: 9, returned: 4 })).toThrow(CountingError);
-    expect(() => computeResults(form, rows, { expected: 9, present: 9, issued: 9, returned: 2 })).toThrow(CountingError);
-    const lessE = rows.map((r) => (r.part === 'E' && r.grade === 'valid' ? { ...r, n: r.n - 1 } : r));
+    expect(() => computeResults(form, rows(), { expected: 9, present: 9, issued: 9, returned: 4 })).toThrow(CountingError);
+    expect(() => computeResults(form, rows(), { expected: 9, present: 9, issued: 9, returned: 2 })).toThrow(CountingError);
+    const lessE = rows().map((r) => (r.part === 'E' && r.grade === 'valid' ? { ...r, n: r.n - 1 } : r));
     expect(() => computeResults(form, lessE, turnoutFor(3))).toThrow(/part E/);
   });
 
   it('throws when a rating row does not add up to the valid ballots', () => {
-    const extra = [...rows, { part: 'A', subject: 's1', grade: 'good', n: 1 }];
+    const extra = [...rows(), { part: 'A', subject: 's1', grade: 'good', n: 1 }];
     expect(() => computeResults(form, sumRows(extra), turnoutFor(3))).toThrow(CountingError);
   });
 
   it('throws on a counter for an unknown subject or grade', () => {
-    expect(() => computeResults(form, [...rows, { part: 'A', subject: 's99', grade: 'good', n: 1 }], turnoutFor(3))).toThrow(CountingError);
-    expect(() => computeResults(form, [...rows, { part: 'A', subject: 's1', grade: 'excellent', n: 1 }], turnoutFor(3))).toThrow(CountingError);
+    expect(() => computeResults(form, [...rows(), { part: 'A', subject: 's99', grade: 'good', n: 1 }], turnoutFor(3))).toThrow(CountingError);
+    expect(() => computeResults(form, [...rows(), { part: 'A', subject: 's1', grade: 'excellent', n: 1 }], turnoutFor(3))).toThrow(CountingError);
   });
 
   it('throws when recommendations exceed maxPicks per valid ballot or a name has more votes than ballots', () => {
     const d = recommendPart(form);
-    const tooMany = [...rows, { part: 'D', subject: d.candidates[0]!.key, grade: 'pick', n: 4 }];
+    const tooMany = [...rows(), { part: 'D', subject: d.candidates[0]!.key, grade: 'pick', n: 4 }];
     expect(() => computeResults(form, tooMany, turnoutFor(3))).toThrow(CountingError);
     const overPicks = [
-      ...rows,
+      ...rows(),
       ...d.candidates.map((c) => ({ part: 'D', subject: c.key, grade: 'pick', n: 3 })),
     ];
     expect(() => computeResults(form, overPicks, turnoutFor(3))).toThrow(CountingError);

@@ -131,4 +131,41 @@ describe('the write queue', () => {
     expect(order).toEqual(['timer', 'last job']);
     expect(q.batches).toBe(1);
   });
+  it('flush resolves only once every job queued so far has settled, and at once when none is', async () => {
+    const q = new WriteQueue(db);
+    await q.flush();
+    const settled: number[] = [];
+    for (let i = 1; i <= 5; i++) void q.run(() => insert(i)).then(() => settled.push(i));
+    await q.flush();
+    expect(settled).toEqual([1, 2, 3, 4, 5]);
+    expect(committed()).toEqual([1, 2, 3, 4, 5]);
+    expect(q.batches).toBe(1);
+  });
+
+  it('a batch whose transaction cannot begin (another writer holds the file) acknowledges nothing, says why, and the queue goes on', async () => {
+    sqlite.pragma('busy_timeout = 50');
+    const other = new Database(file);
+    other.exec('begin immediate');
+    let rolledBack = 0;
+    let commits = 0;
+    const q = new WriteQueue(db, { afterRollback: () => rolledBack++, afterCommit: () => commits++ });
+    const results = await Promise.allSettled([q.run(() => insert(1)), q.run(() => insert(2))]);
+    other.exec('rollback');
+    other.close();
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    for (const r of results) expect(String((r as PromiseRejectedResult).reason)).toMatch(/database is locked/);
+    expect([rolledBack, commits, q.batches]).toEqual([1, 0, 0]);
+    expect(committed()).toEqual([]);
+    await q.run(() => insert(3));
+    expect(committed()).toEqual([3]);
+    expect([rolledBack, commits, q.batches]).toEqual([1, 1, 1]);
+  });
+  it('counts the jobs waiting for the next batch', async () => {
+    const q = new WriteQueue(db);
+    expect(q.waiting).toBe(0);
+    const jobs = [q.run(() => insert(1)), q.run(() => insert(2))];
+    expect(q.waiting).toBe(2);
+    await Promise.all(jobs);
+    expect(q.waiting).toBe(0);
+  });
 });
