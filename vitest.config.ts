@@ -34,6 +34,9 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Vitest's default on 2 cores is one worker, which leaves a core idle while a test waits on fsync,
+    // a child server process or Chromium; two keep both busy (the suite's wall time: see README).
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
