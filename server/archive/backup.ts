@@ -118,6 +118,27 @@ function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
+/**
+ * Copy the key files that exist in `dataDir` into `outDir` (owner-only), each with its SHA-256; name the
+ * ones that are not there. Backups and exports both carry the keys this way.
+ */
+export function copyKeyFiles(dataDir: string, outDir: string, keyFiles: readonly string[]): { files: Record<string, string>; missingKeys: string[] } {
+  const files: Record<string, string> = {};
+  const missingKeys: string[] = [];
+  for (const k of keyFiles) {
+    const from = path.join(dataDir, k);
+    if (!existsSync(from)) {
+      missingKeys.push(k);
+      continue;
+    }
+    const to = path.join(outDir, k);
+    copyFileSync(from, to);
+    chmodSync(to, 0o600);
+    files[k] = sha256File(to);
+  }
+  return { files, missingKeys };
+}
+
 function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
@@ -142,18 +163,9 @@ export async function backupDataDir(o: { dataDir: string; outDir: string; now: D
   mkdirSync(o.outDir, { recursive: true, mode: 0o700 });
   const dest = path.join(o.outDir, DB_FILE);
   await backupDatabaseFile(source, dest);
-  const files: Record<string, string> = { [DB_FILE]: sha256File(dest) };
-  const missingKeys: string[] = [];
-  for (const k of KEY_FILES) {
-    const from = path.join(o.dataDir, k);
-    if (!existsSync(from)) {
-      missingKeys.push(k);
-      continue;
-    }
-    copyFileSync(from, path.join(o.outDir, k));
-    chmodSync(path.join(o.outDir, k), 0o600);
-    files[k] = sha256File(path.join(o.outDir, k));
-  }
+  const keys = copyKeyFiles(o.dataDir, o.outDir, KEY_FILES);
+  const files: Record<string, string> = { [DB_FILE]: sha256File(dest), ...keys.files };
+  const missingKeys = keys.missingKeys;
   const counts = databaseCounts(dest);
   const manifest = { format: 'ceping.backup', version: 1, createdAt: o.now.toISOString(), serverVersion: o.version ?? null, files, counts };
   writeFileSync(path.join(o.outDir, BACKUP_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });

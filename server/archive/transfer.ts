@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { dialectOf } from '../db/dialect.ts';
+import { copyKeyFiles } from './backup.ts';
 
 /**
  * Moving a store between SQLite and PostgreSQL (`ceping export` / `ceping import`, and the admin page's
@@ -180,18 +181,9 @@ export async function exportStore(o: { db: Kysely<any>; dataDir: string; outDir:
   mkdirSync(o.outDir, { recursive: true, mode: 0o700 });
   const text = encodeDump(dump);
   writeFileSync(path.join(o.outDir, STORE_FILE), text, { mode: 0o600 });
-  const files: Record<string, string> = { [STORE_FILE]: sha256(text) };
-  const missingKeys: string[] = [];
-  for (const k of o.keyFiles) {
-    const from = path.join(o.dataDir, k);
-    if (!existsSync(from)) {
-      missingKeys.push(k);
-      continue;
-    }
-    copyFileSync(from, path.join(o.outDir, k));
-    chmodSync(path.join(o.outDir, k), 0o600);
-    files[k] = sha256(readFileSync(from));
-  }
+  const keys = copyKeyFiles(o.dataDir, o.outDir, o.keyFiles);
+  const files: Record<string, string> = { [STORE_FILE]: sha256(text), ...keys.files };
+  const missingKeys = keys.missingKeys;
   const tables = digestStore(dump);
   const manifest = { format: 'ceping.export', version: 1, exportedAt: o.now.toISOString(), files, tables };
   writeFileSync(path.join(o.outDir, EXPORT_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
