@@ -233,6 +233,17 @@ function storeLabel(store: Store, dataDir: string): string {
   return store.dialect === 'postgres' ? store.label : path.join(dataDir, 'ceping.db');
 }
 
+/** Open the configured store, bring it to the latest schema, run `fn` on it, and close it whatever happens. */
+async function withMigratedStore<T>(dataDir: string, io: CliIo, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openConfiguredStore(dataDir, io);
+  try {
+    await migrateToLatest(store.db);
+    return await fn(store);
+  } finally {
+    await store.db.destroy();
+  }
+}
+
 async function migrate(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { data: { type: 'string' } } });
   if (positionals.length > 0) {
@@ -240,13 +251,8 @@ async function migrate(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const dataDir = dataDirOf(values, io);
-  const store = await openConfiguredStore(dataDir, io);
-  try {
-    await migrateToLatest(store.db);
-  } finally {
-    await store.db.destroy();
-  }
-  io.out(`数据库已是当前版本 / migrated: ${storeLabel(store, dataDir)}\n`);
+  const label = await withMigratedStore(dataDir, io, async (store) => storeLabel(store, dataDir));
+  io.out(`数据库已是当前版本 / migrated: ${label}\n`);
   return 0;
 }
 
@@ -264,10 +270,9 @@ async function exportCommand(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const dataDir = dataDirOf(values, io);
-  const store = await openConfiguredStore(dataDir, io);
-  try {
-    await migrateToLatest(store.db);
-    const r = await exportStore({ db: store.db, dataDir, outDir: path.resolve(values.out), now: io.now(), keyFiles: KEY_FILES });
+  const outDir = path.resolve(values.out);
+  await withMigratedStore(dataDir, io, async (store) => {
+    const r = await exportStore({ db: store.db, dataDir, outDir, now: io.now(), keyFiles: KEY_FILES });
     io.out([
       `导出完成 / exported from ${storeLabel(store, dataDir)} into ${r.dir}`,
       ...Object.entries(r.files).map(([f, sum]) => `  ${f}  sha256 ${sum}`),
@@ -277,9 +282,7 @@ async function exportCommand(args: string[], io: CliIo): Promise<number> {
       `  导入 import: npx ceping import ${r.dir}`,
       '',
     ].join('\n'));
-  } finally {
-    await store.db.destroy();
-  }
+  });
   return 0;
 }
 
@@ -296,9 +299,7 @@ async function importCommand(args: string[], io: CliIo): Promise<number> {
     const pid = runningServerPid(dataDir);
     if (pid !== null) throw new TransferError(`服务器正在运行（进程 ${pid}），请先停止 / a server is running on ${dataDir} (pid ${pid}); stop it first`);
   }
-  const store = await openConfiguredStore(dataDir, io);
-  try {
-    await migrateToLatest(store.db);
+  await withMigratedStore(dataDir, io, async (store) => {
     const r = await importStore({ db: store.db, from: path.resolve(from), dataDir, force: values.force, now: io.now(), keyFiles: KEY_FILES });
     io.out([
       `导入完成 / imported into ${storeLabel(store, dataDir)}`,
@@ -308,9 +309,7 @@ async function importCommand(args: string[], io: CliIo): Promise<number> {
       '  现在可以启动服务器 / the server can be started now',
       '',
     ].join('\n'));
-  } finally {
-    await store.db.destroy();
-  }
+  });
   return 0;
 }
 

@@ -1,7 +1,8 @@
 import Fastify, { type FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeTestApp, type TestApp, type TestAppOptions } from '../helpers/harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestApp } from '../helpers/harness.ts';
+import { freshApps, manualClock } from '../helpers/fresh.ts';
 import { loginAs, login, loginAsSetupAdmin, SETUP_USERNAME, TEST_PASSWORD, type AdminSession } from '../helpers/auth.ts';
 import { checkWebsocketOrigin, registerAuth, requireAdmin, type AdminPrincipal } from '../../server/auth/auth.guard.ts';
 import { hashSecret } from '../../server/credentials/secrets.ts';
@@ -9,28 +10,7 @@ import { DomainError } from '../../server/errors.ts';
 import { AuditEvent } from '../../server/audit/audit.events.ts';
 import { listAudit } from '../../server/audit/audit.repository.ts';
 
-let open: TestApp[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((t) => t.close()));
-  open = [];
-});
-
-async function fresh(opts?: TestAppOptions): Promise<TestApp> {
-  const t = await makeTestApp(opts);
-  open.push(t);
-  return t;
-}
-
-/** A clock the test moves by hand. */
-function manualClock(start = '2026-12-01T08:00:00.000Z') {
-  let now = new Date(start);
-  return {
-    now: () => now,
-    advance(ms: number) {
-      now = new Date(now.getTime() + ms);
-    },
-  };
-}
+const fresh = freshApps();
 
 function errorCode(res: { body: string }): string | undefined {
   return (JSON.parse(res.body) as { error?: { code: string } }).error?.code;

@@ -1,33 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeTestApp, type TestApp } from '../helpers/harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestApp } from '../helpers/harness.ts';
+import { freshApps, manualClock } from '../helpers/fresh.ts';
 import { loginAs, loginAsSetupAdmin, SETUP_USERNAME, TEST_PASSWORD } from '../helpers/auth.ts';
 import { addressKey, LoginBrake } from '../../server/auth/login-brake.ts';
 import { FairQueue } from '../../server/shared/fair-queue.ts';
 
-let open: TestApp[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((t) => t.close()));
-  open = [];
-});
-
-function manualClock(start = '2026-12-01T08:00:00.000Z') {
-  let now = new Date(start);
-  return {
-    now: () => now,
-    ms: () => now.getTime(),
-    set(ms: number) {
-      now = new Date(ms);
-    },
-    advance(ms: number) {
-      now = new Date(now.getTime() + ms);
-    },
-  };
-}
+const fresh = freshApps();
 
 async function appWithClock() {
   const clock = manualClock();
-  const t = await makeTestApp({ now: clock.now });
-  open.push(t);
+  const t = await fresh({ now: clock.now });
   return { t, clock };
 }
 

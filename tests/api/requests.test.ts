@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeTestApp, type TestApp, type TestAppOptions } from '../helpers/harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestApp } from '../helpers/harness.ts';
+import { freshApps } from '../helpers/fresh.ts';
 import { loginAs } from '../helpers/auth.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
 import { contentSecurityPolicy } from '../../server/csp.ts';
 
-let open: TestApp[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((t) => t.close()));
-  open = [];
-});
-
-async function fresh(opts?: TestAppOptions): Promise<TestApp> {
-  const t = await makeTestApp(opts);
-  open.push(t);
-  return t;
-}
+const fresh = freshApps();
 
 const HAN = /[\u4e00-\u9fff]/;
 
