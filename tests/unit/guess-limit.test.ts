@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BRAKE, ShortCodeBrake, addressKey } from '../../server/credentials/guess-limit.ts';
+import { DEFAULT_BRAKE, ShortCodeBrake } from '../../server/credentials/guess-limit.ts';
+import { clientAddress as addressKey } from '../../server/net.ts';
 
 /** A brake on a clock the test moves; sleeping moves the clock. */
 function brake(o = {}) {
