@@ -121,7 +121,8 @@ function labelOf(v: unknown): string | null {
 
 function diffValues(stored: unknown, recount: unknown, path: string, grades: { label: string }[] | null, out: string[]): void {
   if (out.length >= 50) return;
-  if (canonicalJson(stored) === canonicalJson(recount)) return;
+  // A member one side lacks is a difference to name (canonicalJson refuses undefined).
+  if (stored !== undefined && recount !== undefined && canonicalJson(stored) === canonicalJson(recount)) return;
   if (Array.isArray(stored) && Array.isArray(recount)) {
     if (stored.length !== recount.length) {
       out.push(`${path}: 存档 ${stored.length} 项 / stored ${stored.length} items, 重新计票 ${recount.length} 项 / recount ${recount.length}`);

@@ -497,3 +497,184 @@ describe('a year archive', () => {
     expect(v.summary).toBeNull();
   });
 });
+
+// Added after mutation testing (MUTATION.md): each test below fails on a small change to the verifier
+// that the tests above let through. Every expected text is written out here by hand from the scenario.
+describe('the verifier at its edges', () => {
+  const fp = publicKeyInfo(key).fingerprint;
+  /** A record's stored results, changed and re-signed, as a version 1 file (compared on its counts only). */
+  const v1 = (change: (results: Record<string, unknown>) => void) =>
+    verifyMeetingArchive(signed((r) => { (r as { version: number }).version = 1; change(r.results as unknown as Record<string, unknown>); }));
+  const turnoutJson = '{"expected":7,"present":6,"issued":5,"returned":5,"paper":1,"paperIssued":1,"reissued":0}';
+  const rowsA = ['把握政治方向', '夯实政治根基', '严肃政治生活', '提高政治能力', '严格政治自律', '总体评价'];
+  type Row = { counts: number[]; shares: { tenths: number; text: string }[] };
+  const rowsOf = (r: ArchiveRecord, key: string) => (r.results.parts.find((p) => p.key === key) as unknown as { rows: Row[] }).rows;
+
+  it('a value that is not an object says so at the root, as a meeting file', () => {
+    const v = verifyMeetingArchive(42);
+    expect(v.kind).toBe('meeting');
+    expect(v.checks).toEqual([
+      { id: 'format', ok: false, zh: '不是 Ceping 会议档案文件：(root): Invalid input: expected object, received number', en: 'not a Ceping meeting archive: (root): Invalid input: expected object, received number' },
+    ]);
+    expect(verifyArchiveValue(signed()).kind).toBe('meeting');
+    expect(verifyArchiveText('{').kind).toBe('meeting');
+  });
+
+  it('a record with no canonical form (a lone surrogate) fails the hash check, and no signature is claimed', () => {
+    const file = signed();
+    const v = verifyMeetingArchive({ ...file, record: { ...file.record, township: '\uD800' } });
+    expect(v.checks[0]).toEqual({ id: 'hash', ok: false, zh: '档案无法规范化：$.township: string holds a lone surrogate', en: 'record cannot be canonicalized: $.township: string holds a lone surrogate' });
+    expect(v.checks.map((c) => c.id)).not.toContain('signature');
+    expect(v.fingerprint).toBeNull();
+    expect(v.ok).toBe(false);
+  });
+
+  it('an unsigned change names both hashes in English too', () => {
+    const file = signed();
+    const v = verifyMeetingArchive({ ...file, record: { ...file.record, township: '别的镇' } });
+    expect(v.checks[0]!.en).toMatch(new RegExp(`^record SHA-256 differs: file says ${file.sha256}, content hashes to [0-9a-f]{64}$`));
+    expect(v.checks[0]!.en).not.toContain(`hashes to ${file.sha256}`);
+  });
+
+  it('a signer without a stated fingerprint: the signature holds, the empty statement does not', () => {
+    const v = verifyMeetingArchive(signed((r) => { delete (r.signer as { fingerprint?: string }).fingerprint; }));
+    expect(v.checks).toEqual([
+      { id: 'hash', ok: true, zh: '档案 SHA-256 摘要一致', en: 'record SHA-256 matches' },
+      { id: 'signature', ok: false, zh: `档案签名有效，但记载的指纹  与公钥的指纹 ${fp} 不符`, en: `record signature valid, but the stated fingerprint  is not the key's ${fp}` },
+      { id: 'record', ok: false, zh: '档案内容结构不正确：signer.fingerprint: Invalid input: expected string, received undefined', en: 'record structure is wrong: signer.fingerprint: Invalid input: expected string, received undefined' },
+    ]);
+  });
+
+  it('a version 1 file is compared on its counts: a changed share is no difference, a changed count is', () => {
+    const share = v1((res) => { (res.parts as { rows: Row[] }[])[1]!.rows[0]!.shares[0] = { tenths: 1, text: '0.1%' }; });
+    expect(check(share, 'recount')).toMatchObject({ ok: true });
+    expect(share.ok).toBe(true);
+    const count = v1((res) => { (res.parts as { rows: Row[] }[])[1]!.rows[0]!.counts[2] = 1; });
+    expect(check(count, 'recount')).toEqual({
+      id: 'recount', ok: false,
+      zh: '重新计票结果与存档结果不一致：results.parts[班子集体和成员年度考核民主测评表].rows[班子集体].counts[基本称职]: 存档 stored 1, 重新计票 recount 0',
+      en: 'recount of the ballots differs from the stored results: results.parts[班子集体和成员年度考核民主测评表].rows[班子集体].counts[基本称职]: 存档 stored 1, 重新计票 recount 0',
+    });
+  });
+
+  it('names a difference of shape where it is: a part gone, a list for an object, a number for an object, an object for a number', () => {
+    const texts = (v: Verification) => check(v, 'recount').zh;
+    expect(texts(v1((res) => { (res.parts as unknown[])[0] = null; }))).toMatch(/^重新计票结果与存档结果不一致：results\.parts\[0\]: 存档 stored null, 重新计票 recount \{"kind":"rating","key":"A",/);
+    expect(texts(v1((res) => { res.turnout = [1, 2]; }))).toBe(`重新计票结果与存档结果不一致：results.turnout: 存档 stored [1,2], 重新计票 recount ${turnoutJson}`);
+    expect(texts(v1((res) => { res.turnout = 5; }))).toBe(`重新计票结果与存档结果不一致：results.turnout: 存档 stored 5, 重新计票 recount ${turnoutJson}`);
+    // results.turnout is the record's turnout object itself (structuredClone keeps the sharing): replace, do not edit it.
+    expect(texts(v1((res) => { res.turnout = { ...(res.turnout as object), expected: {} }; }))).toBe('重新计票结果与存档结果不一致：results.turnout.expected: 存档 stored {}, 重新计票 recount 7');
+  });
+
+  it('names a count by its index when the stored part lists fewer grades, or none', () => {
+    const B = 'results.parts[班子集体和成员年度考核民主测评表]';
+    const cut = v1((res) => {
+      const b = (res.parts as { grades?: unknown[]; rows: Row[] }[])[1]!;
+      b.grades = b.grades!.slice(0, 1);
+      b.rows[0]!.counts[2] = 1;
+    });
+    expect(check(cut, 'recount').zh).toBe(`重新计票结果与存档结果不一致：${B}.grades: 存档 1 项 / stored 1 items, 重新计票 4 项 / recount 4；${B}.rows[班子集体].counts[2]: 存档 stored 1, 重新计票 recount 0`);
+    const none = v1((res) => {
+      const b = (res.parts as { grades?: unknown[]; rows: Row[] }[])[1]!;
+      delete b.grades;
+      b.rows[0]!.counts[2] = 1;
+    });
+    // A member missing from the file is named as such, not reported as a failed recount.
+    const grades = '[{"key":"excellent","label":"优秀"},{"key":"competent","label":"称职"},{"key":"basic","label":"基本称职"},{"key":"incompetent","label":"不称职"}]';
+    expect(check(none, 'recount').zh).toBe(`重新计票结果与存档结果不一致：${B}.rows[班子集体].counts[2]: 存档 stored 1, 重新计票 recount 0；${B}.grades: 存档 stored undefined, 重新计票 recount ${grades}`);
+  });
+
+  it('lists at most three refused ballots, each with its reason', () => {
+    const loose = verifyMeetingArchive(signed((r) => { for (const i of [0, 1, 2, 3]) r.ballots[i] = { B: { void: true } }; }));
+    const why = '不是规范化的选票 / not a normalized package';
+    expect(check(loose, 'ballots')).toEqual({
+      id: 'ballots', ok: false,
+      zh: `4 张选票不符合测评表：#1: ${why}；#2: ${why}；#3: ${why}`,
+      en: `4 ballots do not fit the form: #1: ${why}; #2: ${why}; #3: ${why}`,
+    });
+    const refused = verifyMeetingArchive(signed((r) => { r.ballots[0] = { ...r.ballots[0], B: { grades: { team: 'superb', m1: 'competent', m2: 'basic' } } }; }));
+    expect(check(refused, 'ballots').zh).toBe('1 张选票不符合测评表：#1: 第二部分「班子集体和成员年度考核民主测评表」：班子集体 的评价等次「superb」不存在');
+  });
+
+  it('names at most six counts that differ, never the percentages beside them, and at most four figures', () => {
+    const v = verifyMeetingArchive(signed((r) => {
+      for (const row of rowsOf(r, 'A')) row.counts[3] = 1;
+      rowsOf(r, 'A')[0]!.shares[0] = { tenths: 1, text: '0.1%' };
+      rowsOf(r, 'C')[0]!.counts[3] = 1;
+    }));
+    const named = rowsA.map((s) => `results.parts[党组织政治建设民主测评表].rows[${s}].counts[差]: 存档 stored 1, 重新计票 recount 0`);
+    expect(check(v, 'recount')).toEqual({
+      id: 'recount', ok: false,
+      zh: `重新计票结果与存档结果不一致：${named.join('；')}`,
+      en: `recount of the ballots differs from the stored results: ${named.join('; ')}`,
+    });
+    const A = '党组织政治建设民主测评表';
+    const figures = [`${A} 把握政治方向：票数合计不等于有效票 5`, `${A} 把握政治方向 好：显示 0.1%，2/5 应为 40.0%`, `${A} 把握政治方向 差：显示 0.0%，1/5 应为 20.0%`, `${A} 夯实政治根基：票数合计不等于有效票 5`];
+    expect(check(v, 'figures')).toEqual({
+      id: 'figures', ok: false,
+      zh: `存档中的数字与票数不符：${figures.join('；')}`,
+      en: `figures in the file disagree with their counts: ${figures.join('; ')}`,
+    });
+  });
+
+  it('every ballot on paper and every voter present: the turnout chain holds at its equalities', () => {
+    const v = verifyMeetingArchive(signed((r) => {
+      r.turnout.paper = 5; r.turnout.paperIssued = 5; r.turnout.present = 7;
+      r.roster.present = 7; r.roster.categories[0]!.present = 5;
+      r.results.turnout = r.turnout;
+    }));
+    expect(failed(v)).toEqual([]);
+    expect(check(v, 'turnout').zh).toBe('纸质票 5 ≤ 收回 5 ≤ 发出 5 ≤ 实到 7，实到 ≤ 应到 7；纸质票 5 ≤ 发出纸质票 5');
+  });
+});
+
+describe('a year archive at its edges', () => {
+  const third = generateKeyPairSync('ed25519').privateKey;
+  const entry = (a: SignedArchive, unitName: string, i: number) => ({ meetingId: i + 1, unitName, sealedAt: '2020-11-25T04:00:00.000Z', sha256: a.sha256 });
+  const manifestOf = (entries: ReturnType<typeof entry>[]) => ({
+    township: '插旗镇', year: 2020, campaign: '2020年度考察', campaignId: 1, exportedAt: '2020-12-01T00:00:00.000Z', meetings: entries,
+  });
+
+  it('a file that is not one, or whose manifest is malformed, is a year verification with no meetings or with its meetings', () => {
+    expect(verifyYearArchive({ format: 'x' })).toMatchObject({ kind: 'year', ok: false, summary: null, fingerprint: null, meetings: [] });
+    const a = signed();
+    const y = signYearArchive(manifestOf([entry(a, '红旗村', 0)]), [a], key);
+    const v = verifyYearArchive({ ...y, manifest: { ...y.manifest, year: 'x' } });
+    expect(v).toMatchObject({ kind: 'year', ok: false, summary: null });
+    expect(v.meetings.map((m) => m.ok)).toEqual([true]);
+  });
+
+  it('a manifest that lists one meeting twice is not complete', () => {
+    const a = signed();
+    const v = verifyYearArchive(signYearArchive(manifestOf([entry(a, '红旗村', 0), entry(a, '红旗村', 1)]), [a], key));
+    expect(check(v, 'complete')).toEqual({ id: 'complete', ok: false, zh: '档案与清单不符：缺少 无，多出 0 个，重复 0 个', en: 'archives do not match the manifest: 0 missing, 0 unlisted, 0 duplicated' });
+    expect(v.ok).toBe(false);
+  });
+
+  it('names every missing meeting', () => {
+    const a = signed(); const b = signed((r) => { r.meeting.id = 4; }); const c = signed((r) => { r.meeting.id = 5; });
+    const v = verifyYearArchive(signYearArchive(manifestOf([entry(a, '红旗村', 0), entry(b, '东风村', 1)]), [c], key));
+    expect(check(v, 'complete').zh).toBe('档案与清单不符：缺少 红旗村、东风村，多出 1 个，重复 0 个');
+  });
+
+  it('a manifest changed after signing: no key is named, so no meeting is compared with it', () => {
+    const a = signed();
+    const y = signYearArchive(manifestOf([entry(a, '红旗村', 0)]), [a], key);
+    const v = verifyYearArchive({ ...y, manifest: { ...y.manifest, campaign: '别的考察' } });
+    expect(v.checks.map((c) => [c.id, c.ok])).toEqual([['hash', false], ['signature', false], ['complete', true], ['consistent', true]]);
+    expect(v.fingerprint).toBeNull();
+    expect(v.ok).toBe(false);
+  });
+
+  it('names each other key once, and one failed meeting of two fails the year', () => {
+    const x = signed(() => {}, other); const y = signed((r) => { r.meeting.id = 4; }, third); const z = signed((r) => { r.meeting.id = 5; }, other);
+    const v = verifyYearArchive(signYearArchive(manifestOf([entry(x, '红旗村', 0), entry(y, '红旗村', 1), entry(z, '红旗村', 2)]), [x, y, z], key));
+    expect(check(v, 'same-key').zh).toBe(`注意：3 个会议档案由另一密钥签名（${publicKeyInfo(other).fingerprint}、${publicKeyInfo(third).fingerprint}）`);
+    const a = signed(); const b = signed((r) => { r.meeting.id = 4; });
+    const bad = { ...b, signature: a.signature };
+    const mixed = verifyYearArchive(signYearArchive(manifestOf([entry(a, '红旗村', 0), entry(b, '红旗村', 1)]), [a, bad], key));
+    expect(mixed.meetings.map((m) => m.ok)).toEqual([true, false]);
+    expect(mixed.checks.every((c) => c.ok)).toBe(true);
+    expect(mixed.ok).toBe(false);
+  });
+});
