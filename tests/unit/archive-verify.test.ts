@@ -518,6 +518,7 @@ describe('the verifier at its edges', () => {
     ]);
     expect(verifyArchiveValue(signed()).kind).toBe('meeting');
     expect(verifyArchiveText('{').kind).toBe('meeting');
+    expect(verifyArchiveValue(undefined).checks.map((c) => c.id)).toEqual(['format']);
   });
 
   it('a record with no canonical form (a lone surrogate) fails the hash check, and no signature is claimed', () => {
@@ -564,6 +565,10 @@ describe('the verifier at its edges', () => {
     expect(texts(v1((res) => { res.turnout = 5; }))).toBe(`重新计票结果与存档结果不一致：results.turnout: 存档 stored 5, 重新计票 recount ${turnoutJson}`);
     // results.turnout is the record's turnout object itself (structuredClone keeps the sharing): replace, do not edit it.
     expect(texts(v1((res) => { res.turnout = { ...(res.turnout as object), expected: {} }; }))).toBe('重新计票结果与存档结果不一致：results.turnout.expected: 存档 stored {}, 重新计票 recount 7');
+    expect(texts(v1((res) => { res.extra = 1; }))).toBe('重新计票结果与存档结果不一致：results.extra: 存档 stored 1, 重新计票 recount undefined');
+    // A row's subject is the form's own subject object (shared as well): replaced, not edited.
+    expect(texts(v1((res) => { const row = (res.parts as { rows: { subject: object }[] }[])[2]!.rows[0]!; row.subject = { ...row.subject, detail: {} }; })))
+      .toBe('重新计票结果与存档结果不一致：results.parts[党组织书记抓基层党建工作述职评议表].rows[总体评价].subject.detail: 存档 stored {}, 重新计票 recount null');
   });
 
   it('names a count by its index when the stored part lists fewer grades, or none', () => {
