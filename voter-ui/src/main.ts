@@ -46,11 +46,12 @@ mount(App, { target, props: { session } });
 
 // The first screen is up: fetch the ballot steps now, while the voter types the code or waits for the
 // meeting to open, so they are on the phone before the hall's Wi-Fi is busiest (when voting opens).
+// Not on the receipt check after the meeting (its own chunk comes as it opens; the steps, if ever needed).
 let prefetched = false;
 const prefetch = () => {
   if (prefetched) return;
   prefetched = true;
-  void steps.load();
+  if (session.screen.name !== 'check') void steps.load();
 };
 requestAnimationFrame(() => setTimeout(prefetch, 0));
 // A page opened in the background gets no animation frame.
