@@ -85,6 +85,7 @@ describe('a part of the page in a chunk of its own', () => {
     await settle();
     expect(screen.getByRole('heading', { level: 1, name: '页面没有下载完整' })).toBeTruthy();
     expect(screen.getByRole('alert').textContent).toBe('网络不稳定，测评表没能下载完整。');
+    expect(screen.getByText(/已经填写的内容保存在本手机上，不会丢失/)).toBeTruthy();
     await fireEvent.click(screen.getByRole('button', { name: '重新加载' }));
     await settle();
     expect(reload).not.toHaveBeenCalled();
