@@ -55,3 +55,9 @@ function expandIPv6(a: string): string[] | null {
   if (groups.length !== 8 || !groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
   return groups.map((g) => g.replace(/^0+(?=.)/, ''));
 }
+
+/** One client's key for a brake: IPv4 as is (also IPv4-mapped); IPv6 by its /64. */
+export function addressKey(address: string | undefined): string {
+  const { key, prefix } = clientAddress(address);
+  return prefix === null ? key : `${prefix}::/64`;
+}

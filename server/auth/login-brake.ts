@@ -9,7 +9,9 @@
  * Server-wide: while more than CEILING wrong guesses were made in the last hour (someone is guessing),
  * every address gets only FREE_UNDER_ATTACK free guesses. The arithmetic is in the README.
  */
-import { clientAddress } from '../net.ts';
+import { addressKey } from '../net.ts';
+
+export { addressKey };
 
 export interface LoginBrakeOptions {
   free: number;
@@ -39,12 +41,6 @@ interface AddressState {
 }
 
 export type BrakeDecision = { ok: true } | { ok: false; retryAfterMs: number };
-
-/** The key of an address: IPv4 as is (also IPv4-mapped); IPv6 by its /64 (server/net.ts). */
-export function addressKey(address: string | undefined): string {
-  const { key, prefix } = clientAddress(address);
-  return prefix === null ? key : `${prefix}::/64`;
-}
 
 export class LoginBrake {
   readonly #o: LoginBrakeOptions;
