@@ -126,6 +126,25 @@ describe('casting a ballot with a token', () => {
     expect((await meetingStatus(t, m.tokens[1]!)).json()).toMatchObject({ state: 'closed', form: null });
   });
 
+  it('a reply lost just before the close: the same token after the close gets its receipt back; a forged token before voting is invalid, not early', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, open: false });
+    const forged: PhoneToken = { ...m.tokens[0]!, output: randomBytes(64).toString('base64url') };
+    const early = await cast(t, forged, fullPackage(m.form!));
+    expect(early.statusCode).toBe(400);
+    expect(early.json().error.code).toBe('TOKEN_INVALID');
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, {});
+    const first = await cast(t, m.tokens[0]!, fullPackage(m.form!));
+    expect(first.statusCode).toBe(200);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    const retry = await cast(t, m.tokens[0]!, fullPackage(m.form!));
+    expect(retry.statusCode).toBe(200);
+    expect(retry.json()).toEqual({ receipt: first.json().receipt, alreadyRecorded: true, rehearsal: false });
+    // A token whose ballot never came: closed, with no receipt.
+    const never = await cast(t, m.tokens[1]!, fullPackage(m.form!));
+    expect(never.json().error.code).toBe('VOTING_CLOSED');
+    expect(never.body).not.toMatch(/receipt/);
+  });
+
   it('rehearsal tickets redeem any number of times with a key of their own, count nowhere, and expire when voting opens', async () => {
     const m = await makeMeeting(t, { roster: 72, signIn: 72, open: false });
     const r = await call<{ secret: string; url: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/rehearsal`);
