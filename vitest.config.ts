@@ -44,7 +44,7 @@ export default defineConfig({
           name: 'node',
           include: ['tests/**/*.test.ts'],
           exclude: ['tests/voter/**', 'tests/admin/**', 'tests/pg/**'],
-          globalSetup: ['tests/browser/global-setup.ts'],
+          globalSetup: ['tests/browser/global-setup.ts', 'tests/helpers/sqlite-template.ts'],
         },
       },
       {
@@ -53,7 +53,7 @@ export default defineConfig({
         test: {
           name: 'pg',
           include: ['tests/pg/**/*.test.ts', ...(postgresPresent ? POSTGRES_API_TESTS : [])],
-          globalSetup: ['tests/pg/global-setup.ts'],
+          globalSetup: ['tests/pg/global-setup.ts', 'tests/helpers/sqlite-template.ts'],
           setupFiles: ['tests/pg/setup.ts'],
           env: { CEPING_TEST_DB: 'postgres' },
         },
