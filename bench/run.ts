@@ -25,8 +25,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } fr
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { Client, request } from 'undici';
+import { Client } from 'undici';
 import WebSocket from 'ws';
 import { HttpAdmin } from '../tests/helpers/server-process.ts';
 import { burst, closedLoop, probeWhile, type LoadResult } from './lib/load.ts';
@@ -35,6 +34,7 @@ import { buildPages, loggedErrors, memory, repoRoot, resetPeakMemory, startCepin
 import type { ReportMeetings } from './lib/report-data.ts';
 import { fmtSpread, median, ms, spread, type Spread } from './lib/stats.ts';
 import { summariseProfile, type CpuProfile } from './lib/cpuprofile.ts';
+import { PHONE_BYTES_TARGET, reportPhoneBytes } from './lib/phone-bytes.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1';
@@ -54,7 +54,7 @@ const TARGETS = {
   snapshotP99Ms: 50,
   rssMiB: 200,
   reportMs: 100,
-  phoneBytes: 45_000,
+  phoneBytes: PHONE_BYTES_TARGET,
 };
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
@@ -244,13 +244,9 @@ try {
 
   const memHall = memory(pid);
 
-  // --- 5. The bytes of the phone's first ballot screen.
-  say('5. What a phone downloads for its first ballot screen (index.html, entry JS and CSS, the curve chunk), bodies only');
-  const pages = await phoneBytes(server.base);
-  for (const p of pages) say(`  ${p.label.padEnd(44)} ${p.total} bytes (${p.files.map((f) => `${f.name} ${f.bytes}`).join(', ')})`);
-  const gzipBytes = pages.find((p) => p.encoding === 'gzip')!.total;
-  const identityBytes = pages.find((p) => p.encoding === 'identity')!.total;
-  say(`  target: ≤ ${TARGETS.phoneBytes} bytes; a phone on the township Wi-Fi (plain HTTP) gets gzip: browsers ask for br only over HTTPS or from localhost`);
+  // --- 5. The bytes of the phone's first screen and first ballot screen (bench/lib/phone-bytes.ts).
+  say("5. What a phone downloads before its first ballot screen, bodies as sent (also alone: npx tsx bench/phone-bytes.ts)");
+  const pages = await reportPhoneBytes(server.base, say);
   say();
 
   // --- 6. Reports after close.
@@ -314,8 +310,9 @@ try {
   row('server RSS peak with the login', `${withLogin.toFixed(0)} MiB`, '', '');
   row(`report, ${SIZE.bigReport} ballots (first/warm)`, `${ms(reports.reportFirst)} / ${ms(reports.reportWarm)}`, `healthz ${ms(reports.healthz)}`, `≤ ${TARGETS.reportMs} ms`);
   row(`year summary ${SIZE.summaryMeetings}×${SIZE.summaryBallots} (first/warm)`, `${ms(reports.summaryFirst)} / ${ms(reports.summaryWarm)}`, `healthz ${ms(reports.healthz)}`, '');
-  row('phone first screen, gzip (HTTP)', `${gzipBytes} bytes`, `uncompressed ${identityBytes}`, `≤ ${TARGETS.phoneBytes} bytes`);
-  row('phone first screen, br (HTTPS)', `${pages.find((p) => p.encoding === 'br')!.total} bytes`, '', '');
+  row('phone first ballot screen, gzip', `${pages.gzip.ballotScreen.total} bytes`, `uncompressed ${pages.identity.ballotScreen.total}`, `≤ ${TARGETS.phoneBytes} bytes`);
+  row('  … br (HTTPS)', `${pages.br.ballotScreen.total} bytes`, '', '');
+  row('phone first screen, gzip', `${pages.gzip.firstScreen.total} bytes`, '', '');
 } finally {
   for (const child of children) if (child.exitCode === null) child.kill();
   for (const stop of stops.reverse()) {
@@ -432,46 +429,6 @@ async function liveSteps(base: string, admin: HttpAdmin, meeting: HallMeeting, h
     await desk.close();
   }
   return { cast: spread(cast), hello: spread(hello), castFromSend: spread(castFromSend), helloFromSend: spread(helloFromSend) };
-}
-
-interface PageBytes {
-  label: string;
-  encoding: 'br' | 'gzip' | 'identity';
-  total: number;
-  files: { name: string; bytes: number }[];
-}
-
-/** The first ballot screen's files as the server sends them for three Accept-Encodings; each body is checked to decode. */
-async function phoneBytes(base: string): Promise<PageBytes[]> {
-  const variants = [
-    { label: 'gzip (Chromium/WeChat over http://LAN)', accept: 'gzip, deflate', encoding: 'gzip' as const },
-    { label: 'br (over HTTPS, or from localhost)', accept: 'gzip, deflate, br', encoding: 'br' as const },
-    { label: 'uncompressed', accept: 'identity', encoding: 'identity' as const },
-  ];
-  const out: PageBytes[] = [];
-  for (const v of variants) {
-    const get = async (url: string) => {
-      const res = await request(base + url, { headers: { 'accept-encoding': v.accept } });
-      const raw = Buffer.from(await res.body.arrayBuffer());
-      if (res.statusCode !== 200) throw new Error(`${url} → ${res.statusCode}`);
-      const enc = res.headers['content-encoding'];
-      const text = (enc === 'br' ? brotliDecompressSync(raw) : enc === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-      return { bytes: raw.length, text };
-    };
-    const index = await get('/v/');
-    const assets = [...index.text.matchAll(/(?:src|href)="(\/v\/assets\/[^"]+)"/g)].map((m) => m[1]!);
-    const files = [{ name: 'index.html', bytes: index.bytes }];
-    let curve: string | null = null;
-    for (const a of assets) {
-      const f = await get(a);
-      files.push({ name: path.basename(a), bytes: f.bytes });
-      curve ??= /token-crypto-[\w-]+\.js/.exec(f.text)?.[0] ?? null;
-    }
-    if (!curve) throw new Error('the entry script names no token-crypto chunk');
-    files.push({ name: curve, bytes: (await get(`/v/assets/${curve}`)).bytes });
-    out.push({ label: v.label, encoding: v.encoding, total: files.reduce((a, f) => a + f.bytes, 0), files });
-  }
-  return out;
 }
 
 async function reportTimes(base: string, admin: HttpAdmin, bigMeetingId: number, summary: { campaignId: number; meetingIds: number[] }) {

@@ -9,6 +9,10 @@
  * Server-wide: while more than CEILING wrong guesses were made in the last hour (someone is guessing),
  * every address gets only FREE_UNDER_ATTACK free guesses. The arithmetic is in the README.
  */
+import { addressKey } from '../net.ts';
+
+export { addressKey };
+
 export interface LoginBrakeOptions {
   free: number;
   freeUnderAttack: number;
@@ -37,22 +41,6 @@ interface AddressState {
 }
 
 export type BrakeDecision = { ok: true } | { ok: false; retryAfterMs: number };
-
-/**
- * The key of an address: IPv4 as is (also when written as IPv4-mapped IPv6); IPv6 by its /64, since
- * one machine can take any number of addresses inside its own /64.
- */
-export function addressKey(address: string | undefined): string {
-  const a = (address ?? '').trim().toLowerCase();
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(a);
-  if (mapped) return mapped[1]!;
-  if (!a.includes(':')) return a;
-  const [head = '', tail = ''] = a.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === '' ? [] : tail.split(':');
-  const groups = a.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => (g.replace(/^0+/, '') || '0')).join(':')}::/64`;
-}
 
 export class LoginBrake {
   readonly #o: LoginBrakeOptions;

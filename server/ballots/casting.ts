@@ -4,7 +4,8 @@
  *   voter.routes.ts  POST /api/voter/cast
  *   → readToken        the token's bytes, the meeting's state and its frozen form
  *   → checkPackage     the package against the form (pure; the phone's page prevents anything else)
- *   → checkToken       output = F(meeting key, input), in the VOPRF worker pool
+ *   → tokenIsValid     output = F(meeting key, input), in the VOPRF worker pool (a sender whose tokens
+ *                      failed lately waits in its low lane, so forged tokens cannot hold up the hall)
  *   → BallotBox.recordPhone   in the write queue: spent? counted within the ballots issued, a random
  *                      empty slot filled, the token spent, the receipt kept — one shared transaction
  *   → commit (synchronous=FULL) → the reply → the live step (ballot-box.ts)
@@ -17,6 +18,8 @@ import type { Form } from '../forms/form.schemas.ts';
 import { hashSecret, receiptFromToken } from '../credentials/secrets.ts';
 import { fromB64u, INPUT_BYTES, OUTPUT_BYTES } from '../credentials/voprf.ts';
 import type { TicketService } from '../credentials/tickets.service.ts';
+import { PoolBusyError, type Lane } from '../credentials/voprf-pool.ts';
+import { addressKey } from '../net.ts';
 import { tallyIncrements } from '../counting/tally.ts';
 import { findMeeting } from '../meetings/meetings.repository.ts';
 import { formOf } from '../meetings/meeting.view.ts';
@@ -26,12 +29,21 @@ import { findReceipt } from './ballots.repository.ts';
 import type { BallotBox } from './ballot-box.ts';
 import type { CastRequest, CastResponse } from './voter.schemas.ts';
 
+/** How long a sender of a forged token waits in the low lane, and how many such senders are held. */
+const SUSPECT_MS = 10 * 60_000;
+const SUSPECTS_MAX = 10_000;
+
 export class Casting {
   readonly #d: ServiceDeps;
   readonly #tickets: TicketService;
   readonly #box: BallotBox;
   /** Forms are frozen when sign-in starts: parsed once per meeting. */
   readonly #forms = new Map<number, Form>();
+  /**
+   * Senders (address keys) whose token lately failed its check, with when that is forgotten. Only such
+   * addresses are held, never one with a valid token, and never beside anything of a ballot.
+   */
+  readonly #suspects = new Map<string, number>();
 
   constructor(deps: ServiceDeps, tickets: TicketService, box: BallotBox) {
     this.#d = deps;
@@ -39,14 +51,18 @@ export class Casting {
     this.#box = box;
   }
 
-  /** Cast a phone package. Resolves only after the ballot's transaction is durably committed. */
-  async cast(req: CastRequest): Promise<CastResponse> {
+  /**
+   * Cast a phone package. Resolves only after the ballot's transaction is durably committed. `address`
+   * (the sender's) only chooses the token check's lane; it goes nowhere else.
+   */
+  async cast(req: CastRequest, address = ''): Promise<CastResponse> {
     const { input, output, meeting, form } = await this.#readToken(req);
     const receipt = receiptFromToken(this.#d.pepper, req.token.input);
     if (meeting.state === 'closed' || meeting.state === 'sealed') return this.#afterClose(receipt);
-    if (meeting.state === 'signin') return this.#rehearse(req, form, input, output, receipt);
+    const sender = addressKey(address);
+    if (meeting.state === 'signin') return this.#rehearse(req, form, input, output, receipt, sender);
     const pkg = checkPackage(form, req);
-    await this.#checkToken(req.meetingId, 'vote', input, output);
+    if (!(await this.#tokenIsValid(req.meetingId, 'vote', input, output, sender))) throw this.#forged(sender);
     const packageJson = JSON.stringify(pkg);
     return this.#box.recordPhone({
       meetingId: req.meetingId,
@@ -80,8 +96,30 @@ export class Casting {
     return form ?? null;
   }
 
-  async #checkToken(meetingId: number, purpose: 'vote' | 'rehearsal', input: Uint8Array, output: Uint8Array): Promise<void> {
-    if (!(await this.#tickets.tokenIsValid(meetingId, purpose, input, output))) throw new DomainError('TOKEN_INVALID');
+  async #tokenIsValid(meetingId: number, purpose: 'vote' | 'rehearsal', input: Uint8Array, output: Uint8Array, sender: string): Promise<boolean> {
+    const lane: Lane = (this.#suspects.get(sender) ?? 0) > this.#d.now().getTime() ? 'low' : 'normal';
+    try {
+      return await this.#tickets.tokenIsValid(meetingId, purpose, input, output, lane);
+    } catch (e) {
+      if (e instanceof PoolBusyError) throw new DomainError('RATE_LIMITED');
+      throw e;
+    }
+  }
+
+  /** A token that failed its check: its sender's next checks wait in the low lane for SUSPECT_MS. */
+  #forged(sender: string): DomainError {
+    const now = this.#d.now().getTime();
+    if (this.#suspects.size >= SUSPECTS_MAX) {
+      for (const [k, until] of this.#suspects) if (until <= now) this.#suspects.delete(k);
+      // Still full: forget the longest-held.
+      for (const k of this.#suspects.keys()) {
+        if (this.#suspects.size < SUSPECTS_MAX) break;
+        this.#suspects.delete(k);
+      }
+    }
+    this.#suspects.delete(sender);
+    this.#suspects.set(sender, now + SUSPECT_MS);
+    return new DomainError('TOKEN_INVALID');
   }
 
   /** A reply lost just before the close: the key and the retry checks are gone, but a receipt derived from this token's input exists only if its ballot was cast. */
@@ -91,13 +129,13 @@ export class Casting {
   }
 
   /** Before voting only a rehearsal token is good for anything, and it is counted nowhere. */
-  async #rehearse(req: CastRequest, form: Form, input: Uint8Array, output: Uint8Array, receipt: string): Promise<CastResponse> {
-    if (await this.#tickets.tokenIsValid(req.meetingId, 'rehearsal', input, output)) {
+  async #rehearse(req: CastRequest, form: Form, input: Uint8Array, output: Uint8Array, receipt: string, sender: string): Promise<CastResponse> {
+    if (await this.#tokenIsValid(req.meetingId, 'rehearsal', input, output, sender)) {
       checkPackage(form, req);
       return { receipt, alreadyRecorded: false, rehearsal: true };
     }
-    if (await this.#tickets.tokenIsValid(req.meetingId, 'vote', input, output)) throw new DomainError('VOTING_NOT_OPEN');
-    throw new DomainError('TOKEN_INVALID');
+    if (await this.#tokenIsValid(req.meetingId, 'vote', input, output, sender)) throw new DomainError('VOTING_NOT_OPEN');
+    throw this.#forged(sender);
   }
 }
 

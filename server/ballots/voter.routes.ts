@@ -9,7 +9,8 @@ import {
  * The phone's routes. No session, no cookie: secrets travel in the body only. The three requests never
  * share a value: redeem carries the ticket and a blinded element, meeting status the meeting's shared
  * access word, cast the token and the package. Rate limits are keyed on (a hash of) the secret of each
- * request, never the address: a hall full of phones may share one NAT address.
+ * request, never the address: a hall full of phones may share one NAT address. The cast's address only
+ * chooses the lane of its token check (casting.ts: a sender of forged tokens waits behind the others).
  */
 function keyOn(pick: (body: Record<string, unknown>) => unknown) {
   return (req: FastifyRequest): string => {
@@ -47,7 +48,7 @@ export async function voterRoutes(app: App): Promise<void> {
     { config: limit(30, keyOn((b) => (b.token as { input?: unknown } | undefined)?.input)), schema: { body: CastRequest, response: { 200: CastResponse, ...errors } } },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return casting.cast(req.body);
+      return casting.cast(req.body, req.ip);
     },
   );
 }

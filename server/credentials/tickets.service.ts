@@ -11,7 +11,7 @@ import {
   formatShortCode, hashSecret, newRowId, newShortCode, newTicketSecret, normalizeShortCode, TICKET_PATTERN,
 } from './secrets.ts';
 import { blindInput, finalizeToken, fromB64u, INPUT_BYTES, keyFingerprint, newMeetingKey, POINT_BYTES, toB64u, type MeetingKey } from './voprf.ts';
-import { PROOF_RANDOM_BYTES, type VoprfPool } from './voprf-pool.ts';
+import { PROOF_RANDOM_BYTES, type Lane, type VoprfPool } from './voprf-pool.ts';
 
 /** What the desk shows (or a slip prints): the secret once, never stored but as a keyed hash. */
 export interface IssuedTicket {
@@ -240,10 +240,10 @@ export class TicketService {
   }
 
   /** Whether a token's output is F(key, input) for the meeting's key of this purpose: the whole check that casting makes. */
-  async tokenIsValid(meetingId: number, purpose: KeyPurpose, input: Uint8Array, output: Uint8Array): Promise<boolean> {
+  async tokenIsValid(meetingId: number, purpose: KeyPurpose, input: Uint8Array, output: Uint8Array, lane: Lane = 'normal'): Promise<boolean> {
     const key = await this.meetingKey(meetingId, purpose);
     if (!key) return false;
-    const expected = await this.#pool.evaluate(key.secretKey, input);
+    const expected = await this.#pool.evaluate(key.secretKey, input, lane);
     return expected.length === output.length && timingSafeEqual(expected, output);
   }
 

@@ -10,14 +10,37 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+interface Task {
+  message: Record<string, unknown>;
+  pending: Pending;
+}
+
+/** Who is waiting: `low` is work for a sender whose tokens lately failed their check (see Casting). */
+export type Lane = 'normal' | 'low';
+
+/** Tasks a worker holds at once: one running, one ready, so it never waits for the next message. */
+const IN_FLIGHT = 2;
+/** Low-lane tasks waiting at most; more are refused (the caller answers 429 and the phone re-sends). */
+export const LOW_LANE_MAX = 2_000;
+
+/** The low lane is full. */
+export class PoolBusyError extends Error {}
+
 /**
  * The curve work (1–4 ms per evaluation in JavaScript) in a few worker threads, so a hall of phones
  * redeeming and casting at once keeps every core busy and the event loop free for sockets and the live
  * feed. Sized to the machine: one worker per core but one (the main thread has the sockets and the
  * database), at least one. With `size: 0` (or when a worker cannot start) the work runs inline.
+ *
+ * Work waits in the pool, not in the workers' message queues, in two lanes: a flood of forged tokens
+ * from one sender (each costs an evaluation to refuse) goes to the low lane and cannot hold up the
+ * hall's honest casts, which pass it as soon as a worker has room.
  */
 export class VoprfPool {
   readonly #workers: { worker: Worker; pending: Map<number, Pending> }[] = [];
+  /** Work not yet handed to a worker: the low lane is served only when the normal one is empty. */
+  readonly #normal: Task[] = [];
+  readonly #low: Task[] = [];
   readonly #size: number;
   #started = false;
   #next = 1;
@@ -38,14 +61,19 @@ export class VoprfPool {
           const p = pending.get(m.id);
           if (!p) return;
           pending.delete(m.id);
-          if (pending.size === 0) worker.unref();
           if (m.error) p.reject(new Error(m.error));
           else p.resolve(m);
+          this.#pump();
+          if (pending.size === 0) worker.unref();
         });
         worker.on('error', (e) => {
+          // A worker that died takes no more work: what it held is refused, what waits goes elsewhere.
+          const i = this.#workers.findIndex((w) => w.worker === worker);
+          if (i >= 0) this.#workers.splice(i, 1);
           for (const p of pending.values()) p.reject(e);
           pending.clear();
           worker.unref();
+          this.#pump();
         });
         // Idle workers do not keep the process alive; a worker with work in hand does (#send), or a
         // script awaiting a redemption with nothing else open would end with exit code 13 mid-await.
@@ -63,9 +91,14 @@ export class VoprfPool {
   }
 
   /** F(key, input): what a token's output must be. */
-  async evaluate(secretKey: Uint8Array, input: Uint8Array): Promise<Uint8Array> {
+  async evaluate(secretKey: Uint8Array, input: Uint8Array, lane: Lane = 'normal'): Promise<Uint8Array> {
     if (this.size === 0) return voprf.evaluate(secretKey, input);
-    return (await this.#send({ op: 'evaluate', secretKey, input })).output!;
+    return (await this.#send({ op: 'evaluate', secretKey, input }, lane)).output!;
+  }
+
+  /** Tasks waiting for a worker, per lane (for tests and the bench). */
+  get waiting(): { normal: number; low: number } {
+    return { normal: this.#normal.length, low: this.#low.length };
   }
 
   /** The evaluation of a blinded element and its proof; `random` (PROOF_RANDOM_BYTES) makes the proof. */
@@ -75,21 +108,59 @@ export class VoprfPool {
     return { evaluated: r.evaluated!, proof: r.proof! };
   }
 
-  #send(task: Record<string, unknown>): Promise<Record<string, Uint8Array>> {
+  #send(message: Record<string, unknown>, lane: Lane = 'normal'): Promise<Record<string, Uint8Array>> {
     if (this.#closed) return Promise.reject(new Error('the VOPRF pool is closed'));
-    // The worker with the fewest tasks waiting.
-    const w = this.#workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    const id = this.#next++;
+    if (lane === 'low' && this.#low.length >= LOW_LANE_MAX) return Promise.reject(new PoolBusyError('the low lane is full'));
     return new Promise((resolve, reject) => {
-      if (w.pending.size === 0) w.worker.ref();
-      w.pending.set(id, { resolve, reject });
-      w.worker.postMessage({ ...task, id });
+      (lane === 'low' ? this.#low : this.#normal).push({ message, pending: { resolve, reject } });
+      this.#pump();
     });
+  }
+
+  /** Hand waiting work to the workers with room, the normal lane first. */
+  #pump(): void {
+    for (;;) {
+      const task = this.#normal[0] ?? this.#low[0];
+      if (!task) return;
+      if (this.#workers.length === 0) {
+        // Every worker died: the work runs inline, as with size 0.
+        (this.#normal.length > 0 ? this.#normal : this.#low).shift();
+        runInline(task);
+        continue;
+      }
+      // The worker with the fewest tasks in hand, if it has room.
+      const w = this.#workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+      if (w.pending.size >= IN_FLIGHT) return;
+      (this.#normal.length > 0 ? this.#normal : this.#low).shift();
+      const id = this.#next++;
+      if (w.pending.size === 0) w.worker.ref();
+      w.pending.set(id, task.pending);
+      w.worker.postMessage({ ...task.message, id });
+    }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    const closed = new Error('the VOPRF pool is closed');
+    for (const t of [...this.#normal.splice(0), ...this.#low.splice(0)]) t.pending.reject(closed);
+    for (const w of this.#workers) {
+      for (const p of w.pending.values()) p.reject(closed);
+      w.pending.clear();
+    }
     await Promise.all(this.#workers.map((w) => w.worker.terminate()));
     this.#workers.length = 0;
+  }
+}
+
+/** A task on this thread, as voprf.worker.mjs would run it. */
+function runInline({ message: m, pending }: Task): void {
+  try {
+    if (m.op === 'evaluate') pending.resolve({ output: voprf.evaluate(m.secretKey as Uint8Array, m.input as Uint8Array) });
+    else {
+      const r = voprf.blindEvaluate(m.secretKey as Uint8Array, m.publicKey as Uint8Array, m.blinded as Uint8Array, () => m.random as Uint8Array);
+      pending.resolve({ evaluated: r.evaluated, proof: r.proof });
+    }
+  } catch (e) {
+    pending.reject(e instanceof Error ? e : new Error(String(e)));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The two-phase credential's cryptography: RFC 9497 VOPRF, ristretto255-SHA512, from @noble/curves
- * (audited, pure JavaScript, BigInt). Both the server and the phone page import this module; the phone
- * only the client half (blind, finalize), the server only the key and evaluation half.
+ * (audited, pure JavaScript, BigInt). The server uses the key and evaluation half; the client half
+ * (blind, finalize) serves the tests' phones. The phone page carries its own, smaller client
+ * (voter-ui/src/lib/voprf-client.ts), checked against this one in tests/unit/voprf-client.test.ts.
  *
  * A ticket from the desk buys one evaluation of a blinded element; the phone unblinds it into a token
  * (input, output) that the server can check at casting (output = F(key, input)) but cannot match with

@@ -95,7 +95,9 @@ describe('the desk', () => {
     await desk.signIn(desk.results[0]!);
     expect(server.calls.at(-1)).toMatchObject({ method: 'POST', url: '/api/meetings/3/roster/1/sign-in', body: { handout: 'qr', slipSerial: null }, csrf: 'csrf-1' });
     expect(desk.shown).toMatchObject({ name: '张三民', taken: false, ticket: { shortCode: 'CODE-0001' } });
-    expect(desk.results.map((e) => e.name)).toEqual(['章山敏']);
+    // The search is cleared for the next person; 张三民 has left the 未签到 list.
+    expect(desk.query).toBe('');
+    expect(desk.results.map((e) => e.name)).toEqual(['李四', '王芳', '章山敏', '沈雪', '沈雪立']);
     // Minutes pass: the QR stays (a ballot is not lost to a timer).
     for (let i = 0; i < 300; i++) {
       clock.advance(POLL_MS);
@@ -196,6 +198,52 @@ describe('the desk', () => {
     await desk.signIn(desk.entries[2]!);
     expect(desk.error?.message).toBe('无法连接服务器');
     expect(desk.error?.hint).toContain('网络');
+  });
+
+  it('after any sign-in the search is cleared, and searching a signed-in name shows 已签到, not 名单外人员', async () => {
+    const server = deskServer();
+    const desk = new Desk(3, { api: server.api() });
+    const meeting = {
+      id: 3, unitId: 1, unitName: '红旗村', unitKind: 'village', state: 'signin', stateLabel: '签到中',
+      turnout: { expected: 6, present: 0, issued: 0, returned: 0, paper: 0, paperIssued: 0, reissued: 0 },
+      quorum: { needed: 70, text: '村不少于70人', met: false }, liveK: 5, projectorShowsDistributions: false,
+    } as unknown as Meeting;
+    const store = new MeetingStore(3, server.api());
+    store.meeting = meeting;
+    render(DeskPage, { props: { store, desk } });
+    await settle();
+    const search = screen.getByLabelText('查找参会人员') as HTMLInputElement;
+    // A paper form and a slip: neither shows a QR, so nothing else would move the desk on.
+    for (const [handout, name] of [['paper', '王芳'], ['slip', '李四']] as const) {
+      await fireEvent.input(search, { target: { value: name } });
+      desk.handout = handout;
+      await fireEvent.click(screen.getByRole('button', { name: `签到 ${name}` }));
+      await settle();
+      if (handout === 'slip') {
+        await fireEvent.input(screen.getByLabelText(/编号/), { target: { value: '12' } });
+        await fireEvent.submit(screen.getByLabelText(/编号/).closest('form')!);
+        await settle();
+      }
+      expect(desk.entries.find((e) => e.name === name)!.signedIn).toBe(true);
+      expect(search.value).toBe('');
+    }
+    // The same person comes back to the desk: the 未签到 list finds them, as 已签到, with their ticket.
+    await fireEvent.input(search, { target: { value: '王芳' } });
+    const list = screen.getByRole('list', { name: '签到名单' });
+    const rows = within(list).getAllByRole('listitem');
+    expect(rows.map((li) => li.querySelector('.name')?.textContent)).toEqual(['王芳']);
+    expect(within(rows[0]!).getByText('已签到')).toBeTruthy();
+    expect(within(rows[0]!).queryByRole('button', { name: '签到 王芳' })).toBeNull();
+    expect(screen.queryByText(/如是名单外人员/)).toBeNull();
+    // Someone really not on the roster still gets the walk-in hint.
+    await fireEvent.input(search, { target: { value: '赵六' } });
+    expect(screen.getByText(/没有找到「赵六」。如是名单外人员/)).toBeTruthy();
+    // And adding a walk-in under a roster name warns before signing anyone in.
+    await fireEvent.click(screen.getByRole('button', { name: '名单外人员' }));
+    await fireEvent.input(screen.getByLabelText('姓名'), { target: { value: '王芳' } });
+    expect(screen.getByRole('alert').textContent).toContain('名单上已有「王芳」（已签到）');
+    await fireEvent.input(screen.getByLabelText('姓名'), { target: { value: '赵六' } });
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('renders: search by initials, one tap, the QR and short code large until the phone takes it', async () => {

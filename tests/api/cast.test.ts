@@ -261,4 +261,25 @@ describe('casting a ballot with a token', () => {
     // A QR secret never waits for the brake, even from the guessing address.
     expect((await redeemFrom(m.tickets[1]!, '10.0.0.66')).statusCode).toBe(200);
   });
+
+  it('a sender of forged tokens waits behind the hall: its flood cannot hold up another phone\'s cast', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3 });
+    const pkg = fullPackage(m.form!);
+    const forged = (i: number) => ({ ...m.tokens[0]!, input: randomBytes(32).toString('base64url'), output: randomBytes(64).toString('base64url').slice(0, m.tokens[0]!.output.length) });
+    const castFrom = (token: PhoneToken, remoteAddress: string) => t.app.inject({ method: 'POST', url: '/api/voter/cast', payload: castPayload(token, pkg), remoteAddress });
+    // One forged token marks its sender.
+    const first = await castFrom(forged(0), '10.0.0.66');
+    expect(first.json().error.code).toBe('TOKEN_INVALID');
+    // Then a flood from it, and an honest phone's cast right behind the flood.
+    const done: string[] = [];
+    const flood = Array.from({ length: 60 }, (_, i) => castFrom(forged(i + 1), '10.0.0.66').then((r) => (done.push('forged'), r)));
+    const honest = castFrom(m.tokens[1]!, '10.0.0.5').then((r) => (done.push('honest'), r));
+    const results = await Promise.all([...flood, honest]);
+    expect(results.slice(0, 60).every((r) => r.statusCode === 400 && r.json().error.code === 'TOKEN_INVALID')).toBe(true);
+    expect(results[60]!.statusCode).toBe(200);
+    // Without the lanes the honest cast's check would wait behind all 60 evaluations and finish last.
+    expect(done.indexOf('honest')).toBeLessThan(20);
+    // The forged sender's own valid token still counts (later, never refused).
+    expect((await castFrom(m.tokens[2]!, '10.0.0.66')).statusCode).toBe(200);
+  });
 });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { ensurePagesBuilt, repoRoot } from '../browser/ui-build.ts';
 import { precompress } from '../../scripts/precompress.mjs';
+import { PHONE_BYTES_TARGET, phoneBytes, type Fetch } from '../../bench/lib/phone-bytes.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
@@ -92,6 +93,32 @@ describe.each([
     expect(existsSync(path.join(repoRoot, dir, `${js}.br`))).toBe(true);
     expect((await get(`${prefix}${js}.br`, 'br')).statusCode).toBe(404);
     expect((await get(`${prefix}${js}.gz`, null)).statusCode).toBe(404);
+  });
+});
+
+describe("the phone's first ballot screen", () => {
+  const fetch: Fetch = async (url, acceptEncoding) => {
+    const res = await get(url, acceptEncoding);
+    return { status: res.statusCode, encoding: res.headers['content-encoding'] as string | undefined, body: res.rawPayload };
+  };
+
+  it(`is at most ${PHONE_BYTES_TARGET} bytes as gzip sends it, token code included (counted as the bench counts it)`, async () => {
+    const gzip = await phoneBytes(fetch, 'gzip');
+    const names = gzip.ballotScreen.files.map((f) => f.name);
+    console.info(`phone, gzip: first ballot screen ${gzip.ballotScreen.total} bytes (${names.join(', ')}); first screen ${gzip.firstScreen.total}`);
+    // Everything the rating screen needs is in the count: the page, its stylesheet, the entry, the token code, the steps.
+    for (const kind of [/^index\.html$/, /^index-[\w-]+\.js$/, /\.css$/, /^token-crypto-[\w-]+\.js$/, /^steps-[\w-]+\.js$/]) {
+      expect(names.filter((n) => kind.test(n)), String(kind)).toHaveLength(1);
+    }
+    expect(gzip.ballotScreen.total).toBeLessThanOrEqual(PHONE_BYTES_TARGET);
+    // The first screen leaves the steps out; only the receipt check waits until it is opened.
+    expect(gzip.firstScreen.total).toBeLessThan(gzip.ballotScreen.total);
+    expect(gzip.firstScreen.files.some((f) => f.name.startsWith('steps-'))).toBe(false);
+    expect(gzip.notCounted.map((f) => f.name)).toEqual([expect.stringMatching(/^CheckReceipt-[\w-]+\.js$/)]);
+    // The same files in every encoding, and brotli (over HTTPS) smaller still.
+    const br = await phoneBytes(fetch, 'br');
+    expect(br.ballotScreen.files.map((f) => f.name)).toEqual(names);
+    expect(br.ballotScreen.total).toBeLessThan(gzip.ballotScreen.total);
   });
 });
 

@@ -23,7 +23,6 @@ const ALLOWED_NEWER_APIS: Record<string, string> = {
   structuredClone: "only in Svelte's $state.snapshot of a Date; the page holds no Date",
   ResizeObserver: "only for Svelte's bind:clientWidth and friends, created on first use; the page uses none",
   AbortController: 'feature-tested in voter-ui/src/lib/api.ts; Svelte uses it only for getAbortSignal()',
-  hasOwn: 'polyfilled in voter-ui/src/polyfills.ts (the curve code calls Object.hasOwn)',
 };
 const WATCH = [
   'queueMicrotask', 'globalThis', 'replaceAll', 'structuredClone', 'ResizeObserver', 'AbortController',

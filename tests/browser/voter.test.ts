@@ -417,6 +417,46 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
     await context.close();
   }, 180_000);
 
+  it('fetches the ballot steps while the voter waits, and gets over a dropped fetch of them with a button', async () => {
+    const m = await makeMeeting(t, { roster: 72, signIn: 72, members: 3, candidates: 2, open: false, redeem: false });
+    // 1. The first screen does not carry the ballot steps; they arrive while the voter waits for voting
+    //    to open. The receipt check is fetched only when it is opened.
+    const first = await phone();
+    await first.page.goto(`${base}/v/#${m.tickets[1]!}`);
+    await poll(() => heading(first.page).textContent(), 15_000).toBe('请等待主持人宣布开始测评');
+    await poll(() => first.watch.requests.some((u) => /\/v\/assets\/steps-[\w-]+\.js$/.test(u))).toBe(true);
+    expect(first.watch.requests.some((u) => u.includes('/assets/CheckReceipt-'))).toBe(false);
+    await first.context.close();
+
+    // 2. A phone whose Wi-Fi drops every fetch of the steps: the page tries again by itself, then says so.
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, { overrideReason: null });
+    const { context, page, watch } = await phone();
+    let dropping = true;
+    let dropped = 0;
+    await page.route('**/v/assets/steps-*.js', async (route) => {
+      if (!dropping) return route.continue();
+      dropped += 1;
+      await route.abort('connectionreset');
+    });
+    await page.goto(`${base}/v/#${m.tickets[2]!}`);
+    await poll(() => heading(page).textContent(), 20_000).toBe('页面没有下载完整');
+    expect(dropped).toBeGreaterThanOrEqual(1);
+    expect(await page.getByRole('alert').textContent()).toBe('网络不稳定，测评表没能下载完整。');
+    await screenshot(page, 'steps-dropped');
+    await expectAccessible(page, 'the dropped ballot steps');
+
+    // 3. The Wi-Fi is back; the button brings the ballot (by a second try, or by reloading the page, which
+    //    comes back to the same place: the ticket is not redeemed again).
+    dropping = false;
+    await page.getByRole('button', { name: '重新加载' }).click();
+    await poll(() => heading(page).textContent(), 15_000).toBe('党组织政治建设民主测评表');
+    expect(watch.bodies.filter((b) => b.path === '/api/voter/redeem')).toHaveLength(1);
+    await page.locator('#subject-A-s1').getByRole('button', { name: '好', exact: true }).click();
+    expect(await page.locator('#subject-A-s1').getByRole('button', { name: '好', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    expectNoLeaks(watch, [m.tickets[2]!]);
+    await context.close();
+  }, 120_000);
+
   it('checks a receipt after the seal at /v/#check: 已计入 for the one from the done screen, 未找到 for a made-up one', async () => {
     const a = await makeMeeting(t, { roster: 72, signIn: 72, members: 3, candidates: 2, redeem: false });
     const { context, page, watch } = await phone();

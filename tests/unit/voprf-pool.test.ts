@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { LOW_LANE_MAX, PoolBusyError, VoprfPool } from '../../server/credentials/voprf-pool.ts';
+import { newMeetingKey, tokenOutput } from '../../server/credentials/voprf.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const url = (p: string) => pathToFileURL(path.join(root, p)).href;
@@ -40,4 +42,39 @@ describe('VoprfPool in a process with nothing else open', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ workers: 2, same: true });
   }, 90_000);
+});
+
+describe('VoprfPool lanes', () => {
+  it('serves the normal lane before the low one, and refuses low work past LOW_LANE_MAX without touching the normal lane', async () => {
+    const pool = new VoprfPool(1);
+    const key = newMeetingKey();
+    const input = (i: number) => new Uint8Array(32).fill(i);
+    try {
+      const done: string[] = [];
+      const low = Array.from({ length: 30 }, (_, i) => pool.evaluate(key.secretKey, input(i), 'low').then(() => done.push(`low${i}`)));
+      const normal = pool.evaluate(key.secretKey, input(99), 'normal').then((out) => (done.push('normal'), out));
+      expect(pool.waiting.low).toBeGreaterThan(20);
+      const out = await normal;
+      await Promise.all(low);
+      // Right, and ahead of all but the low work a worker already held (two at most).
+      expect(Buffer.from(out).equals(Buffer.from(tokenOutput(key.secretKey, input(99))))).toBe(true);
+      expect(done.indexOf('normal')).toBeLessThanOrEqual(2);
+      expect(done).toHaveLength(31);
+
+      // Two go to the worker at once, LOW_LANE_MAX wait, the last two are refused.
+      const flood = Array.from({ length: LOW_LANE_MAX + 4 }, (_, i) => pool.evaluate(key.secretKey, input(i % 200), 'low'));
+      const settled = flood.map((p) => p.then(() => 'ok', (e: unknown) => e));
+      await expect(flood.at(-1)).rejects.toBeInstanceOf(PoolBusyError);
+      // The normal lane is still served first.
+      await pool.evaluate(key.secretKey, input(1), 'normal');
+      expect(pool.waiting.low).toBeGreaterThan(LOW_LANE_MAX - 100);
+      await pool.close();
+      const outcomes = await Promise.all(settled);
+      expect(outcomes.filter((o) => o instanceof PoolBusyError)).toHaveLength(2);
+      // What still waited at close is refused, not left hanging.
+      expect(outcomes.filter((o) => o instanceof Error && /closed/.test(o.message)).length).toBeGreaterThan(LOW_LANE_MAX - 100);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
 });

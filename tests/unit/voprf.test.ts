@@ -79,7 +79,7 @@ describe('the VOPRF of the two-phase credentials (RFC 9497, ristretto255-SHA512)
     });
   }
 
-  it('is the library the phone page bundles (one suite, not a copy)', () => {
+  it("is noble's suite (the phone page's own client is checked against it in voprf-client.test.ts)", () => {
     expect(voprf).toBe(ristretto255_oprf.voprf);
   });
 

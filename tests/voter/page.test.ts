@@ -3,16 +3,23 @@
  * The real components, rendered in jsdom against a scripted API: what a voter sees and taps.
  */
 import { createHash } from 'node:crypto';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { useRenderedPage } from './dom.ts';
 import App from '../../voter-ui/src/App.svelte';
+import { check, steps } from '../../voter-ui/src/lib/screens.ts';
 import { FakeApi, UNREACHABLE, meeting, newSession } from './fake-api.ts';
 import { makeForm } from '../factories/forms.ts';
 
 const TOKEN = 'AbCdEfGhIjKlMnOpQrStUv';
 
 useRenderedPage();
+
+// The ballot steps and the receipt check are chunks of their own on the phone (tests/voter/lazy.test.ts
+// covers their loading); here they are there before any screen needs them.
+beforeAll(async () => {
+  await Promise.all([steps.load(), check.load()]);
+});
 
 async function open(form = makeForm({ members: 5, candidates: 2 }), api = new FakeApi([meeting(form)])) {
   const { session } = newSession(api);

@@ -3,11 +3,12 @@
  * The receipt check (/v/#check): reading a typed receipt as the server does, the checker's states, the
  * way in and out of it from the voter's other screens, and what the voter sees in jsdom.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { useRenderedPage } from './dom.ts';
 import fc from 'fast-check';
 import App from '../../voter-ui/src/App.svelte';
+import { check, steps } from '../../voter-ui/src/lib/screens.ts';
 import { VoterSession } from '../../voter-ui/src/lib/session.svelte.ts';
 import { ReceiptChecker } from '../../voter-ui/src/lib/receipt-check.svelte.ts';
 import { checkTypedReceipt, isCheckHash, normalizeReceipt } from '../../voter-ui/src/lib/receipt.ts';
@@ -23,6 +24,12 @@ const RECEIPT = 'DV334-JH9HB';
 const form: Form = makeForm({ members: 2, candidates: 0 });
 
 useRenderedPage();
+
+// The ballot steps and the receipt check are chunks of their own on the phone (tests/voter/lazy.test.ts
+// covers their loading); here they are there before any screen needs them.
+beforeAll(async () => {
+  await Promise.all([steps.load(), check.load()]);
+});
 
 const settle = async () => {
   for (let i = 0; i < 6; i++) await vi.advanceTimersByTimeAsync(0);

@@ -5,6 +5,7 @@ import App from './App.svelte';
 import { httpApi } from './lib/api.ts';
 import { browserStorage, DraftStore } from './lib/draft-store.ts';
 import { isCheckHash } from './lib/receipt.ts';
+import { steps } from './lib/screens.ts';
 import { VoterSession } from './lib/session.svelte.ts';
 
 const drafts = new DraftStore(browserStorage('localStorage'));
@@ -42,3 +43,19 @@ document.addEventListener('visibilitychange', () => {
 const target = document.getElementById('app')!;
 target.textContent = '';
 mount(App, { target, props: { session } });
+
+// The first screen is up: fetch the ballot steps now, while the voter types the code or waits for the
+// meeting to open, so they are on the phone before the hall's Wi-Fi is busiest (when voting opens).
+// Not on the receipt check after the meeting (its own chunk comes as it opens; the steps, if ever needed).
+let prefetched = false;
+const prefetch = () => {
+  if (prefetched) return;
+  prefetched = true;
+  if (session.screen.name !== 'check') void steps.load();
+};
+requestAnimationFrame(() => setTimeout(prefetch, 0));
+// A page opened in the background gets no animation frame.
+setTimeout(prefetch, 500);
+window.addEventListener('online', () => {
+  if (steps.failed) void steps.load();
+});

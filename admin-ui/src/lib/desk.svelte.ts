@@ -66,11 +66,18 @@ export class Desk {
   readonly #index = $derived<Pick<NameIndex<RosterEntry>, 'search'>>(
     this.#search ? new this.#search.NameIndex(this.entries, (e) => e.name) : plainIndex(this.entries),
   );
-  readonly results = $derived(
-    this.#index
-      .search(this.query)
-      .filter((e) => (this.filter === 'all' ? true : this.filter === 'signed' ? e.signedIn : !e.signedIn)),
-  );
+  /**
+   * The list under the search box. Searching while 未签到 is shown also lists the people it finds who are
+   * already signed in (after those still waiting, marked 已签到): a name that seems missing would otherwise
+   * send the desk to 名单外人员 and sign the same person in twice.
+   */
+  readonly results = $derived.by(() => {
+    const found = this.#index.search(this.query);
+    if (this.filter === 'all') return found;
+    if (this.filter === 'signed') return found.filter((e) => e.signedIn);
+    const waiting = found.filter((e) => !e.signedIn);
+    return this.query.trim() === '' ? waiting : [...waiting, ...found.filter((e) => e.signedIn)];
+  });
   readonly signedCount = $derived(this.entries.filter((e) => e.signedIn).length);
   readonly waitingCount = $derived(this.entries.length - this.signedCount);
 
@@ -142,6 +149,8 @@ export class Desk {
       const r = await this.#d.api.post<SignInResponse>(`/api/meetings/${this.meetingId}/roster/${entry.id}/sign-in`, { handout, slipSerial });
       this.#replace(r.entry);
       this.lastDone = { entryId: r.entry.id, name: r.entry.name, handout, serial: slipSerial, at: this.#d.now() };
+      // The next person is someone else: a search left standing would show this person as 已签到 and nothing else.
+      this.query = '';
       if (r.ticket) this.#show(r.ticket, r.entry.id, r.entry.name);
       // A slip or a paper form is the exception: the next person gets a QR unless the desk says otherwise.
       this.handout = 'qr';
@@ -181,9 +190,7 @@ export class Desk {
   async signInOnlyMatch(): Promise<SignInResponse | null> {
     const waiting = this.#index.search(this.query).filter((e) => !e.signedIn);
     if (waiting.length !== 1) return null;
-    const r = await this.signIn(waiting[0]!);
-    if (r) this.query = '';
-    return r;
+    return this.signIn(waiting[0]!);
   }
 
   /** Someone not on the roster: add them (marked as a walk-in) and sign them in. */

@@ -3,8 +3,9 @@
  * input before redeeming the ticket, then check the server's proof against the meeting key and unblind
  * the evaluation into the token. Loaded on its own (dynamic import) and only where BigInt exists: the
  * curve code needs it as soon as it loads, and a phone without it takes the assisted path instead.
+ * The curve code is the page's own (voprf-client.ts, a tenth of @noble/curves' size); the server's is noble.
  */
-import { blindInput, finalizeToken } from '../../../server/credentials/voprf.ts';
+import { blindInput, finalizeToken } from './voprf-client.ts';
 import { fromB64u, toB64u } from '../../../server/credentials/encoding.ts';
 
 /** What the phone keeps before sending a redemption, so a lost reply can be resent exactly as it was. */
