@@ -15,6 +15,7 @@ export const ERRORS = {
   BAD_URL: [400, '网址格式不正确'],
   BAD_ID: [400, '网址中的编号不正确，编号应为正整数'],
   BAD_JSON: [400, '提交的内容不是有效的 JSON'],
+  TEXT_NUL: [400, '提交的文字中含有空字符（U+0000），请删去后重试'],
   BAD_REQUEST: [400, '请求无法处理，请刷新页面后重试'],
   BODY_TOO_LARGE: [413, '提交的内容太大'],
   UNSUPPORTED_MEDIA_TYPE: [415, '提交内容的格式不受支持，请以 JSON（application/json）格式提交'],

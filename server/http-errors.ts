@@ -92,6 +92,16 @@ class FieldNames {
 }
 
 /** The error handler, the 404 handler, and a JSON parser for which an empty body is no body. */
+/**
+ * Whether JSON text holds a U+0000 in a string (the only way it can: as the escape \u0000, since a raw
+ * control character is not JSON). No text the API stores may hold one: PostgreSQL refuses it in a text
+ * column (a 500 otherwise, even for a login), and in the SQLite file it would cut names short when printed.
+ * An escaped backslash before `u0000` is the six characters `\u0000`, which are allowed.
+ */
+export function hasNulEscape(json: string): boolean {
+  return /(?:^|[^\\])(?:\\\\)*\\u0000/i.test(json);
+}
+
 export function registerErrorHandling(app: FastifyInstance<any, any, any, any, any>, o: { postgres?: boolean } = {}): void {
   const fields = new FieldNames();
   app.addHook('onRoute', (route) => {
@@ -112,10 +122,17 @@ export function registerErrorHandling(app: FastifyInstance<any, any, any, any, a
       done(null, undefined);
       return;
     }
+    if (hasNulEscape(body as string)) {
+      done(new DomainError('TEXT_NUL'), undefined);
+      return;
+    }
     json(req, body as string, done);
   });
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined && req.routeOptions.schema?.body) req.body = {};
+    if (req.query && Object.values(req.query as Record<string, unknown>).some((v) => (Array.isArray(v) ? v : [v]).some((x) => typeof x === 'string' && x.includes('\0')))) {
+      throw new DomainError('TEXT_NUL');
+    }
   });
 
   app.setErrorHandler((err, req, reply) => {

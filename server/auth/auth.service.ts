@@ -134,16 +134,19 @@ export class AuthService {
     const username = normalizeUsername(usernameInput);
     this.#assertMayTry(key, this.#deps.now());
 
-    const row = await repo.findAdminByUsername(db, username);
-    // An unknown name costs one scrypt too, so timing does not tell which usernames exist.
-    const stored = row?.password_hash ?? (await this.#dummyPasswordHash());
+    // The account is looked up in the try's turn, not before it: a flood is refused before it reaches the
+    // database, and a try takes its place in the queue when it arrives, however long look-ups take (on
+    // PostgreSQL a flood's look-ups queue for the pool, and would let it take more turns than one per address).
     const checked = this.#scrypt.run(key, async () => {
       // Asked again when its turn comes: guesses queued together do not slip past the brake.
       this.#assertMayTry(key, this.#deps.now());
-      return verifyPassword(password, stored);
+      const found = await repo.findAdminByUsername(db, username);
+      // An unknown name costs one scrypt too, so timing does not tell which usernames exist.
+      const stored = found?.password_hash ?? (await this.#dummyPasswordHash());
+      return { row: found, ok: await verifyPassword(password, stored) };
     });
     if (!checked) throw new DomainError('RATE_LIMITED', '这台电脑同时提交的登录太多，请稍等片刻再试');
-    const ok = await checked;
+    const { row, ok } = await checked;
     const now = this.#deps.now();
     if (!row || !ok) {
       this.#brake.wrong(key, now.getTime());

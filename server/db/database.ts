@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { DB } from './schema.ts';
+import { StatementCache } from './statement-cache.ts';
 
 export type Db = Kysely<DB>;
 export type DbOrTrx = Kysely<DB> | Transaction<DB>;
@@ -9,6 +10,8 @@ export type DbOrTrx = Kysely<DB> | Transaction<DB>;
 export interface OpenedDatabase {
   db: Db;
   sqlite: Database.Database;
+  /** What Kysely prepares its queries through: each SQL text compiled once and kept (statement-cache.ts). */
+  statements: StatementCache;
   file: string;
 }
 
@@ -38,6 +41,7 @@ export interface PostgresStore {
  * - foreign keys on.
  * One connection serves the whole process, so a rollback journal costs no concurrency here. Another
  * process reading the file (a sqlite3 shell) makes writes wait up to busy_timeout: do not, during a meeting.
+ * Kysely reaches the connection through a statement cache: each SQL text is compiled once, not per query.
  */
 export function openDatabase(file: string): OpenedDatabase {
   const sqlite = new Database(file);
@@ -46,8 +50,9 @@ export function openDatabase(file: string): OpenedDatabase {
   sqlite.pragma('secure_delete = ON');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, sqlite, file };
+  const statements = new StatementCache(sqlite);
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: statements }) });
+  return { db, sqlite, statements, file };
 }
 
 export function openSqliteStore(file: string): SqliteStore {

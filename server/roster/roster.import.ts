@@ -571,7 +571,9 @@ async function readXlsx(data: Buffer, readCap: number): Promise<Sheet> {
 // ---------------------------------------------------------------------------------------------
 // Cleaning and checking values
 
-const INVISIBLE = /[\u200b-\u200d\u2060\ufeff\u00ad]/g;
+// Control characters too (U+0000 above all: PostgreSQL refuses it in a text column; a file may carry one
+// from a broken export). \s below covers tab, line breaks and the other spaces.
+const INVISIBLE = /[\u0000-\u0008\u000e-\u001f\u007f\u200b-\u200d\u2060\ufeff\u00ad]/g;
 /** Spaces next to a Chinese character (or the middle dot of names like 买买提·艾力) are typing slips. */
 const SPACE_NEAR_HAN = /\s+(?=[\p{Script=Han}·•・])|(?<=[\p{Script=Han}·•・])\s+/gu;
 const EXCEL_ERROR = /^#(?:NULL!|DIV\/0!|VALUE!|REF!|NAME\?|NUM!|N\/A|GETTING_DATA|SPILL!|CALC!|FIELD!|BLOCKED!|UNKNOWN!)$/i;

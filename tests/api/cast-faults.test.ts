@@ -194,6 +194,9 @@ describe('a fault in the durable path acknowledges nothing and leaves nothing ha
       }
       return prepare(source);
     }) as typeof t.sqlite.prepare;
+    // Kysely's statements are kept once compiled (server/db/statement-cache.ts): forget them, so the next
+    // COMMIT is compiled again, through the failing prepare.
+    if (t.store.dialect === 'sqlite') t.store.statements.clear();
     try {
       const { replies, releaseFirst } = await castInOneBatch(bs);
       releaseFirst();

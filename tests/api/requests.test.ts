@@ -76,6 +76,27 @@ describe('every refusal has one shape, in Chinese, and repeats nothing of the re
     );
   });
 
+  it('a U+0000 in any text is refused (PostgreSQL cannot store one): in a body, a login, a query; a file loses it from its cells', async () => {
+    const t = await fresh();
+    const s = await loginAs(t);
+    const json = { ...s.headers, 'content-type': 'application/json' };
+    expectError(await t.app.inject({ method: 'POST', url: '/api/campaigns', headers: json, payload: '{"year":2020,"township":"插\\u0000旗镇"}' }), 400, 'TEXT_NUL', ['插']);
+    expectError(await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'zhen\u0000wei', password: 'x' } }), 400, 'TEXT_NUL', ['zhen']);
+    expectError(await t.app.inject({ method: 'GET', url: '/api/campaigns?year=20%0020', headers: s.headers }), 400, 'TEXT_NUL');
+    // The six characters \u0000 (an escaped backslash before them) are text like any other.
+    const literal = await t.app.inject({ method: 'POST', url: '/api/campaigns', headers: json, payload: '{"year":2020,"township":"插旗镇\\\\u0000"}' });
+    expect(literal.statusCode, literal.body).toBe(201);
+    expect(literal.json().township).toBe('插旗镇\\u0000');
+    // A CSV whose name cell holds one (a broken export): read without it, and stored.
+    const m = await makeMeeting(t, { roster: 1, signIn: 0, open: false, session: s });
+    const csv = Buffer.from('姓名,类别,备注\n张\u0000三,党员,\n李四,群众,\n王五,群众,\n', 'utf8');
+    const imported = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/roster/import`, headers: s.headers, payload: { filename: '签到表.csv', dataBase64: csv.toString('base64'), commit: true } });
+    expect(imported.statusCode, imported.body).toBe(200);
+    expect(imported.json(), imported.body).toMatchObject({ rows: [{ name: '张三' }, { name: '李四' }, { name: '王五' }], committed: true });
+    const roster = await call<{ entries: { name: string }[] }>(t, s, 'GET', `/api/meetings/${m.meetingId}/roster`);
+    expect(roster.entries.map((e) => e.name)).toContain('张三');
+  });
+
   it('a validation error names only fields the API defines, never a key or value the request made up', async () => {
     const t = await fresh();
     const s = await loginAs(t);

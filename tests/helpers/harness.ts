@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { DB } from '../../server/db/schema.ts';
 import { freshDatabaseUrl, testBackend, type Backend } from './pg.ts';
+import { copySqliteTemplate } from './sqlite-template.ts';
 
 export interface TestApp {
   app: App;
@@ -50,6 +51,8 @@ export async function makeTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const file = path.join(dir, 'ceping.db');
   const backend = opts.backend ?? testBackend;
   const databaseUrl = backend === 'postgres' ? await freshDatabaseUrl() : null;
+  // Both start from a migrated copy made once per run (a template database; a template file); migrateToLatest then has nothing to do.
+  if (!databaseUrl) await copySqliteTemplate(file);
   const store: Store = databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(file);
   const db = store.db;
   await migrateToLatest(db);

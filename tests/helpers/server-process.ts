@@ -85,11 +85,29 @@ export async function startServer(dataDir: string, port: number, env: Record<str
   };
 }
 
+/** How a client reaches the server: `fetch` itself, or one with its own TLS trust and name lookup (tests/pg/nginx.test.ts). */
+export type Fetch = typeof fetch;
+
 /** An admin of a server process, over HTTP with the session cookie and CSRF token. */
 export class HttpAdmin {
   cookie = '';
   csrf = '';
-  constructor(readonly base: string) {}
+  /** `origin`: what the admin page's browser sends (the base, unless a proxy on another port stands for the default one). */
+  constructor(
+    readonly base: string,
+    readonly via: { fetch?: Fetch; origin?: string } = {},
+  ) {}
+
+  get fetch(): Fetch {
+    return this.via.fetch ?? fetch;
+  }
+
+  get origin(): string {
+    return this.via.origin ?? this.base;
+  }
+
+  /** The Set-Cookie of the last sign-in, as sent (its flags: HttpOnly, Secure…). */
+  setCookie = '';
 
   async setup(code: string, username = 'admin'): Promise<void> {
     await this.#session('/api/auth/setup', { code, username, displayName: '镇党委办公室', password: TEST_PASSWORD });
@@ -100,16 +118,17 @@ export class HttpAdmin {
   }
 
   async #session(url: string, body: object): Promise<void> {
-    const res = await fetch(this.base + url, { method: 'POST', headers: { 'content-type': 'application/json', origin: this.base }, body: JSON.stringify(body) });
+    const res = await this.fetch(this.base + url, { method: 'POST', headers: { 'content-type': 'application/json', origin: this.origin }, body: JSON.stringify(body) });
     if (!res.ok) throw new Error(`${url} → ${res.status} ${await res.text()}`);
-    this.cookie = /ceping_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
+    this.setCookie = res.headers.get('set-cookie') ?? '';
+    this.cookie = /ceping_session=[^;]+/.exec(this.setCookie)![0];
     this.csrf = ((await res.json()) as { csrfToken: string }).csrfToken;
   }
 
   async request(method: string, url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-    const res = await fetch(this.base + url, {
+    const res = await this.fetch(this.base + url, {
       method,
-      headers: { cookie: this.cookie, 'x-csrf-token': this.csrf, origin: this.base, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { cookie: this.cookie, 'x-csrf-token': this.csrf, origin: this.origin, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -124,16 +143,22 @@ export class HttpAdmin {
 }
 
 /** A phone against a server process: redeem a ticket, cast a package. */
-export async function redeemOver(base: string, ticket: string): Promise<PhoneToken> {
+export async function redeemOver(base: string, ticket: string, f: Fetch = fetch): Promise<PhoneToken> {
   const b = newBlinding();
-  const res = await fetch(`${base}/api/voter/redeem`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ticket, blinded: toB64u(b.blinded) }) });
+  const res = await f(`${base}/api/voter/redeem`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ticket, blinded: toB64u(b.blinded) }) });
   if (!res.ok) throw new Error(`redeem → ${res.status} ${await res.text()}`);
   return finishRedemption(b, (await res.json()) as Record<string, unknown>);
 }
 
-export async function castOver(base: string, token: PhoneToken, pkg: BallotPackage): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${base}/api/voter/cast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(castPayload(token, pkg)) });
-  return { status: res.status, body: (await res.json()) as unknown };
+export async function castOver(base: string, token: PhoneToken, pkg: BallotPackage, f: Fetch = fetch): Promise<{ status: number; body: unknown }> {
+  const res = await f(`${base}/api/voter/cast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(castPayload(token, pkg)) });
+  // A proxy's own error page (502 when the process it chose died mid-request) is HTML: kept as text.
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: res.status, body: text };
+  }
 }
 
 export interface HttpMeeting {
@@ -157,7 +182,7 @@ export async function votingMeetingOver(admin: HttpAdmin, roster: number, year =
   const tokens: PhoneToken[] = [];
   for (const e of entries) {
     const r = await admin.call<{ ticket: { secret: string } }>('POST', `/api/meetings/${meeting.id}/roster/${e.id}/sign-in`, { handout: 'qr' });
-    tokens.push(await redeemOver(admin.base, r.ticket.secret));
+    tokens.push(await redeemOver(admin.base, r.ticket.secret, admin.fetch));
   }
   await admin.call('POST', `/api/meetings/${meeting.id}/open-voting`, {});
   const { form } = await admin.call<{ form: Form }>('GET', `/api/meetings/${meeting.id}/form`);
