@@ -11,6 +11,7 @@ export default {
     'server/ballots/validate-package.ts',
     'server/ballots/write-queue.ts',
     'server/ballots/casting.ts',
+    'server/ballots/suspects.ts',
     'server/ballots/ballot-box.ts',
     'server/credentials/secrets.ts',
     'server/credentials/voprf.ts',

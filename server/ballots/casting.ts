@@ -20,6 +20,7 @@ import { fromB64u, INPUT_BYTES, OUTPUT_BYTES } from '../credentials/voprf.ts';
 import type { TicketService } from '../credentials/tickets.service.ts';
 import { PoolBusyError, type Lane } from '../credentials/voprf-pool.ts';
 import { addressKey } from '../net.ts';
+import { SuspectSenders } from './suspects.ts';
 import { tallyIncrements } from '../counting/tally.ts';
 import { findMeeting } from '../meetings/meetings.repository.ts';
 import { formOf } from '../meetings/meeting.view.ts';
@@ -29,21 +30,14 @@ import { findReceipt } from './ballots.repository.ts';
 import type { BallotBox } from './ballot-box.ts';
 import type { CastRequest, CastResponse } from './voter.schemas.ts';
 
-/** How long a sender of a forged token waits in the low lane, and how many such senders are held. */
-const SUSPECT_MS = 10 * 60_000;
-const SUSPECTS_MAX = 10_000;
-
 export class Casting {
   readonly #d: ServiceDeps;
   readonly #tickets: TicketService;
   readonly #box: BallotBox;
   /** Forms are frozen when sign-in starts: parsed once per meeting. */
   readonly #forms = new Map<number, Form>();
-  /**
-   * Senders (address keys) whose token lately failed its check, with when that is forgotten. Only such
-   * addresses are held, never one with a valid token, and never beside anything of a ballot.
-   */
-  readonly #suspects = new Map<string, number>();
+  /** Senders whose token lately failed its check; never one with a valid token, never beside a ballot. */
+  readonly #suspects = new SuspectSenders();
 
   constructor(deps: ServiceDeps, tickets: TicketService, box: BallotBox) {
     this.#d = deps;
@@ -97,7 +91,7 @@ export class Casting {
   }
 
   async #tokenIsValid(meetingId: number, purpose: 'vote' | 'rehearsal', input: Uint8Array, output: Uint8Array, sender: string): Promise<boolean> {
-    const lane: Lane = (this.#suspects.get(sender) ?? 0) > this.#d.now().getTime() ? 'low' : 'normal';
+    const lane: Lane = this.#suspects.isSuspect(sender, this.#d.now().getTime()) ? 'low' : 'normal';
     try {
       return await this.#tickets.tokenIsValid(meetingId, purpose, input, output, lane);
     } catch (e) {
@@ -106,19 +100,9 @@ export class Casting {
     }
   }
 
-  /** A token that failed its check: its sender's next checks wait in the low lane for SUSPECT_MS. */
+  /** A token that failed its check: its sender's next checks wait in the low lane for a while. */
   #forged(sender: string): DomainError {
-    const now = this.#d.now().getTime();
-    if (this.#suspects.size >= SUSPECTS_MAX) {
-      for (const [k, until] of this.#suspects) if (until <= now) this.#suspects.delete(k);
-      // Still full: forget the longest-held.
-      for (const k of this.#suspects.keys()) {
-        if (this.#suspects.size < SUSPECTS_MAX) break;
-        this.#suspects.delete(k);
-      }
-    }
-    this.#suspects.delete(sender);
-    this.#suspects.set(sender, now + SUSPECT_MS);
+    this.#suspects.mark(sender, this.#d.now().getTime());
     return new DomainError('TOKEN_INVALID');
   }
 
