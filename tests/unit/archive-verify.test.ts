@@ -214,101 +214,111 @@ describe('what the verifier says, word for word', () => {
   // confirmed against the scenario by hand.
   const fp = publicKeyInfo(key).fingerprint;
   const fpOther = publicKeyInfo(other).fingerprint;
+  /** The checks an untouched part of the sample file passes, in the verifier's words (written out by hand). */
+  const PASSED = {
+    hash: { id: 'hash', ok: true, zh: '档案 SHA-256 摘要一致', en: 'record SHA-256 matches' },
+    signature: { id: 'signature', ok: true, zh: `档案签名有效（公钥指纹 ${fp}）`, en: `record signature valid (key fingerprint ${fp})` },
+    ballots: { id: 'ballots', ok: true, zh: '5 张选票均符合测评表', en: 'all 5 ballots fit the form' },
+    figures: { id: 'figures', ok: true, zh: '存档中的每个百分比都等于票数 ÷ 有效票（四舍五入保留一位小数），需进一步考察的标记和推荐名次都与票数一致', en: 'every percentage in the file equals its count ÷ valid ballots rounded half up to one decimal; review flags and ranks agree with the counts' },
+    returned: { id: 'returned', ok: true, zh: '收回票数 5 = 选票张数 5', en: 'returned 5 equals the 5 ballots in the file' },
+    turnout: { id: 'turnout', ok: true, zh: '纸质票 1 ≤ 收回 5 ≤ 发出 5 ≤ 实到 6，实到 ≤ 应到 7；纸质票 1 ≤ 发出纸质票 1', en: 'paper 1 ≤ returned 5 ≤ issued 5 ≤ present 6, present ≤ expected 7; paper 1 ≤ paper forms issued 1' },
+    roster: { id: 'roster', ok: true, zh: '签到名单人数（应到 7、实到 6）与统计一致', en: 'roster counts agree with expected/present' },
+  };
   it('a sound file, its key pinned', () => {
     const v = verifyMeetingArchive(signed(), { expectedFingerprint: fp });
     expect(v.ok).toBe(true);
     expect(v.checks).toEqual([
-      { id: 'hash', ok: true, zh: '档案 SHA-256 摘要一致', en: 'record SHA-256 matches' },
-      { id: 'signature', ok: true, zh: `档案签名有效（公钥指纹 ${fp}）`, en: `record signature valid (key fingerprint ${fp})` },
+      PASSED.hash,
+      PASSED.signature,
       { id: 'key', ok: true, zh: `签名公钥与指定指纹 ${fp} 一致`, en: `signing key matches the expected fingerprint ${fp}` },
-      { id: 'ballots', ok: true, zh: '5 张选票均符合测评表', en: 'all 5 ballots fit the form' },
+      PASSED.ballots,
       { id: 'recount', ok: true, zh: '重新计票结果与存档结果一致', en: 'recount of the ballots matches the stored results' },
-      { id: 'figures', ok: true, zh: '存档中的每个百分比都等于票数 ÷ 有效票（四舍五入保留一位小数），需进一步考察的标记和推荐名次都与票数一致', en: 'every percentage in the file equals its count ÷ valid ballots rounded half up to one decimal; review flags and ranks agree with the counts' },
-      { id: 'returned', ok: true, zh: '收回票数 5 = 选票张数 5', en: 'returned 5 equals the 5 ballots in the file' },
-      { id: 'turnout', ok: true, zh: '纸质票 1 ≤ 收回 5 ≤ 发出 5 ≤ 实到 6，实到 ≤ 应到 7；纸质票 1 ≤ 发出纸质票 1', en: 'paper 1 ≤ returned 5 ≤ issued 5 ≤ present 6, present ≤ expected 7; paper 1 ≤ paper forms issued 1' },
-      { id: 'roster', ok: true, zh: '签到名单人数（应到 7、实到 6）与统计一致', en: 'roster counts agree with expected/present' },
+      PASSED.figures,
+      PASSED.returned,
+      PASSED.turnout,
+      PASSED.roster,
     ]);
   });
   it('a file signed by another key than the pinned one', () => {
     const v = verifyMeetingArchive(signed(() => {}, other), { expectedFingerprint: fp });
     expect(v.ok).toBe(false);
     expect(v.checks).toEqual([
-      { id: 'hash', ok: true, zh: '档案 SHA-256 摘要一致', en: 'record SHA-256 matches' },
+      PASSED.hash,
       { id: 'signature', ok: true, zh: `档案签名有效（公钥指纹 ${fpOther}）`, en: `record signature valid (key fingerprint ${fpOther})` },
       { id: 'key', ok: false, zh: `签名公钥指纹 ${fpOther} 与指定的 ${fp} 不符：不是由该服务器签名`, en: `signing key ${fpOther} is not the expected ${fp}: not signed by that server` },
-      { id: 'ballots', ok: true, zh: '5 张选票均符合测评表', en: 'all 5 ballots fit the form' },
+      PASSED.ballots,
       { id: 'recount', ok: true, zh: '重新计票结果与存档结果一致', en: 'recount of the ballots matches the stored results' },
-      { id: 'figures', ok: true, zh: '存档中的每个百分比都等于票数 ÷ 有效票（四舍五入保留一位小数），需进一步考察的标记和推荐名次都与票数一致', en: 'every percentage in the file equals its count ÷ valid ballots rounded half up to one decimal; review flags and ranks agree with the counts' },
-      { id: 'returned', ok: true, zh: '收回票数 5 = 选票张数 5', en: 'returned 5 equals the 5 ballots in the file' },
-      { id: 'turnout', ok: true, zh: '纸质票 1 ≤ 收回 5 ≤ 发出 5 ≤ 实到 6，实到 ≤ 应到 7；纸质票 1 ≤ 发出纸质票 1', en: 'paper 1 ≤ returned 5 ≤ issued 5 ≤ present 6, present ≤ expected 7; paper 1 ≤ paper forms issued 1' },
-      { id: 'roster', ok: true, zh: '签到名单人数（应到 7、实到 6）与统计一致', en: 'roster counts agree with expected/present' },
+      PASSED.figures,
+      PASSED.returned,
+      PASSED.turnout,
+      PASSED.roster,
     ]);
   });
   it('a stated fingerprint that is not the key\'s', () => {
     const v = verifyMeetingArchive(signed((r) => { r.signer.fingerprint = 'AAAA BBBB'; }));
     expect(v.ok).toBe(false);
     expect(v.checks).toEqual([
-      { id: 'hash', ok: true, zh: '档案 SHA-256 摘要一致', en: 'record SHA-256 matches' },
+      PASSED.hash,
       { id: 'signature', ok: false, zh: `档案签名有效，但记载的指纹 AAAA BBBB 与公钥的指纹 ${fp} 不符`, en: `record signature valid, but the stated fingerprint AAAA BBBB is not the key's ${fp}` },
-      { id: 'ballots', ok: true, zh: '5 张选票均符合测评表', en: 'all 5 ballots fit the form' },
+      PASSED.ballots,
       { id: 'recount', ok: true, zh: '重新计票结果与存档结果一致', en: 'recount of the ballots matches the stored results' },
-      { id: 'figures', ok: true, zh: '存档中的每个百分比都等于票数 ÷ 有效票（四舍五入保留一位小数），需进一步考察的标记和推荐名次都与票数一致', en: 'every percentage in the file equals its count ÷ valid ballots rounded half up to one decimal; review flags and ranks agree with the counts' },
-      { id: 'returned', ok: true, zh: '收回票数 5 = 选票张数 5', en: 'returned 5 equals the 5 ballots in the file' },
-      { id: 'turnout', ok: true, zh: '纸质票 1 ≤ 收回 5 ≤ 发出 5 ≤ 实到 6，实到 ≤ 应到 7；纸质票 1 ≤ 发出纸质票 1', en: 'paper 1 ≤ returned 5 ≤ issued 5 ≤ present 6, present ≤ expected 7; paper 1 ≤ paper forms issued 1' },
-      { id: 'roster', ok: true, zh: '签到名单人数（应到 7、实到 6）与统计一致', en: 'roster counts agree with expected/present' },
+      PASSED.figures,
+      PASSED.returned,
+      PASSED.turnout,
+      PASSED.roster,
     ]);
   });
   it('a count changed and re-signed', () => {
     const v = verifyMeetingArchive(signed((r) => { const b = r.results.parts.find((p) => p.key === 'B')!; if (b.kind !== 'rating') throw new Error('B'); b.rows[0]!.counts[1]! -= 1; b.rows[0]!.counts[2]! += 1; }));
     expect(v.ok).toBe(false);
     expect(v.checks).toEqual([
-      { id: 'hash', ok: true, zh: '档案 SHA-256 摘要一致', en: 'record SHA-256 matches' },
-      { id: 'signature', ok: true, zh: `档案签名有效（公钥指纹 ${fp}）`, en: `record signature valid (key fingerprint ${fp})` },
-      { id: 'ballots', ok: true, zh: '5 张选票均符合测评表', en: 'all 5 ballots fit the form' },
+      PASSED.hash,
+      PASSED.signature,
+      PASSED.ballots,
       { id: 'recount', ok: false, zh: '重新计票结果与存档结果不一致：results.parts[班子集体和成员年度考核民主测评表].rows[班子集体].counts[称职]: 存档 stored 3, 重新计票 recount 4；results.parts[班子集体和成员年度考核民主测评表].rows[班子集体].counts[基本称职]: 存档 stored 1, 重新计票 recount 0', en: 'recount of the ballots differs from the stored results: results.parts[班子集体和成员年度考核民主测评表].rows[班子集体].counts[称职]: 存档 stored 3, 重新计票 recount 4; results.parts[班子集体和成员年度考核民主测评表].rows[班子集体].counts[基本称职]: 存档 stored 1, 重新计票 recount 0' },
       { id: 'figures', ok: false, zh: '存档中的数字与票数不符：班子集体和成员年度考核民主测评表 班子集体 称职：显示 100.0%，3/4 应为 75.0%；班子集体和成员年度考核民主测评表 班子集体 基本称职：显示 0.0%，1/4 应为 25.0%；班子集体和成员年度考核民主测评表 班子集体 称职以上率：显示 100.0%，3/4 应为 75.0%', en: 'figures in the file disagree with their counts: 班子集体和成员年度考核民主测评表 班子集体 称职：显示 100.0%，3/4 应为 75.0%; 班子集体和成员年度考核民主测评表 班子集体 基本称职：显示 0.0%，1/4 应为 25.0%; 班子集体和成员年度考核民主测评表 班子集体 称职以上率：显示 100.0%，3/4 应为 75.0%' },
-      { id: 'returned', ok: true, zh: '收回票数 5 = 选票张数 5', en: 'returned 5 equals the 5 ballots in the file' },
-      { id: 'turnout', ok: true, zh: '纸质票 1 ≤ 收回 5 ≤ 发出 5 ≤ 实到 6，实到 ≤ 应到 7；纸质票 1 ≤ 发出纸质票 1', en: 'paper 1 ≤ returned 5 ≤ issued 5 ≤ present 6, present ≤ expected 7; paper 1 ≤ paper forms issued 1' },
-      { id: 'roster', ok: true, zh: '签到名单人数（应到 7、实到 6）与统计一致', en: 'roster counts agree with expected/present' },
+      PASSED.returned,
+      PASSED.turnout,
+      PASSED.roster,
     ]);
   });
   it('a displayed share changed and re-signed', () => {
     const v = verifyMeetingArchive(signed((r) => { const b = r.results.parts.find((p) => p.key === 'B')!; if (b.kind !== 'rating') throw new Error('B'); b.rows[0]!.shares[0] = { tenths: 1, text: '0.1%' }; }));
     expect(v.ok).toBe(false);
     expect(v.checks).toEqual([
-      { id: 'hash', ok: true, zh: '档案 SHA-256 摘要一致', en: 'record SHA-256 matches' },
-      { id: 'signature', ok: true, zh: `档案签名有效（公钥指纹 ${fp}）`, en: `record signature valid (key fingerprint ${fp})` },
-      { id: 'ballots', ok: true, zh: '5 张选票均符合测评表', en: 'all 5 ballots fit the form' },
+      PASSED.hash,
+      PASSED.signature,
+      PASSED.ballots,
       { id: 'recount', ok: false, zh: '重新计票结果与存档结果不一致：results.parts[班子集体和成员年度考核民主测评表].rows[班子集体].shares[优秀].tenths: 存档 stored 1, 重新计票 recount 0；results.parts[班子集体和成员年度考核民主测评表].rows[班子集体].shares[优秀].text: 存档 stored "0.1%", 重新计票 recount "0.0%"', en: 'recount of the ballots differs from the stored results: results.parts[班子集体和成员年度考核民主测评表].rows[班子集体].shares[优秀].tenths: 存档 stored 1, 重新计票 recount 0; results.parts[班子集体和成员年度考核民主测评表].rows[班子集体].shares[优秀].text: 存档 stored "0.1%", 重新计票 recount "0.0%"' },
       { id: 'figures', ok: false, zh: '存档中的数字与票数不符：班子集体和成员年度考核民主测评表 班子集体 优秀：显示 0.1%，0/4 应为 0.0%', en: 'figures in the file disagree with their counts: 班子集体和成员年度考核民主测评表 班子集体 优秀：显示 0.1%，0/4 应为 0.0%' },
-      { id: 'returned', ok: true, zh: '收回票数 5 = 选票张数 5', en: 'returned 5 equals the 5 ballots in the file' },
-      { id: 'turnout', ok: true, zh: '纸质票 1 ≤ 收回 5 ≤ 发出 5 ≤ 实到 6，实到 ≤ 应到 7；纸质票 1 ≤ 发出纸质票 1', en: 'paper 1 ≤ returned 5 ≤ issued 5 ≤ present 6, present ≤ expected 7; paper 1 ≤ paper forms issued 1' },
-      { id: 'roster', ok: true, zh: '签到名单人数（应到 7、实到 6）与统计一致', en: 'roster counts agree with expected/present' },
+      PASSED.returned,
+      PASSED.turnout,
+      PASSED.roster,
     ]);
   });
   it('a version 1 file (a warning, not a failure)', () => {
     const v = verifyMeetingArchive(signed((r) => { (r as { version: number }).version = 1; }));
     expect(v.ok).toBe(true);
     expect(v.checks).toEqual([
-      { id: 'hash', ok: true, zh: '档案 SHA-256 摘要一致', en: 'record SHA-256 matches' },
-      { id: 'signature', ok: true, zh: `档案签名有效（公钥指纹 ${fp}）`, en: `record signature valid (key fingerprint ${fp})` },
-      { id: 'ballots', ok: true, zh: '5 张选票均符合测评表', en: 'all 5 ballots fit the form' },
+      PASSED.hash,
+      PASSED.signature,
+      PASSED.ballots,
       { id: 'recount', ok: true, zh: '重新计票结果与存档结果一致', en: 'recount of the ballots matches the stored results' },
       { id: 'figures', ok: false, zh: '第1版档案：其中的百分比按旧规则舍入（每行凑足100.0%），个别数字可能与「票数 ÷ 有效票，四舍五入」相差0.1个百分点；票数已逐张核对', en: 'version 1 file: its percentages were apportioned so that each row sums to 100.0%, and may differ by 0.1 from each ratio rounded on its own; the counts were recounted', warning: true },
-      { id: 'returned', ok: true, zh: '收回票数 5 = 选票张数 5', en: 'returned 5 equals the 5 ballots in the file' },
-      { id: 'turnout', ok: true, zh: '纸质票 1 ≤ 收回 5 ≤ 发出 5 ≤ 实到 6，实到 ≤ 应到 7；纸质票 1 ≤ 发出纸质票 1', en: 'paper 1 ≤ returned 5 ≤ issued 5 ≤ present 6, present ≤ expected 7; paper 1 ≤ paper forms issued 1' },
-      { id: 'roster', ok: true, zh: '签到名单人数（应到 7、实到 6）与统计一致', en: 'roster counts agree with expected/present' },
+      PASSED.returned,
+      PASSED.turnout,
+      PASSED.roster,
     ]);
   });
   it('a ballot missing, with 补发 and a roster that disagrees', () => {
     const v = verifyMeetingArchive(signed((r) => { r.ballots.pop(); r.turnout.present = 4; r.turnout.reissued = 1; r.roster.present = 5; }));
     expect(v.ok).toBe(false);
     expect(v.checks).toEqual([
-      { id: 'hash', ok: true, zh: '档案 SHA-256 摘要一致', en: 'record SHA-256 matches' },
-      { id: 'signature', ok: true, zh: `档案签名有效（公钥指纹 ${fp}）`, en: `record signature valid (key fingerprint ${fp})` },
+      PASSED.hash,
+      PASSED.signature,
       { id: 'ballots', ok: true, zh: '4 张选票均符合测评表', en: 'all 4 ballots fit the form' },
       { id: 'recount', ok: false, zh: '重新计票失败：ballots: valid 4 + void 0 ≠ returned 5', en: 'recount failed: ballots: valid 4 + void 0 ≠ returned 5' },
-      { id: 'figures', ok: true, zh: '存档中的每个百分比都等于票数 ÷ 有效票（四舍五入保留一位小数），需进一步考察的标记和推荐名次都与票数一致', en: 'every percentage in the file equals its count ÷ valid ballots rounded half up to one decimal; review flags and ranks agree with the counts' },
+      PASSED.figures,
       { id: 'returned', ok: false, zh: '收回票数 5 ≠ 选票张数 4', en: 'returned 5 differs from the 4 ballots in the file' },
       { id: 'turnout', ok: true, zh: '纸质票 1 ≤ 收回 5 ≤ 发出 5 ≤ 实到 4 + 补发 1，实到 ≤ 应到 7；纸质票 1 ≤ 发出纸质票 1', en: 'paper 1 ≤ returned 5 ≤ issued 5 ≤ present 4 + reissued 1, present ≤ expected 7; paper 1 ≤ paper forms issued 1' },
       { id: 'roster', ok: false, zh: '签到名单人数与应到/实到人数不一致', en: 'roster counts disagree with expected/present' },
@@ -318,8 +328,8 @@ describe('what the verifier says, word for word', () => {
     const v = verifyMeetingArchive(signed((r) => { r.ballots[0] = { ...r.ballots[0], D: { picks: 5, writeIns: [] } } as never; }));
     expect(v.ok).toBe(false);
     expect(v.checks).toEqual([
-      { id: 'hash', ok: true, zh: '档案 SHA-256 摘要一致', en: 'record SHA-256 matches' },
-      { id: 'signature', ok: true, zh: `档案签名有效（公钥指纹 ${fp}）`, en: `record signature valid (key fingerprint ${fp})` },
+      PASSED.hash,
+      PASSED.signature,
       { id: 'record', ok: false, zh: '档案内容结构不正确：ballots.0.D: Invalid input', en: 'record structure is wrong: ballots.0.D: Invalid input' },
     ]);
   });
@@ -327,14 +337,14 @@ describe('what the verifier says, word for word', () => {
     const v = verifyMeetingArchive(signed((r) => { r.turnout.issued = 4; r.results.turnout = r.turnout; }));
     expect(v.ok).toBe(false);
     expect(v.checks).toEqual([
-      { id: 'hash', ok: true, zh: '档案 SHA-256 摘要一致', en: 'record SHA-256 matches' },
-      { id: 'signature', ok: true, zh: `档案签名有效（公钥指纹 ${fp}）`, en: `record signature valid (key fingerprint ${fp})` },
-      { id: 'ballots', ok: true, zh: '5 张选票均符合测评表', en: 'all 5 ballots fit the form' },
+      PASSED.hash,
+      PASSED.signature,
+      PASSED.ballots,
       { id: 'recount', ok: false, zh: '重新计票失败：收回 5 > 发出 4', en: 'recount failed: 收回 5 > 发出 4' },
-      { id: 'figures', ok: true, zh: '存档中的每个百分比都等于票数 ÷ 有效票（四舍五入保留一位小数），需进一步考察的标记和推荐名次都与票数一致', en: 'every percentage in the file equals its count ÷ valid ballots rounded half up to one decimal; review flags and ranks agree with the counts' },
-      { id: 'returned', ok: true, zh: '收回票数 5 = 选票张数 5', en: 'returned 5 equals the 5 ballots in the file' },
+      PASSED.figures,
+      PASSED.returned,
       { id: 'turnout', ok: false, zh: '纸质票 1 ≤ 收回 5 ≤ 发出 4 ≤ 实到 6，实到 ≤ 应到 7；纸质票 1 ≤ 发出纸质票 1：不成立', en: 'paper 1 ≤ returned 5 ≤ issued 4 ≤ present 6, present ≤ expected 7; paper 1 ≤ paper forms issued 1: does not hold' },
-      { id: 'roster', ok: true, zh: '签到名单人数（应到 7、实到 6）与统计一致', en: 'roster counts agree with expected/present' },
+      PASSED.roster,
     ]);
   });
   it('not an archive', () => {
