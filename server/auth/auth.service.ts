@@ -10,7 +10,8 @@ import { hashSecret } from '../credentials/secrets.ts';
 import type { AdminPrincipal } from './auth.guard.ts';
 import { assertPasswordPolicy, hashPassword, needsRehash, verifyPassword } from './password.ts';
 import { FairQueue } from '../shared/fair-queue.ts';
-import { addressKey, LoginBrake, type LoginBrakeOptions } from './login-brake.ts';
+import { LoginBrake, type LoginBrakeOptions } from './login-brake.ts';
+import { addressKey } from '../net.ts';
 import * as repo from './auth.repository.ts';
 
 export interface AdminAccount extends AdminPrincipal {

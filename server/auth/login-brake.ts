@@ -9,10 +9,6 @@
  * Server-wide: while more than CEILING wrong guesses were made in the last hour (someone is guessing),
  * every address gets only FREE_UNDER_ATTACK free guesses. The arithmetic is in the README.
  */
-import { addressKey } from '../net.ts';
-
-export { addressKey };
-
 export interface LoginBrakeOptions {
   free: number;
   freeUnderAttack: number;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/harness.ts';
 import { freshApps, manualClock } from '../helpers/fresh.ts';
 import { loginAs, loginAsSetupAdmin, SETUP_USERNAME, TEST_PASSWORD } from '../helpers/auth.ts';
-import { addressKey, LoginBrake } from '../../server/auth/login-brake.ts';
+import { LoginBrake } from '../../server/auth/login-brake.ts';
+import { addressKey } from '../../server/net.ts';
 import { FairQueue } from '../../server/shared/fair-queue.ts';
 
 const fresh = freshApps();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BRAKE, ShortCodeBrake } from '../../server/credentials/guess-limit.ts';
-import { clientAddress as addressKey } from '../../server/net.ts';
+import { clientAddress } from '../../server/net.ts';
 
 /** A brake on a clock the test moves; sleeping moves the clock. */
 function brake(o = {}) {
@@ -66,15 +66,15 @@ describe('the short-code brake', () => {
   });
 
   it('keys IPv4 as is (also dual-stack ::ffff: forms) and IPv6 in one canonical form with its /64', () => {
-    expect(addressKey('10.0.0.1')).toEqual({ key: '10.0.0.1', prefix: null });
-    expect(addressKey('::ffff:10.0.0.1')).toEqual({ key: '10.0.0.1', prefix: null });
-    expect(addressKey('::FFFF:10.0.0.1')).toEqual({ key: '10.0.0.1', prefix: null });
-    const a = addressKey('2001:db8::1');
+    expect(clientAddress('10.0.0.1')).toEqual({ key: '10.0.0.1', prefix: null });
+    expect(clientAddress('::ffff:10.0.0.1')).toEqual({ key: '10.0.0.1', prefix: null });
+    expect(clientAddress('::FFFF:10.0.0.1')).toEqual({ key: '10.0.0.1', prefix: null });
+    const a = clientAddress('2001:db8::1');
     expect(a).toEqual({ key: '2001:db8:0:0:0:0:0:1', prefix: '2001:db8:0:0' });
-    expect(addressKey('2001:0DB8:0000:0000:0000:0000:0000:0001')).toEqual(a);
-    expect(addressKey('fe80::1%eth0')).toEqual({ key: 'fe80:0:0:0:0:0:0:1', prefix: 'fe80:0:0:0' });
-    expect(addressKey('64:ff9b::192.0.2.1').key).toBe('64:ff9b:0:0:0:0:c000:201');
-    expect(addressKey('2001:db8:1:2:3:4:5:6').prefix).toBe('2001:db8:1:2');
+    expect(clientAddress('2001:0DB8:0000:0000:0000:0000:0000:0001')).toEqual(a);
+    expect(clientAddress('fe80::1%eth0')).toEqual({ key: 'fe80:0:0:0:0:0:0:1', prefix: 'fe80:0:0:0' });
+    expect(clientAddress('64:ff9b::192.0.2.1').key).toBe('64:ff9b:0:0:0:0:c000:201');
+    expect(clientAddress('2001:db8:1:2:3:4:5:6').prefix).toBe('2001:db8:1:2');
   });
 
   it('under attack, one shared lane takes every address that missed in turn; an address that never missed is not slowed', async () => {
