@@ -92,7 +92,6 @@ export class VoprfPool {
 
   /** F(key, input): what a token's output must be. */
   async evaluate(secretKey: Uint8Array, input: Uint8Array, lane: Lane = 'normal'): Promise<Uint8Array> {
-    if (this.size === 0) return voprf.evaluate(secretKey, input);
     return (await this.#send({ op: 'evaluate', secretKey, input }, lane)).output!;
   }
 
@@ -103,13 +102,13 @@ export class VoprfPool {
 
   /** The evaluation of a blinded element and its proof; `random` (PROOF_RANDOM_BYTES) makes the proof. */
   async blindEvaluate(key: MeetingKey, blinded: Uint8Array, random: Uint8Array): Promise<{ evaluated: Uint8Array; proof: Uint8Array }> {
-    if (this.size === 0) return voprf.blindEvaluate(key.secretKey, key.publicKey, blinded, () => random);
     const r = await this.#send({ op: 'blindEvaluate', secretKey: key.secretKey, publicKey: key.publicKey, blinded, random });
     return { evaluated: r.evaluated!, proof: r.proof! };
   }
 
   #send(message: Record<string, unknown>, lane: Lane = 'normal'): Promise<Record<string, Uint8Array>> {
     if (this.#closed) return Promise.reject(new Error('the VOPRF pool is closed'));
+    if (!this.#started) this.#start();
     if (lane === 'low' && this.#low.length >= LOW_LANE_MAX) return Promise.reject(new PoolBusyError('the low lane is full'));
     return new Promise((resolve, reject) => {
       (lane === 'low' ? this.#low : this.#normal).push({ message, pending: { resolve, reject } });
@@ -120,18 +119,17 @@ export class VoprfPool {
   /** Hand waiting work to the workers with room, the normal lane first. */
   #pump(): void {
     for (;;) {
-      const task = this.#normal[0] ?? this.#low[0];
-      if (!task) return;
+      const lane = this.#normal.length > 0 ? this.#normal : this.#low;
+      if (lane.length === 0) return;
       if (this.#workers.length === 0) {
-        // Every worker died: the work runs inline, as with size 0.
-        (this.#normal.length > 0 ? this.#normal : this.#low).shift();
-        runInline(task);
+        // No worker (size 0, none could start, or every one died): the work runs here.
+        runInline(lane.shift()!);
         continue;
       }
       // The worker with the fewest tasks in hand, if it has room.
       const w = this.#workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       if (w.pending.size >= IN_FLIGHT) return;
-      (this.#normal.length > 0 ? this.#normal : this.#low).shift();
+      const task = lane.shift()!;
       const id = this.#next++;
       if (w.pending.size === 0) w.worker.ref();
       w.pending.set(id, task.pending);
