@@ -31,6 +31,8 @@ export interface Services {
   meetings: MeetingService;
   roster: RosterService;
   tickets: TicketService;
+  /** The VOPRF worker pool every token check and redemption waits in (tests fill its lanes). */
+  voprf: VoprfPool;
   ballots: BallotService;
   casting: Casting;
   /** The one write queue of everything that changes what is counted (tests hold it to make batches). */
@@ -96,6 +98,7 @@ export function buildServices(base: Omit<ServiceDeps, 'files'>): Services {
     meetings,
     roster,
     tickets,
+    voprf: pool,
     ballots,
     casting,
     box,
