@@ -1,0 +1,193 @@
+/**
+ * TicketService at its edges, on a real SQLite file with the app's own services: the meeting keys in
+ * memory, the access word, a short code drawn twice, what a redemption answers in each meeting state,
+ * and the token check. Each asserts what a phone or the desk would see.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTestApp, type TestApp } from '../helpers/harness.ts';
+import { call, makeMeeting } from '../helpers/meeting.ts';
+import { fullPackage } from '../helpers/packages.ts';
+import { cast, finishRedemption, newBlinding, redeemRequest } from '../helpers/phone.ts';
+import { TicketService } from '../../server/credentials/tickets.service.ts';
+import { CODE_ALPHABET, checkSymbol, formatShortCode, hashSecret } from '../../server/credentials/secrets.ts';
+import { fromB64u, toB64u } from '../../server/credentials/voprf.ts';
+import type { ServiceDeps } from '../../server/deps.ts';
+
+describe('TicketService', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await makeTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const tickets = () => t.app.services.tickets;
+
+  it('holds a meeting\'s two keys from sign-in, and forgets each from memory when it is destroyed', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 1, open: false });
+    const vote = await tickets().meetingKey(m.meetingId, 'vote');
+    const rehearsal = await tickets().meetingKey(m.meetingId, 'rehearsal');
+    expect(vote).not.toBeNull();
+    expect(rehearsal).not.toBeNull();
+    expect(toB64u(rehearsal!.publicKey)).not.toBe(toB64u(vote!.publicKey));
+    // The fingerprint the desk and the projector show is the voting key's.
+    const shown = await call<{ keyFingerprint: string }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}`);
+    expect(tickets().fingerprint(vote!.publicKey)).toBe(shown.keyFingerprint);
+    expect(tickets().fingerprint(rehearsal!.publicKey)).not.toBe(shown.keyFingerprint);
+    // No key for a meeting that has none (and nothing remembered for it).
+    expect(await tickets().meetingKey(m.meetingId + 1, 'vote')).toBeNull();
+
+    // Both keys were read into memory above; opening voting destroys the rehearsal key there too.
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, { overrideReason: '测试密钥的销毁' });
+    expect(await tickets().meetingKey(m.meetingId, 'rehearsal')).toBeNull();
+    expect(toB64u((await tickets().meetingKey(m.meetingId, 'vote'))!.secretKey)).toBe(toB64u(vote!.secretKey));
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    expect(await tickets().meetingKey(m.meetingId, 'vote')).toBeNull();
+  });
+
+  it('forgets from memory only the key named, both when none is', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 1, signIn: 1, open: false });
+    const vote = await tickets().meetingKey(m.meetingId, 'vote');
+    await tickets().meetingKey(m.meetingId, 'rehearsal');
+    // Gone from the file, still in memory until forgotten (another server process destroyed them).
+    await t.db.deleteFrom('meeting_keys').where('meeting_id', '=', m.meetingId).execute();
+    tickets().forgetMeetingKeys(m.meetingId, 'rehearsal');
+    expect(await tickets().meetingKey(m.meetingId, 'rehearsal')).toBeNull();
+    expect(toB64u((await tickets().meetingKey(m.meetingId, 'vote'))!.publicKey)).toBe(toB64u(vote!.publicKey));
+    tickets().forgetMeetingKeys(m.meetingId);
+    expect(await tickets().meetingKey(m.meetingId, 'vote')).toBeNull();
+  });
+
+  it('the access word: the same for every phone of a meeting, another for another meeting; a wrong one of any length is refused', () => {
+    const a = tickets().meetingAccess(1);
+    expect(a).toBe(hashSecret(t.pepper, 'access', 'meeting:1'));
+    expect(tickets().meetingAccess(2)).not.toBe(a);
+    expect(tickets().checkAccess(1, a)).toBe(true);
+    expect(tickets().checkAccess(2, a)).toBe(false);
+    const flipped = (a[0] === 'A' ? 'B' : 'A') + a.slice(1);
+    expect(tickets().checkAccess(1, flipped)).toBe(false);
+    expect(tickets().checkAccess(1, a.slice(1))).toBe(false);
+    expect(tickets().checkAccess(1, `${a}A`)).toBe(false);
+    expect(tickets().checkAccess(1, '')).toBe(false);
+  });
+
+  /** A TicketService on the app's file whose short codes are drawn from `codes` in turn (other draws random). */
+  function withCodes(codes: string[]): { service: TicketService; left: () => number } {
+    const queue = codes.map((c) => Buffer.from([...c.slice(0, 7)].map((s) => CODE_ALPHABET.indexOf(s)).concat(Array(7).fill(0))));
+    const deps = {
+      config: t.config, db: t.db, store: t.store, pepper: t.pepper, signingKey: t.signingKey, log: t.app.log,
+      now: () => new Date(), files: undefined as never,
+      random: (n: number) => (n === 14 ? queue.shift()! : randomBytes(n)),
+    } satisfies ServiceDeps;
+    return { service: new TicketService(deps, 'http://192.0.2.10:8080', t.app.services.voprf), left: () => queue.length };
+  }
+  const code = (body: string) => body + checkSymbol(body);
+
+  it('draws a short code again when it was taken, up to five times in a row, then refuses', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 1, signIn: 0, open: false });
+    const A = code('AAAAAAA');
+    const B = code('BBBBBBB');
+    const first = withCodes([A]);
+    const a = await first.service.makeTicket(t.db, m.meetingId, 'slip', { entryId: null, serial: 1, state: 'dormant' });
+    expect(a.shortCode).toBe(formatShortCode(A));
+    expect(a.url).toBe(`http://192.0.2.10:8080/v/#${a.secret}`);
+    expect(a.secret).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(a.serial).toBe(1);
+
+    // Taken once: drawn again.
+    const second = withCodes([A, B]);
+    const b = await second.service.makeTicket(t.db, m.meetingId, 'slip', { entryId: null, serial: 2, state: 'dormant' });
+    expect(b.shortCode).toBe(formatShortCode(B));
+    expect(second.left()).toBe(0);
+
+    // Taken five times in a row: refused after the fifth, without drawing a sixth.
+    const unlucky = withCodes([A, B, A, B, A, code('CCCCCCC')]);
+    await expect(unlucky.service.makeTicket(t.db, m.meetingId, 'slip', { entryId: null, serial: 3, state: 'dormant' })).rejects.toThrow('five short codes in a row were taken');
+    expect(unlucky.left()).toBe(1);
+    const rows = await t.db.selectFrom('tickets').select(['code_hash', 'serial']).where('meeting_id', '=', m.meetingId).where('kind', '=', 'slip').execute();
+    expect(rows.map((r) => r.serial).sort()).toEqual([1, 2]);
+    expect(rows.find((r) => r.serial === 2)!.code_hash).toBe(hashSecret(t.pepper, 'code', B));
+  });
+
+  it('the desk\'s memory of a ticket not yet redeemed: shown again until forgotten, one ticket at a time or a meeting\'s at once', () => {
+    const issued = (id: string) => ({ id, secret: `s-${id}`, shortCode: 'AAAA-AAAA', url: `u-${id}`, serial: null });
+    for (const id of ['a', 'b', 'c']) tickets().remember(issued(id));
+    expect(tickets().shownAgain('a')).toEqual(issued('a'));
+    tickets().forget('a');
+    expect(tickets().shownAgain('a')).toBeNull();
+    expect(tickets().shownAgain('b')).toEqual(issued('b'));
+    tickets().forgetMeeting(['b', 'c']);
+    expect(tickets().shownAgain('b')).toBeNull();
+    expect(tickets().shownAgain('c')).toBeNull();
+  });
+
+  it('a redemption answers with the meeting, its unit, its key and the same access word every phone of it gets', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, redeem: false });
+    const b = newBlinding();
+    const res = await redeemRequest(t, m.tickets[0]!, toB64u(b.blinded));
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    const key = (await tickets().meetingKey(m.meetingId, 'vote'))!;
+    expect(body).toMatchObject({
+      meetingId: m.meetingId, unitName: '红旗村', rehearsal: false, access: tickets().meetingAccess(m.meetingId),
+      publicKey: toB64u(key.publicKey), keyFingerprint: tickets().fingerprint(key.publicKey), token: null,
+    });
+    expect(fromB64u(body.evaluated, 32)).not.toBeNull();
+    expect(fromB64u(body.proof, 64)).not.toBeNull();
+    // The ticket is burnt with a keyed hash of the element it was spent on.
+    const row = await t.db.selectFrom('tickets').select(['state', 'blinded_hash']).where('secret_hash', '=', hashSecret(t.pepper, 'ticket', m.tickets[0]!)).executeTakeFirstOrThrow();
+    expect(row).toEqual({ state: 'redeemed', blinded_hash: hashSecret(t.pepper, 'blinded', toB64u(b.blinded)) });
+    // An assisted phone's answer: a token and no evaluation.
+    const assisted = (await redeemRequest(t, m.tickets[1]!, null)).json();
+    expect(assisted).toMatchObject({ meetingId: m.meetingId, evaluated: null, proof: null, access: body.access });
+    expect(assisted.token.input).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await tickets().tokenIsValid(m.meetingId, 'vote', fromB64u(assisted.token.input, 32)!, fromB64u(assisted.token.output, 64)!)).toBe(true);
+    // The phone's own check of the proof passes.
+    expect(finishRedemption(b, body).meetingId).toBe(m.meetingId);
+  });
+
+  it('a redemption in each state: 未开始 is an unknown ticket, after the close 已结束, a rehearsal ticket only during sign-in, a missing key never evaluates', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, redeem: false, open: false });
+    // A rehearsal ticket redeems during sign-in only.
+    const rehearsal = await call<{ secret: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/rehearsal`);
+    const practice = (await redeemRequest(t, rehearsal.secret, toB64u(newBlinding().blinded))).json();
+    expect(practice.rehearsal).toBe(true);
+    expect(practice.publicKey).toBe(toB64u((await tickets().meetingKey(m.meetingId, 'rehearsal'))!.publicKey));
+    // The voting key gone while the meeting still says voting (another process closing it): nothing is evaluated, the ticket not burnt.
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, { overrideReason: '测试各状态的领取' });
+    expect((await redeemRequest(t, rehearsal.secret, toB64u(newBlinding().blinded))).json().error.code).toBe('REHEARSAL_EXPIRED');
+    await t.db.deleteFrom('meeting_keys').where('meeting_id', '=', m.meetingId).execute();
+    tickets().forgetMeetingKeys(m.meetingId);
+    const noKey = await redeemRequest(t, m.tickets[0]!, toB64u(newBlinding().blinded));
+    expect(noKey.json().error.code).toBe('VOTING_CLOSED');
+    const row = await t.db.selectFrom('tickets').select('state').where('secret_hash', '=', hashSecret(t.pepper, 'ticket', m.tickets[0]!)).executeTakeFirstOrThrow();
+    expect(row.state).toBe('issued');
+    // Closed: said so, for a QR and a typed code alike.
+    await t.db.updateTable('meetings').set({ state: 'closed' }).where('id', '=', m.meetingId).execute();
+    expect((await redeemRequest(t, m.tickets[1]!, null)).json().error.code).toBe('VOTING_CLOSED');
+    expect((await redeemRequest(t, m.shortCodes[1]!, null)).json().error.code).toBe('VOTING_CLOSED');
+    await t.db.updateTable('meetings').set({ state: 'sealed' }).where('id', '=', m.meetingId).execute();
+    expect((await redeemRequest(t, m.tickets[1]!, null)).json().error.code).toBe('VOTING_CLOSED');
+    // A draft meeting's ticket is unknown to the phone.
+    await t.db.updateTable('meetings').set({ state: 'draft' }).where('id', '=', m.meetingId).execute();
+    expect((await redeemRequest(t, m.tickets[2]!, null)).json().error.code).toBe('TICKET_INVALID');
+  });
+
+  it('the token check: false for a meeting without the key, for an output of another length or value; never throws', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 1, signIn: 1 });
+    const tok = m.tokens[0]!;
+    const input = fromB64u(tok.input, 32)!;
+    const output = fromB64u(tok.output, 64)!;
+    expect(await tickets().tokenIsValid(m.meetingId, 'vote', input, output)).toBe(true);
+    expect(await tickets().tokenIsValid(m.meetingId, 'vote', input, output, 'low')).toBe(true);
+    expect(await tickets().tokenIsValid(m.meetingId, 'rehearsal', input, output)).toBe(false);
+    expect(await tickets().tokenIsValid(m.meetingId + 1, 'vote', input, output)).toBe(false);
+    expect(await tickets().tokenIsValid(m.meetingId, 'vote', input, output.subarray(0, 63))).toBe(false);
+    const other = Uint8Array.from(output);
+    other[63]! ^= 1;
+    expect(await tickets().tokenIsValid(m.meetingId, 'vote', input, other)).toBe(false);
+    expect((await cast(t, tok, fullPackage(m.form!))).statusCode).toBe(200);
+  });
+});
