@@ -84,7 +84,10 @@ export function buildServices(base: Omit<ServiceDeps, 'files'>): Services {
             // Another process opened or closed voting: the keys it destroyed leave this process's memory too.
             if (message.type !== 'turnout') return;
             if (message.state !== 'signin') tickets.forgetMeetingKeys(message.meetingId, message.state === 'voting' ? 'rehearsal' : undefined);
-            if (message.state === 'closed' || message.state === 'sealed') box.forgetMeeting(message.meetingId);
+            if (message.state === 'closed' || message.state === 'sealed') {
+              box.forgetMeeting(message.meetingId);
+              tickets.forgetMeeting(message.meetingId);
+            }
           },
         })
       : null;

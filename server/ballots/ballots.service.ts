@@ -161,6 +161,7 @@ export class BallotService {
       this.#box.touch(meetingId, { closing: true });
     });
     this.#box.forgetMeeting(meetingId);
+    this.#tickets.forgetMeeting(meetingId);
     // The close has committed; the rebuild runs (and is retried) on its own, once the replies are out.
     this.#compactor.request(1000);
   }

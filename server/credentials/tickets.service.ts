@@ -51,8 +51,8 @@ export class TicketService {
   readonly #d: ServiceDeps;
   readonly #baseUrl: string;
   readonly #brake: ShortCodeBrake;
-  /** Secrets of desk tickets not yet redeemed, so the desk can show a QR again; this process only. */
-  readonly #shown = new Map<string, IssuedTicket>();
+  /** Secrets of desk tickets not yet redeemed, so the desk can show a QR again, by ticket id, with their meeting; this process only. */
+  readonly #shown = new Map<string, { meetingId: number; ticket: IssuedTicket }>();
   readonly #keys = new Map<string, MeetingKey | null>();
   readonly #pool: VoprfPool;
 
@@ -134,21 +134,22 @@ export class TicketService {
     }
   }
 
-  /** Keep a desk ticket's secret in memory until it is redeemed, so the desk can show it again. */
-  remember(t: IssuedTicket): void {
-    this.#shown.set(t.id, t);
+  /** Keep a desk ticket's secret in memory until it is redeemed or voting closes, so the desk can show it again. */
+  remember(meetingId: number, t: IssuedTicket): void {
+    this.#shown.set(t.id, { meetingId, ticket: t });
   }
 
   shownAgain(ticketId: string): IssuedTicket | null {
-    return this.#shown.get(ticketId) ?? null;
+    return this.#shown.get(ticketId)?.ticket ?? null;
   }
 
   forget(ticketId: string): void {
     this.#shown.delete(ticketId);
   }
 
-  forgetMeeting(ticketIds: Iterable<string>): void {
-    for (const id of ticketIds) this.#shown.delete(id);
+  /** Voting closed: the secrets of the meeting's tickets never redeemed leave memory (they can vote no more). */
+  forgetMeeting(meetingId: number): void {
+    for (const [id, s] of this.#shown) if (s.meetingId === meetingId) this.#shown.delete(id);
   }
 
   // ---------------------------------------------------------------- redeeming (the phone's first request)

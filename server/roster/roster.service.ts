@@ -117,7 +117,7 @@ export class RosterService {
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.ATTENDEE_SIGNED_IN, detail: { entryId } });
       return t;
     });
-    if (ticket) this.#tickets.remember(ticket);
+    if (ticket) this.#tickets.remember(meetingId, ticket);
     await this.#ballots.publishTurnout(meetingId);
     return { entry: toEntry((await repo.findEntry(this.#d.db, meetingId, entryId))!), ticket };
   }
@@ -202,7 +202,7 @@ export class RosterService {
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.TICKET_REPLACED, detail: { entryId } });
       return n;
     });
-    this.#tickets.remember(fresh);
+    this.#tickets.remember(meetingId, fresh);
     return fresh;
   }
 
@@ -225,7 +225,7 @@ export class RosterService {
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.TICKET_REISSUED, detail: { entryId, reason: why } });
       return n;
     });
-    this.#tickets.remember(fresh);
+    this.#tickets.remember(meetingId, fresh);
     await this.#ballots.publishTurnout(meetingId);
     return fresh;
   }

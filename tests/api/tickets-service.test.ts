@@ -113,14 +113,38 @@ describe('TicketService', () => {
 
   it('the desk\'s memory of a ticket not yet redeemed: shown again until forgotten, one ticket at a time or a meeting\'s at once', () => {
     const issued = (id: string) => ({ id, secret: `s-${id}`, shortCode: 'AAAA-AAAA', url: `u-${id}`, serial: null });
-    for (const id of ['a', 'b', 'c']) tickets().remember(issued(id));
+    tickets().remember(1, issued('a'));
+    tickets().remember(1, issued('b'));
+    tickets().remember(2, issued('c'));
     expect(tickets().shownAgain('a')).toEqual(issued('a'));
     tickets().forget('a');
     expect(tickets().shownAgain('a')).toBeNull();
     expect(tickets().shownAgain('b')).toEqual(issued('b'));
-    tickets().forgetMeeting(['b', 'c']);
+    tickets().forgetMeeting(1);
     expect(tickets().shownAgain('b')).toBeNull();
-    expect(tickets().shownAgain('c')).toBeNull();
+    expect(tickets().shownAgain('c')).toEqual(issued('c'));
+  });
+
+  it('once voting closes the desk can no longer show a ticket never redeemed: its secret has left memory', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 0, open: false });
+    const entries = (await call<{ entries: { id: number }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster`)).entries;
+    const other = await makeMeeting(t, { kind: 'station', roster: 1, signIn: 0, open: false, session: m.session });
+    const otherEntry = (await call<{ entries: { id: number }[] }>(t, m.session, 'GET', `/api/meetings/${other.meetingId}/roster`)).entries[0]!;
+    for (const [mid, e] of [[m.meetingId, entries[0]!.id], [m.meetingId, entries[1]!.id], [other.meetingId, otherEntry.id]] as const) {
+      await call(t, m.session, 'POST', `/api/meetings/${mid}/roster/${e}/sign-in`, { handout: 'qr' });
+    }
+    const status = (mid: number, e: number) => call<{ canShowAgain: boolean }>(t, m.session, 'GET', `/api/meetings/${mid}/roster/${e}/ticket`);
+    const show = (mid: number, e: number) => t.app.inject({ method: 'POST', url: `/api/meetings/${mid}/roster/${e}/ticket/show`, headers: m.session.headers, payload: {} });
+    expect((await status(m.meetingId, entries[0]!.id)).canShowAgain).toBe(true);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, { overrideReason: '测试结束后的票' });
+    expect((await show(m.meetingId, entries[0]!.id)).statusCode).toBe(200);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    for (const e of [entries[0]!.id, entries[1]!.id]) {
+      expect((await status(m.meetingId, e)).canShowAgain).toBe(false);
+      expect((await show(m.meetingId, e)).json().error.code).toBe('TICKET_NOT_SHOWN');
+    }
+    // Another meeting's desk is untouched.
+    expect((await status(other.meetingId, otherEntry.id)).canShowAgain).toBe(true);
   });
 
   it('a redemption answers with the meeting, its unit, its key and the same access word every phone of it gets', async () => {
