@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { serverFile } from '../paths.ts';
 import { tokenOutput } from './token-output.mjs';
 import { voprf, type MeetingKey } from './voprf.ts';
 
@@ -56,7 +57,7 @@ export class VoprfPool {
     this.#started = true;
     for (let i = 0; i < this.#size; i++) {
       try {
-        const worker = new Worker(new URL('./voprf.worker.mjs', import.meta.url));
+        const worker = new Worker(serverFile('credentials', 'voprf.worker.mjs'));
         const pending = new Map<number, Pending>();
         worker.on('message', (m: { id: number; error?: string } & Record<string, Uint8Array>) => {
           const p = pending.get(m.id);
