@@ -4,13 +4,13 @@
  * and the token check. Each asserts what a phone or the desk would see.
  */
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { cast, finishRedemption, newBlinding, redeemRequest } from '../helpers/phone.ts';
 import { TicketService } from '../../server/credentials/tickets.service.ts';
-import { CODE_ALPHABET, checkSymbol, formatShortCode, hashSecret } from '../../server/credentials/secrets.ts';
+import { CODE_ALPHABET, checkSymbol, formatShortCode, hashSecret, newShortCode } from '../../server/credentials/secrets.ts';
 import { fromB64u, toB64u } from '../../server/credentials/voprf.ts';
 import type { ServiceDeps } from '../../server/deps.ts';
 
@@ -213,5 +213,91 @@ describe('TicketService', () => {
     other[63]! ^= 1;
     expect(await tickets().tokenIsValid(m.meetingId, 'vote', input, other)).toBe(false);
     expect((await cast(t, tok, fullPackage(m.form!))).statusCode).toBe(200);
+  });
+  const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code);
+
+  it('a redemption is refused by the meeting\'s state even while its keys still exist (another process closing or opening it)', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, redeem: false, open: false });
+    const rehearsal = await call<{ secret: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/rehearsal`);
+    // Voting, with the rehearsal key not yet gone: the rehearsal ticket is expired all the same.
+    await t.db.updateTable('meetings').set({ state: 'voting' }).where('id', '=', m.meetingId).execute();
+    expect(await codeOf(tickets().redeem(rehearsal.secret, null))).toBe('REHEARSAL_EXPIRED');
+    // Closed or sealed, with the voting key still there: 已结束, and the ticket is not burnt.
+    for (const state of ['closed', 'sealed'] as const) {
+      await t.db.updateTable('meetings').set({ state }).where('id', '=', m.meetingId).execute();
+      expect(await codeOf(tickets().redeem(m.tickets[0]!, null))).toBe('VOTING_CLOSED');
+    }
+    const row = await t.db.selectFrom('tickets').select('state').where('secret_hash', '=', hashSecret(t.pepper, 'ticket', m.tickets[0]!)).executeTakeFirstOrThrow();
+    expect(row.state).toBe('issued');
+  });
+
+  it('a rehearsal ticket redeems again and again, burning nothing; a voting ticket once, a lost reply for the same element only', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, redeem: false, open: false });
+    const rehearsal = await call<{ secret: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/rehearsal`);
+    for (let i = 0; i < 2; i++) expect((await redeemRequest(t, rehearsal.secret, toB64u(newBlinding().blinded))).statusCode).toBe(200);
+    const r = await t.db.selectFrom('tickets').select(['state', 'blinded_hash']).where('secret_hash', '=', hashSecret(t.pepper, 'ticket', rehearsal.secret)).executeTakeFirstOrThrow();
+    expect(r).toEqual({ state: 'issued', blinded_hash: null });
+
+    const b = newBlinding();
+    const first = (await redeemRequest(t, m.tickets[0]!, toB64u(b.blinded))).json();
+    const again = (await redeemRequest(t, m.tickets[0]!, toB64u(b.blinded))).json();
+    expect(again.evaluated).toBe(first.evaluated);
+    expect((await redeemRequest(t, m.tickets[0]!, toB64u(newBlinding().blinded))).json().error.code).toBe('TICKET_USED');
+    expect((await redeemRequest(t, m.tickets[0]!, null)).json().error.code).toBe('TICKET_USED');
+    // An assisted phone's lost reply cannot be told from a stolen ticket: refused.
+    expect((await redeemRequest(t, m.tickets[1]!, null)).statusCode).toBe(200);
+    expect((await redeemRequest(t, m.tickets[1]!, null)).json().error.code).toBe('TICKET_USED');
+
+    // Three phones with the same ticket at once, each its own element: exactly one gets an evaluation.
+    const racing = await Promise.all([0, 1, 2].map(() => redeemRequest(t, m.tickets[2]!, toB64u(newBlinding().blinded))));
+    expect(racing.map((x) => x.statusCode).sort()).toEqual([200, 409, 409]);
+    for (const x of racing.filter((y) => y.statusCode === 409)) expect(x.json().error.code).toBe('TICKET_USED');
+    // The same element sent twice at once (a retry racing its original): both answered.
+    const m2 = await makeMeeting(t, { kind: 'station', roster: 1, signIn: 1, redeem: false, session: m.session });
+    const same = toB64u(newBlinding().blinded);
+    const twice = await Promise.all([0, 1].map(() => redeemRequest(t, m2.tickets[0]!, same)));
+    expect(twice.map((x) => x.statusCode)).toEqual([200, 200]);
+  });
+
+  it('a ticket not handed out, voided, or sent with an element that is not a point: refused without burning anything', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 0, redeem: false, open: false });
+    const entries = (await call<{ entries: { id: number }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster`)).entries;
+    const { slips } = await call<{ slips: { secret: string }[] }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/slips`, { count: 1 });
+    expect(await codeOf(tickets().redeem(slips[0]!.secret, null))).toBe('TICKET_NOT_HANDED_OUT');
+    const first = await call<{ ticket: { secret: string } }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${entries[0]!.id}/sign-in`, { handout: 'qr' });
+    const replaced = await call<{ secret: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${entries[0]!.id}/ticket/replace`, {});
+    expect(await codeOf(tickets().redeem(first.ticket.secret, null))).toBe('TICKET_VOID');
+    // Not base64url of 32 bytes (the spare bits of the last character set), then 32 bytes that are no point.
+    const bad = toB64u(newBlinding().blinded).slice(0, -1) + 'B';
+    expect(await codeOf(tickets().redeem(replaced.secret, bad))).toBe('VALIDATION');
+    expect(await codeOf(tickets().redeem(replaced.secret, 'A'.repeat(42) + 'E'))).toBe('VALIDATION');
+    expect(await codeOf(tickets().redeem(replaced.secret, toB64u(newBlinding().blinded)))).toBe('ok');
+    // A QR secret with spaces around it, given to the service as it came.
+    const second = await call<{ ticket: { secret: string } }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${entries[1]!.id}/sign-in`, { handout: 'qr' });
+    expect(await codeOf(tickets().redeem(`  ${second.ticket.secret} `, null))).toBe('ok');
+  });
+
+  it('typed codes that miss are counted against their address: past the brake\'s queue the next is told to wait (429); a QR secret never is', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, redeem: false });
+    const wrong = () => { let c = newShortCode(randomBytes); while (m.shortCodes.includes(formatShortCode(c))) c = newShortCode(randomBytes); return c; };
+    // Ten misses are free (DEFAULT_BRAKE.perAddress).
+    for (let i = 0; i < 10; i++) expect(await codeOf(tickets().redeem(wrong(), null, '10.0.0.66'))).toBe('TICKET_INVALID');
+    // Unknown QR-shaped secrets are not typed codes: never counted, never slowed.
+    for (let i = 0; i < 3; i++) expect(await codeOf(tickets().redeem(randomBytes(16).toString('base64url'), null, '10.0.0.66'))).toBe('TICKET_INVALID');
+    // From now on its typed codes wait their turn, at most 20 at once; the 21st is refused at once. (The
+    // waits are on fake timers that are never run: nothing of them is left behind.)
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    let refused: Promise<string | undefined>;
+    try {
+      for (let i = 0; i < 20; i++) void tickets().redeem(wrong(), null, '10.0.0.66').catch(() => undefined);
+      refused = codeOf(tickets().redeem(wrong(), null, '10.0.0.66'));
+    } finally {
+      vi.useRealTimers();
+    }
+    await expect(tickets().redeem(wrong(), null, '10.0.0.66')).rejects.toMatchObject({ code: 'RATE_LIMITED', message: '测评码输错太多次，请稍等一分钟再试，或直接扫描二维码' });
+    expect(await refused).toBe('RATE_LIMITED');
+    // Another address is not slowed, and the guessing address's QR secret goes straight through.
+    expect((await tickets().redeem(m.shortCodes[0]!, null, '10.0.0.5')).meetingId).toBe(m.meetingId);
+    expect((await tickets().redeem(m.tickets[1]!, null, '10.0.0.66')).meetingId).toBe(m.meetingId);
   });
 });
