@@ -12,7 +12,8 @@ import { validatePackage } from '../../server/ballots/validate-package.ts';
 import { decodeSlot, encodeSlot, SLOT_BATCH } from '../../server/ballots/slots.ts';
 import { tallyIncrements } from '../../server/counting/tally.ts';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
-import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
+import { call, makeMeeting } from '../helpers/meeting.ts';
+import { loginAs } from '../helpers/auth.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { countsOfResults, normalizeSent, recountStored } from '../helpers/recount.ts';
 
@@ -133,6 +134,11 @@ describe('the ballot box', () => {
     expect(filled.every((r) => firstMade.has(r.id))).toBe(false);
     const lowest = new Set([...ids].sort((a, b) => a - b).slice(0, 41));
     expect(filled.every((r) => lowest.has(r.id))).toBe(false);
+    // With ballots already cast, only the ballots still out need a slot: 60 out − 41 cast − 15 empty = 4, so one batch.
+    expect((await rows(m.meetingId)).free).toBe(15);
+    await t.db.updateTable('meetings').set({ issued_count: 60 }).where('id', '=', m.meetingId).execute();
+    await box().provisionSlots(t.db, m.meetingId);
+    expect((await rows(m.meetingId)).free).toBe(15 + SLOT_BATCH);
   });
 
   it('takes the live step in the batch that counted: turnout after every commit, a snapshot only past the k-rule, the final one at close', async () => {
@@ -202,5 +208,37 @@ describe('the ballot box', () => {
     expect(box().commits).toBeGreaterThan(commits);
     expect(box().meetingState(m.meetingId)).toEqual({ state: 'voting', ballot_bytes: await bytesOf(m.meetingId) });
     expect(box().meetingState(m.meetingId + 99)).toBeUndefined();
+  });
+  it('a confirmed paper ballot fills a slot and counts in the next step, but never steps the gate itself', async () => {
+    // 15 QR tickets and two paper forms out, k = 3.
+    const m = await makeMeeting(t, { kind: 'station', roster: 17, signIn: 15, paperSignIns: 2, redeem: false, liveK: 3 });
+    const form = m.form!;
+    const second = await loginAs(t, { role: 'inspector', username: 'jianpiao' });
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/assignments`, { adminId: second.adminId });
+    const snapshots: { count: number; parts: never }[] = [];
+    t.app.services.live.subscribe(m.meetingId, {
+      send: (text) => {
+        const msg = JSON.parse(text);
+        if (msg.type === 'snapshot') snapshots.push(msg.snapshot);
+      },
+      close: () => undefined,
+    });
+    const phone = async (n: number) => {
+      for (let i = 0; i < n; i++) await box().recordPhone(await ballot(m.meetingId, form, fullPackage(form, 1 + (i % 3))));
+    };
+    const stored = async () => recountStored(form, (await t.db.selectFrom('ballots').select('body').where('meeting_id', '=', m.meetingId).where('filled', '=', 1).execute()).map((r) => JSON.parse(decodeSlot(r.body))));
+    await phone(3);
+    expect(snapshots.map((x) => x.count)).toEqual([3]);
+    // Two paper ballots typed and confirmed by a second person: 5 ballots, still 3 phone ballots since the step.
+    for (let i = 0; i < 2; i++) {
+      const { pendingId } = await call<{ pendingId: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/paper-ballots`, { package: fullPackage(form, 2) });
+      await call(t, second, 'POST', `/api/meetings/${m.meetingId}/paper-ballots/${pendingId}/confirm`, {});
+    }
+    expect((await rows(m.meetingId)).filled).toBe(5);
+    expect(snapshots.map((x) => x.count)).toEqual([3]);
+    // Three more phone ballots: the step shows all 8, the paper ones included.
+    await phone(3);
+    expect(snapshots.map((x) => x.count)).toEqual([3, 8]);
+    expect(countsOfResults(snapshots[1]!.parts)).toEqual(await stored());
   });
 });
