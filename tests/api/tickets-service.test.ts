@@ -219,6 +219,12 @@ describe('TicketService', () => {
   it('a redemption is refused by the meeting\'s state even while its keys still exist (another process closing or opening it)', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, redeem: false, open: false });
     const rehearsal = await call<{ secret: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/rehearsal`);
+    // Sign-in, but the rehearsal key gone (destroyed by another process opening voting): expired.
+    const key = await t.db.selectFrom('meeting_keys').selectAll().where('meeting_id', '=', m.meetingId).where('purpose', '=', 'rehearsal').executeTakeFirstOrThrow();
+    await t.db.deleteFrom('meeting_keys').where('meeting_id', '=', m.meetingId).where('purpose', '=', 'rehearsal').execute();
+    tickets().forgetMeetingKeys(m.meetingId, 'rehearsal');
+    expect(await codeOf(tickets().redeem(rehearsal.secret, null))).toBe('REHEARSAL_EXPIRED');
+    await t.db.insertInto('meeting_keys').values(key).execute();
     // Voting, with the rehearsal key not yet gone: the rehearsal ticket is expired all the same.
     await t.db.updateTable('meetings').set({ state: 'voting' }).where('id', '=', m.meetingId).execute();
     expect(await codeOf(tickets().redeem(rehearsal.secret, null))).toBe('REHEARSAL_EXPIRED');
@@ -269,8 +275,9 @@ describe('TicketService', () => {
     expect(await codeOf(tickets().redeem(first.ticket.secret, null))).toBe('TICKET_VOID');
     // Not base64url of 32 bytes (the spare bits of the last character set), then 32 bytes that are no point.
     const bad = toB64u(newBlinding().blinded).slice(0, -1) + 'B';
-    expect(await codeOf(tickets().redeem(replaced.secret, bad))).toBe('VALIDATION');
-    expect(await codeOf(tickets().redeem(replaced.secret, 'A'.repeat(42) + 'E'))).toBe('VALIDATION');
+    const message = '领取测评凭证的请求格式不正确，请刷新页面重试';
+    await expect(tickets().redeem(replaced.secret, bad)).rejects.toMatchObject({ code: 'VALIDATION', message });
+    await expect(tickets().redeem(replaced.secret, 'A'.repeat(42) + 'E')).rejects.toMatchObject({ code: 'VALIDATION', message });
     expect(await codeOf(tickets().redeem(replaced.secret, toB64u(newBlinding().blinded)))).toBe('ok');
     // A QR secret with spaces around it, given to the service as it came.
     const second = await call<{ ticket: { secret: string } }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${entries[1]!.id}/sign-in`, { handout: 'qr' });
@@ -280,10 +287,18 @@ describe('TicketService', () => {
   it('typed codes that miss are counted against their address: past the brake\'s queue the next is told to wait (429); a QR secret never is', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, redeem: false });
     const wrong = () => { let c = newShortCode(randomBytes); while (m.shortCodes.includes(formatShortCode(c))) c = newShortCode(randomBytes); return c; };
-    // Ten misses are free (DEFAULT_BRAKE.perAddress).
-    for (let i = 0; i < 10; i++) expect(await codeOf(tickets().redeem(wrong(), null, '10.0.0.66'))).toBe('TICKET_INVALID');
-    // Unknown QR-shaped secrets are not typed codes: never counted, never slowed.
-    for (let i = 0; i < 3; i++) expect(await codeOf(tickets().redeem(randomBytes(16).toString('base64url'), null, '10.0.0.66'))).toBe('TICKET_INVALID');
+    // Unknown QR-shaped secrets are not typed codes: never counted against the address.
+    for (let i = 0; i < 10; i++) expect(await codeOf(tickets().redeem(randomBytes(16).toString('base64url'), null, '10.0.0.66'))).toBe('TICKET_INVALID');
+    // So its first typed codes are answered at once, 21 at a time included (none waits on a timer: the fake
+    // ones are never run), and each miss counts: 21 misses, past the 10 a minute (DEFAULT_BRAKE.perAddress).
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    let free: Promise<string | undefined>[];
+    try {
+      free = Array.from({ length: 21 }, () => codeOf(tickets().redeem(wrong(), null, '10.0.0.66')));
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await Promise.all(free)).toEqual(Array(21).fill('TICKET_INVALID'));
     // From now on its typed codes wait their turn, at most 20 at once; the 21st is refused at once. (The
     // waits are on fake timers that are never run: nothing of them is left behind.)
     vi.useFakeTimers({ toFake: ['setTimeout'] });
