@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './paths.ts';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { checkPostgresSettings, openStore } from './db/database.ts';
@@ -14,8 +14,7 @@ import { seedDemo } from './demo/demo.ts';
 import { loadOrCreateSigningKey, publicKeyInfo } from './archive/signing.ts';
 import { removePidFile, writePidFile } from './archive/backup.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The keyed-hash secret lives beside the database, not in it: a copy of the .db file alone cannot test guessed codes. */
 function loadOrCreatePepper(dataDir: string): Buffer {

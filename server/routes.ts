@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './paths.ts';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import { sql } from 'kysely';
@@ -20,7 +20,6 @@ import { inspectionRoutes } from './inspection/inspection.routes.ts';
 import { contentSecurityPolicy } from './csp.ts';
 import { lanAddresses } from './net.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function registerRoutes(app: App, _services: Services, deps: AppDeps): Promise<void> {
   // One line per request: method, route pattern, status, duration. No URL, query, body, token or address.
@@ -72,7 +71,7 @@ export async function registerRoutes(app: App, _services: Services, deps: AppDep
  */
 async function serveBuiltPages(app: App): Promise<void> {
   for (const [dir, prefix] of [['dist/voter', '/v/'], ['dist/admin', '/admin/']] as const) {
-    const folder = path.join(root, dir);
+    const folder = path.join(ROOT, dir);
     if (!existsSync(folder)) continue;
     await app.register(fastifyStatic, {
       root: folder,

@@ -11,14 +11,16 @@ import { freePort, startServer, type ServerProcess } from '../../tests/helpers/s
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** `npm start` first builds the pages when their sources changed (and precompresses them). */
+/** `npm start` first builds: the pages when their sources changed (and precompresses them), then the server bundle. */
 export function buildPages(): void {
-  const r = spawnSync(process.execPath, ['scripts/build-ui.mjs'], { cwd: repoRoot, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('building the pages failed');
+  for (const script of ['scripts/build-ui.mjs', 'scripts/build-server.mjs']) {
+    const r = spawnSync(process.execPath, [script], { cwd: repoRoot, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`${script} failed`);
+  }
 }
 
 /**
- * Ceping on `dataDir` with npm start's defaults: info logging (one line per request), scrypt at N = 2^17.
+ * Ceping on `dataDir` as `npm start` runs it (node dist/server/main.mjs) with its defaults: info logging (one line per request), scrypt at N = 2^17.
  * Only the address is the bench's own (127.0.0.1, a free port), and the log goes to `logFile` as with
  * `npm start > file`. With `cpuProfileDir` it runs under `node --cpu-prof` and writes its profile there
  * when it stops.
@@ -55,7 +57,7 @@ export interface HelloProcess {
 
 export async function startHello(): Promise<HelloProcess> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/hello-server.ts', String(port)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['bench/hello-server.mjs', String(port)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     let out = '';

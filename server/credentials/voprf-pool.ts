@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { serverFile } from '../paths.ts';
+import { tokenOutput } from './token-output.mjs';
 import { voprf, type MeetingKey } from './voprf.ts';
 
 /** Bytes of randomness a proof takes (noble draws a scalar from 48 bytes for ristretto255). */
@@ -55,7 +57,7 @@ export class VoprfPool {
     this.#started = true;
     for (let i = 0; i < this.#size; i++) {
       try {
-        const worker = new Worker(new URL('./voprf.worker.mjs', import.meta.url));
+        const worker = new Worker(serverFile('credentials', 'voprf.worker.mjs'));
         const pending = new Map<number, Pending>();
         worker.on('message', (m: { id: number; error?: string } & Record<string, Uint8Array>) => {
           const p = pending.get(m.id);
@@ -153,7 +155,7 @@ export class VoprfPool {
 /** A task on this thread, as voprf.worker.mjs would run it. */
 function runInline({ message: m, pending }: Task): void {
   try {
-    if (m.op === 'evaluate') pending.resolve({ output: voprf.evaluate(m.secretKey as Uint8Array, m.input as Uint8Array) });
+    if (m.op === 'evaluate') pending.resolve({ output: tokenOutput(m.secretKey as Uint8Array, m.input as Uint8Array) });
     else {
       const r = voprf.blindEvaluate(m.secretKey as Uint8Array, m.publicKey as Uint8Array, m.blinded as Uint8Array, () => m.random as Uint8Array);
       pending.resolve({ evaluated: r.evaluated, proof: r.proof });

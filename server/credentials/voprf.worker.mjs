@@ -2,13 +2,14 @@
 // VoprfPool (voprf-pool.ts). Plain JavaScript so it runs the same under tsx, vitest and node.
 import { parentPort } from 'node:worker_threads';
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
+import { tokenOutput } from './token-output.mjs';
 
 const voprf = ristretto255_oprf.voprf;
 
 parentPort.on('message', (task) => {
   try {
     if (task.op === 'evaluate') {
-      parentPort.postMessage({ id: task.id, output: voprf.evaluate(task.secretKey, task.input) });
+      parentPort.postMessage({ id: task.id, output: tokenOutput(task.secretKey, task.input) });
     } else if (task.op === 'blindEvaluate') {
       const r = voprf.blindEvaluate(task.secretKey, task.publicKey, task.blinded, () => task.random);
       parentPort.postMessage({ id: task.id, evaluated: r.evaluated, proof: r.proof });

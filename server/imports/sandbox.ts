@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { DomainError, type ErrorCode } from '../errors.ts';
 import { quickFileCheck, type ImportResult, type RosterRow, type TeamRow } from '../roster/roster.import.ts';
 import type { PreparedImport } from '../archive/archive.import.ts';
+import { serverFile } from '../paths.ts';
 import { FILE_LIMITS } from './limits.ts';
 import { FileRefused, readZipDirectory } from './zip.ts';
 
@@ -23,8 +24,8 @@ export type FileJobReply =
   | { ok: false; domain: { code: ErrorCode; message: string } }
   | { ok: false; failed: string };
 
-const BOOT = new URL('./worker-boot.mjs', import.meta.url);
-const ENTRY = new URL('./worker.ts', import.meta.url).href;
+const BOOT = serverFile('imports', 'worker-boot.mjs');
+const ENTRY = serverFile('imports', 'worker.ts').href;
 
 export interface SandboxLogger {
   warn(obj: object, msg: string): void;

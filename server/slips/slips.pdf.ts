@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { serverFile } from '../paths.ts';
 import { qrRuns } from './slips.qr.ts';
 import { SLIP_TEXT } from './slips.text.ts';
 
@@ -43,8 +44,8 @@ const NOTE_SIZE = 7.5;
 const CUT_ARM = 7;
 
 const FONT_FILES = {
-  regular: new URL('./fonts/slip-regular.otf', import.meta.url),
-  bold: new URL('./fonts/slip-bold.otf', import.meta.url),
+  regular: serverFile('slips', 'fonts', 'slip-regular.otf'),
+  bold: serverFile('slips', 'fonts', 'slip-bold.otf'),
 };
 let fontBytes: Record<keyof typeof FONT_FILES, Buffer> | undefined;
 /**

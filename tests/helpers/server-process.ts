@@ -1,5 +1,6 @@
 /**
- * A real server process, started as `npm start` starts it (tsx server/main.ts), on its own data folder
+ * A real server process, started as `npm start` starts it (node dist/server/main.mjs, the bundle
+ * scripts/build-server.mjs makes; built once per test process from the current sources), on its own data folder
  * and port, and a client that talks to it over HTTP as the admin pages and the phones do. For the tests
  * that must kill a process (kill -9) and start it again on the same files.
  */
@@ -12,6 +13,7 @@ import type { BallotPackage, Form } from '../../server/forms/form.schemas.ts';
 import { castPayload, finishRedemption, newBlinding, type PhoneToken } from './phone.ts';
 import { toB64u } from '../../server/credentials/encoding.ts';
 import { TEST_PASSWORD } from './auth.ts';
+import { buildServer, SERVER_BUNDLE } from '../../scripts/build-server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -48,10 +50,26 @@ export interface StartOptions {
   nodeArgs?: string[];
 }
 
+let built: Promise<string> | undefined;
+const BUILT = 'CEPING_TEST_SERVER_BUILT';
+
+/** The server bundle as the current sources make it: built by the global setup, or once by this process. */
+export function serverBundle(): Promise<string> {
+  built ??= process.env[BUILT] === '1' ? Promise.resolve(SERVER_BUNDLE) : buildServer();
+  return built;
+}
+
+/** For a global setup: build the bundle before any test file starts, and tell the test processes. */
+export async function buildServerForTests(): Promise<void> {
+  await buildServer();
+  process.env[BUILT] = '1';
+}
+
 export async function startServer(dataDir: string, port: number, env: Record<string, string> = {}, opts: StartOptions = {}): Promise<ServerProcess> {
+  const bundle = await serverBundle();
   const logFd = opts.logFile ? openSync(opts.logFile, 'a') : null;
-  // One process (node with tsx's loader), so a kill reaches the server itself and not a wrapper.
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'server/main.ts'], {
+  // One process (node itself, not npm), so a kill reaches the server itself and not a wrapper.
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), bundle], {
     cwd: root,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, SCRYPT_LOG_N: '12', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],

@@ -2,7 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { openPostgresStore } from '../../server/db/database.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
 import { adminQuery, databaseUrl, findPostgresBin, startCluster, stopCluster } from '../helpers/pg-cluster.ts';
-import { freePort } from '../helpers/server-process.ts';
+import { buildServerForTests, freePort } from '../helpers/server-process.ts';
 import type { PgInfo } from '../helpers/pg.ts';
 
 /**
@@ -19,6 +19,8 @@ export default async function setup(project: TestProject): Promise<(() => void) 
     project.provide('postgres', null);
     return undefined;
   }
+  // The server processes some PostgreSQL tests start run the bundle `npm start` runs.
+  await buildServerForTests();
   const cluster = await startCluster(bin, await freePort());
   try {
     const template = 'ceping_template';

@@ -1,19 +1,19 @@
 /**
  * The bench's baseline: a Fastify hello-world from the same node_modules, run as its own process the
- * way the Ceping server is (node --import tsx). POST /hello parses the JSON body and answers {ok:true};
+ * way the Ceping server is (plain node, as `npm start` runs dist/server/main.mjs). POST /hello parses the JSON body and answers {ok:true};
  * GET /healthz answers the same; /ws is a websocket fan-out, and POST /step answers and then sends
  * `size` bytes to every open /ws socket (what a live step costs with no counting at all).
- * Usage: node --import tsx bench/hello-server.ts PORT
+ * Usage: node bench/hello-server.mjs PORT
  */
 import Fastify from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
-import type { WebSocket } from 'ws';
 
 const port = Number(process.argv[2] ?? 0);
 const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024 });
 await app.register(fastifyWebsocket);
 
-const sockets = new Set<WebSocket>();
+/** @type {Set<import('ws').WebSocket>} */
+const sockets = new Set();
 
 app.post('/hello', async () => ({ ok: true }));
 app.get('/healthz', async () => ({ ok: true }));
@@ -22,7 +22,7 @@ app.get('/ws', { websocket: true }, (socket) => {
   socket.on('close', () => sockets.delete(socket));
   socket.send(JSON.stringify({ type: 'hello' }));
 });
-app.post<{ Body: { size: number } }>('/step', async (req, reply) => {
+app.post('/step', async (req, reply) => {
   await reply.send({ ok: true });
   const text = JSON.stringify({ type: 'snapshot', pad: 'x'.repeat(Math.max(0, req.body.size - 30)) });
   for (const s of sockets) s.send(text);
