@@ -53,6 +53,11 @@ function isConnectionLost(err: unknown): boolean {
   return err instanceof Error && CONNECTION_LOST.test(err.message);
 }
 
+/** node-postgres refused to send a statement on a connection it already knew to be broken: it never reached the server. */
+export function wasNotSent(err: unknown): boolean {
+  return err instanceof Error && /^Client (has encountered a connection error|was closed) and is not queryable/.test(err.message);
+}
+
 /** A transaction PostgreSQL aborted to break a deadlock or a serialization conflict: run it again from the start. */
 export function isRetryable(err: unknown): boolean {
   const code = codeOf(err);
