@@ -154,6 +154,11 @@ describe.skipIf(!bin)('PostgreSQL unreachable mid-meeting', () => {
         expect((r.body as { error: { code: string } }).error.code).toBe('DATABASE_UNAVAILABLE');
       }
     }
+    // The document the server publishes declares these answers.
+    const doc = (await (await fetch(`${a.base}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    for (const [p, m] of [['/api/voter/cast', 'post'], ['/healthz', 'get'], ['/api/meetings/{id}/live', 'get']] as const) {
+      expect(doc.paths[p]![m]!.responses, `${m} ${p}`).toHaveProperty('503');
+    }
     // /healthz tells the truth, and both processes are still there.
     for (const p of [a, b]) {
       const h = await fetch(`${p.base}/healthz`);
