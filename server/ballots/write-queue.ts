@@ -11,6 +11,13 @@ export type Tx = Kysely<DB>;
 type Work<T> = (tx: Tx) => T | Promise<T>;
 
 export const MAX_BATCH = 128;
+/**
+ * How long a batch runs jobs before it lets the event loop take new connections and requests. Per job
+ * was too often: in a hall burst each turn of the loop takes milliseconds (new connections, bodies to
+ * parse), so a batch of 128 yielding after every job spent a second in turns before its commit, and
+ * every phone in it waited for that (bench/README.md, "The hall burst").
+ */
+export const SLICE_MS = 4;
 /** A batch PostgreSQL aborted to break a deadlock between server processes is run again, this many times in all. */
 const MAX_ATTEMPTS = 5;
 
@@ -27,6 +34,8 @@ export interface WriteQueueHooks {
   afterCommit?: () => void;
   /** Runs when the batch's transaction was rolled back (nothing of it was written). */
   afterRollback?: () => void;
+  /** Milliseconds of jobs between two yields to the event loop (SLICE_MS; tests set it). */
+  sliceMs?: number;
 }
 
 /**
@@ -38,8 +47,9 @@ export interface WriteQueueHooks {
  * writes), so a refusal needs no savepoint and the batch goes on. Any other error means the job may have
  * written half of something: the whole batch rolls back and every job in it is refused, none acknowledged.
  *
- * Between jobs the batch yields to the event loop, so a new connection is accepted and answered in
- * milliseconds however long the queue (the transaction simply stays open meanwhile).
+ * Every few milliseconds of jobs (SLICE_MS) the batch yields to the event loop, so a new connection is
+ * accepted and answered in milliseconds however long the queue (the transaction simply stays open
+ * meanwhile).
  *
  * On PostgreSQL several server processes write at once, so a check can pass on what another process is
  * about to change: each job there runs in its own savepoint, and a refusal rolls back what the job wrote
@@ -128,8 +138,13 @@ export class WriteQueue {
       .execute(async (tx) => {
         await beginBatch(this.#dialect).execute(tx);
         try {
-          for (const [i, job] of batch.entries()) {
-            if (i > 0) await nextTurn();
+          const sliceMs = this.#hooks.sliceMs ?? SLICE_MS;
+          let sliceStart = performance.now();
+          for (const job of batch) {
+            if (performance.now() - sliceStart >= sliceMs) {
+              await nextTurn();
+              sliceStart = performance.now();
+            }
             if (savepoints) await sql`savepoint job`.execute(tx);
             try {
               outcomes.push({ ok: true, value: await job.work(tx) });

@@ -297,7 +297,7 @@ describe('casting a ballot with a token', () => {
     expect(results.slice(0, 120).every((r) => r.statusCode === 400 && r.json().error.code === 'TOKEN_INVALID')).toBe(true);
     expect(results[120]!.statusCode).toBe(200);
     // Without the lanes the honest cast's check would wait behind all 120 evaluations and finish last; with
-    // them it waits for at most two, then for its commit while the flood's refusals go on (about 10th on
+    // them it waits for at most IN_FLIGHT (16) evaluations, then for its commit while the flood's refusals go on (about 10th on
     // SQLite, 22nd–41st on PostgreSQL on this busy machine).
     expect(done.indexOf('honest')).toBeLessThan(80);
     // The forged sender's own valid token still counts (later, never refused).
