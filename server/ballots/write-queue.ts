@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { beginBatch, isRetryable, type DialectName } from '../db/dialect.ts';
+import { beginBatch, isDatabaseUnavailable, isRetryable, wasNotSent, type DialectName } from '../db/dialect.ts';
 import type { DB } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
 
@@ -132,6 +132,7 @@ export class WriteQueue {
     const outcomes: Outcome[] = [];
     const savepoints = this.#dialect === 'postgres';
     let failure: { error: unknown } | null = null;
+    let committing = false;
     await this.#db
       .connection()
       .execute(async (tx) => {
@@ -155,10 +156,13 @@ export class WriteQueue {
             }
           }
           await this.#hooks.beforeCommit?.(tx);
+          committing = true;
           await sql`commit`.execute(tx);
           this.#batches++;
         } catch (error) {
-          failure = { error };
+          // The COMMIT was sent and the connection broke before its answer: whether it took is unknown.
+          const unknown = committing && this.#dialect === 'postgres' && isDatabaseUnavailable(error) && !isRetryable(error) && !wasNotSent(error);
+          failure = { error: unknown ? commitUnknown() : error };
           await sql`rollback`.execute(tx).catch(() => undefined);
         }
       })
@@ -171,3 +175,16 @@ export class WriteQueue {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * The connection to PostgreSQL broke while the COMMIT was under way: PostgreSQL may have made the batch
+ * durable before the reply was lost, or not. The usual DATABASE_UNAVAILABLE says nothing was saved, which
+ * is not known here: a desk that believed it could enter a paper ballot twice. A phone's re-send is safe
+ * either way (the same token and package: "already recorded", or recorded now).
+ */
+function commitUnknown(): DomainError {
+  return new DomainError(
+    'DATABASE_UNAVAILABLE',
+    '与数据库的连接在保存的最后一刻中断，本次操作可能已经保存，也可能没有。请稍后重试：投票重新提交不会重复计票；其他操作请先刷新页面，查看是否已经生效',
+  );
+}
