@@ -16,7 +16,7 @@ import path from 'node:path';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { castOver, freePort, HttpAdmin, startServer, votingMeetingOver, type HttpMeeting, type ServerProcess } from '../helpers/server-process.ts';
+import { castOver, freePort, HttpAdmin, twoProcessesVoting, type HttpMeeting, type ServerProcess } from '../helpers/server-process.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { adminQuery, crashCluster, databaseUrl, findPostgresBin, restartCluster, startCluster, stopCluster, type PgCluster } from '../helpers/pg-cluster.ts';
 import { decodeSlot } from '../../server/ballots/slots.ts';
@@ -76,12 +76,7 @@ describe.skipIf(!bin)('PostgreSQL unreachable mid-meeting', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'ceping-outage-'));
     // k = 3: the live steps go on until 6 tickets are left out, so some come after the outage whichever casts it took.
     const env = { DATABASE_URL: url, LOG_LEVEL: 'warn', LIVE_K: '3' };
-    [a, b] = await Promise.all([startServer(dir, await freePort(), env), startServer(dir, await freePort(), env)]);
-    adminA = new HttpAdmin(a.base);
-    await adminA.setup(a.setupCode!);
-    adminB = new HttpAdmin(b.base);
-    await adminB.login();
-    meeting = await votingMeetingOver(adminA, PEOPLE);
+    ({ a, b, adminA, adminB, meeting } = await twoProcessesVoting(dir, env, PEOPLE));
   }, 300_000);
 
   afterAll(async () => {
