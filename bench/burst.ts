@@ -2,7 +2,8 @@
  * npx tsx bench/burst.ts '[{…env}, {…env}]' — section 2 of `npm run bench` (300 phones within one second,
  * each on a new connection) alone, for comparing server variants in alternating rounds: each variant is
  * the environment of the server process (for example `{"VOPRF_WORKERS":"0"}`), every round starts a fresh
- * server process on a copy of the same prepared folder and bursts a meeting no round has used.
+ * server process on a copy of the same prepared folder, warms it up with 50 casts one at a time, and
+ * bursts 300 more of a meeting no round has used.
  *
  * Per burst it prints the client's p50/p99 (connect → reply), the server's own p50/p99 of the same requests
  * (its request log, from the request's arrival), and the CPU the server process used (all its threads,
@@ -24,6 +25,8 @@ const variants = JSON.parse(process.argv[2] ?? '[{}]') as Record<string, string>
 const rounds = Number(process.env.ROUNDS ?? 2);
 const profile = process.env.BURST_PROFILE === '1';
 const PEOPLE = 300;
+/** Casts sent one at a time before each burst, untimed, so the burst meets a warmed-up process as in section 2 of run.ts. */
+const WARM = 50;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const shm = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
@@ -37,7 +40,7 @@ if (!existsSync(bodiesFile)) {
   await admin.setup(s.setupCode!);
   const campaign = await makeCampaign(admin, 2020);
   const meetings: string[][] = [];
-  for (let i = 0; i < variants.length * rounds; i++) meetings.push(castBodies(await makeHallMeeting(admin, campaign, { people: PEOPLE })));
+  for (let i = 0; i < variants.length * rounds; i++) meetings.push(castBodies(await makeHallMeeting(admin, campaign, { people: WARM + PEOPLE })));
   await s.stop();
   writeFileSync(bodiesFile, JSON.stringify(meetings));
   console.log(`prepared ${meetings.length} meetings of ${PEOPLE} phones in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
@@ -56,19 +59,22 @@ try {
       const log = path.join(dir, `server-${i}.log`);
       const profDir = path.join(dir, `profile-${i}`);
       const s = await startServer(dir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '12', ...env }, { logFile: log, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
-      await new Promise((r) => setTimeout(r, 1000));
+      for (const body of meetings[i]!.slice(0, WARM)) {
+        const res = await fetch(`${s.base}/api/voter/cast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        if (!res.ok) throw new Error(`warm-up cast → ${res.status} ${await res.text()}`);
+      }
       const cpuMs = () => {
         const f = readFileSync(`/proc/${s.proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
         return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in clock ticks of 10 ms
       };
       const cpu0 = cpuMs();
       const from = Number(process.hrtime.bigint() / 1000n);
-      const r = await burst(s.base, '/api/voter/cast', meetings[i]!, 1000);
+      const r = await burst(s.base, '/api/voter/cast', meetings[i]!.slice(WARM), 1000);
       const to = Number(process.hrtime.bigint() / 1000n);
       const cpu = cpuMs() - cpu0;
       await s.stop();
       const client = spread(r.samples.map((x) => x.ms));
-      const serverMs = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"route":"/api/voter/cast"')).map((l) => (JSON.parse(l) as { ms: number }).ms);
+      const serverMs = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"route":"/api/voter/cast"')).slice(WARM).map((l) => (JSON.parse(l) as { ms: number }).ms);
       const server = spread(serverMs);
       const key = JSON.stringify(env);
       const v = seen.get(key) ?? { cpu: [], p50: [], p99: [], server99: [] };
