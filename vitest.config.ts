@@ -9,13 +9,15 @@ import { findPostgresBin } from './tests/helpers/pg-cluster.ts';
  * paper, archives and reports, accounts and the login brake (a taken username is a unique violation,
  * each database reports it its own way; look-ups wait for a pool), the 考察 workspace and its separation
  * from ballots, slips, the tally against a recount of the stored ballots, refused requests (PostgreSQL
- * refuses U+0000 in text) and every response against the OpenAPI document (PostgreSQL's types).
+ * refuses U+0000 in text), every response against the OpenAPI document (PostgreSQL's types),
+ * every operation of the API fuzzed (fuzz: 5 cases per operation here, 20 on SQLite), and the sessions
+ * behind a reverse proxy (proxy: its two brake timings run on SQLite only, the brake being in memory).
  *
  * Not here: files about SQLite itself (attacker, cast-faults, cast-statements, compaction, crash: the
  * file, its journal, its locks, better-sqlite3's statements), anonymity (tests/pg/anonymity.test.ts is
- * PostgreSQL's own), and files that pass on PostgreSQL but touch the database only in passing, left out
- * for the suite's time (their `--project pg` time on a busy 2-core machine): fuzz (37 s), hostile-files
- * (27 s), proxy (10 s), static-pages (10 s). Add one with `POSTGRES_API_TESTS` and run it with
+ * PostgreSQL's own), and two files that never reach the database beyond signing in: hostile-files (the
+ * import parsers and their worker; every upload there is a preview, nothing is written) and static-pages
+ * (the built files). Add one with `POSTGRES_API_TESTS` and run it with
  * `npx vitest run --project pg tests/api/<file>`.
  */
 export const POSTGRES_API_TESTS = [
@@ -38,6 +40,8 @@ export const POSTGRES_API_TESTS = [
   'tests/api/tally-property.test.ts',
   'tests/api/requests.test.ts',
   'tests/api/openapi-contract.test.ts',
+  'tests/api/fuzz.test.ts',
+  'tests/api/proxy.test.ts',
 ];
 
 /**

@@ -32,8 +32,8 @@ export const FileBody = z
   .meta({ type: 'string', format: 'binary', description: 'File download' });
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-/** Routes that never touch the database. */
-const NO_DATABASE = new Set(['/healthz', '/api/archive/public-key']);
+/** Routes that never touch the database (/healthz does on PostgreSQL: 503 when it is out of reach). */
+const NO_DATABASE = new Set(['/api/archive/public-key']);
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -51,7 +51,8 @@ function guardsOf(route: RouteOptions): unknown[] {
  * query, body); 401 behind a session, 403 where a role, a meeting assignment or the CSRF token is
  * checked; 404 for a path with an id; 409 for admin writes (state rules); 413 and 415 for bodies;
  * 429 behind a rate limit; 503 wherever the database is read or written (DATABASE_BUSY: another
- * program holding its lock; STORAGE_FAILED: the disk refused a write); plus what the route's config.errors names.
+ * program holding its lock; STORAGE_FAILED: the disk refused a write; DATABASE_UNAVAILABLE: PostgreSQL
+ * out of reach); plus what the route's config.errors names.
  */
 export function errorStatuses(route: RouteOptions): number[] {
   const methods = [route.method].flat().map((m) => String(m).toUpperCase());
@@ -74,7 +75,7 @@ export function errorStatuses(route: RouteOptions): number[] {
     out.add(415);
   }
   if (route.config?.rateLimit) out.add(429);
-  // Another program holding the database file's lock, or a disk refusing a write: the request is refused and nothing is written.
+  // Another program holding the database file's lock, a disk refusing a write, PostgreSQL out of reach: the request is refused and nothing is written.
   if (!NO_DATABASE.has(route.url)) out.add(503);
   return [...out].sort((a, b) => a - b);
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ROOT } from './paths.ts';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { App, AppDeps } from './app.ts';
 import type { Services } from './services.ts';
@@ -39,7 +40,12 @@ export async function registerRoutes(app: App, _services: Services, deps: AppDep
   app.get(
     '/healthz',
     { schema: { response: { 200: z.object({ ok: z.literal(true), version: z.string(), database: z.string() }) } } },
-    async () => ({ ok: true as const, version: deps.version ?? '0.0.0', database: deps.store.dialect }),
+    async () => {
+      // PostgreSQL can be out of reach while the process runs: then 503 DATABASE_UNAVAILABLE, which the
+      // proxy's or the monitor's check should see. The SQLite file is this process's own (not opened here).
+      if (deps.store.dialect === 'postgres') await sql`select 1`.execute(deps.store.db);
+      return { ok: true as const, version: deps.version ?? '0.0.0', database: deps.store.dialect };
+    },
   );
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -6,7 +6,7 @@ import type { Form } from '../forms/form.schemas.ts';
 import { computeResults, type TallyRow } from '../counting/tally.ts';
 import { recountBallots } from '../counting/recount.ts';
 import { RecountingTally, RunningTally, type LiveCounts } from '../counting/running-tally.ts';
-import { findMeeting, publishSnapshot, updateMeeting } from '../meetings/meetings.repository.ts';
+import { findMeeting, publishSnapshot, updateMeeting, type MeetingRow } from '../meetings/meetings.repository.ts';
 import { formOf, turnoutOf } from '../meetings/meeting.view.ts';
 import { shouldPublishSnapshot } from '../live/gate.ts';
 import type { LiveHub } from '../live/live.hub.ts';
@@ -52,6 +52,8 @@ export class BallotBox {
   /** Meetings changed by the batch being written: whether voting closed in it, and the ballots' increments. */
   #touched = new Map<number, { closing: boolean; increments: TallyRow[] }>();
   #outbox: LiveMessage[] = [];
+  /** Each meeting's form as last parsed, with the text it came from: a batch parses it again only if the text changed. */
+  readonly #forms = new Map<number, { json: string; form: Form }>();
 
   constructor(deps: ServiceDeps, live: LiveHub) {
     this.#d = deps;
@@ -180,6 +182,17 @@ export class BallotBox {
   forgetMeeting(meetingId: number): void {
     this.#tally.forget(meetingId);
     this.#free.delete(meetingId);
+    this.#forms.delete(meetingId);
+  }
+
+  /** formOf, without a JSON and schema parse in every batch (the form is frozen from sign-in on). */
+  #formOf(m: MeetingRow): Form | null {
+    if (!m.form_json) return null;
+    const kept = this.#forms.get(m.id);
+    if (kept?.json === m.form_json) return kept.form;
+    const form = formOf(m);
+    if (form) this.#forms.set(m.id, { json: m.form_json, form });
+    return form;
   }
 
   #countRefusal(m: { state: string } | undefined): DomainError {
@@ -225,7 +238,7 @@ export class BallotBox {
       const m = await findMeeting(tx, meetingId);
       if (!m) continue;
       const turnout = turnoutOf(m);
-      const form: Form | null = formOf(m);
+      const form = this.#formOf(m);
       if (!form) continue;
       const phone = m.cast_count - m.paper_count;
       const phoneOutstanding = m.issued_count - m.paper_issued - phone;

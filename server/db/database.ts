@@ -93,9 +93,23 @@ export interface PostgresOptions {
  * as numbers.
  */
 export function openPostgresStore(url: string, o: PostgresOptions = {}): PostgresStore {
-  const pool = new pg.Pool({ connectionString: url, max: o.poolSize ?? 10, types, options: '-c synchronous_commit=on -c lock_timeout=5000 -c idle_in_transaction_session_timeout=60000' });
-  // An idle connection that dies (the database restarted) must not take the process with it.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: o.poolSize ?? 10,
+    types,
+    options: '-c synchronous_commit=on -c lock_timeout=5000 -c idle_in_transaction_session_timeout=60000',
+    // An unreachable database server (a pulled cable drops packets, nothing refuses) fails a request
+    // after 5 s instead of holding it; a dead peer of an idle connection is noticed by TCP keepalive.
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
+  });
+  // A connection that dies (the database restarted or crashed) must not take the process with it: pg
+  // emits 'error' on the client, and pg-pool listens only while the client is idle in the pool. One
+  // held by a request or a write batch (between two statements of its transaction) would otherwise
+  // throw the event at the top level. The statement in flight, or the next, fails instead; the pool
+  // drops the client when it is released and opens a new one for the next request.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return { dialect: 'postgres', db, pool, url, label: connectionLabel(url) };
 }

@@ -36,8 +36,26 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const code = codeOf(err);
   return (
     code === '55P03' || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300' || code.startsWith('08') ||
-    code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ENOENT' || code === 'ETIMEDOUT' || code === '40001' || code === '40P01'
+    code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ENOENT' || code === 'ETIMEDOUT' || code === 'EPIPE' ||
+    code === '40001' || code === '40P01' || (code === '' && isConnectionLost(err))
   );
+}
+
+/**
+ * node-postgres's own errors for a connection that broke or could not be had carry no code, only these
+ * messages (pg/lib/client.js, pg-pool): the server went away mid-statement (an immediate shutdown or a
+ * crash sends no error, it closes the socket), a statement sent on a connection already broken, a
+ * connection that timed out.
+ */
+const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Query read timeout)/;
+
+function isConnectionLost(err: unknown): boolean {
+  return err instanceof Error && CONNECTION_LOST.test(err.message);
+}
+
+/** node-postgres refused to send a statement on a connection it already knew to be broken: it never reached the server. */
+export function wasNotSent(err: unknown): boolean {
+  return err instanceof Error && /^Client (has encountered a connection error|was closed) and is not queryable/.test(err.message);
 }
 
 /** A transaction PostgreSQL aborted to break a deadlock or a serialization conflict: run it again from the start. */

@@ -70,8 +70,14 @@ export class PgLiveRelay implements LiveRelay {
     client.on('notification', (n) => {
       if (n.channel === this.#channel && n.payload) this.#received(n.payload);
     });
-    await client.connect();
-    await client.query(`listen ${client.escapeIdentifier(this.#channel)}`);
+    try {
+      await client.connect();
+      await client.query(`listen ${client.escapeIdentifier(this.#channel)}`);
+    } catch (err) {
+      // PostgreSQL still away (the retry comes from the caller): close what may have opened.
+      await client.end().catch(() => undefined);
+      throw err;
+    }
     if (this.#closed) {
       await client.end().catch(() => undefined);
       return;

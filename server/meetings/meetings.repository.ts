@@ -29,7 +29,8 @@ export function insertMeeting(
 }
 
 /** A meeting with its unit and campaign, and its roster counts (应到 / 实到). */
-export function findMeeting(db: DbOrTrx, id: number) {
+/** A meeting's row with its unit, year and turnout counts (the one shape every meeting read returns). */
+function meetingRows(db: DbOrTrx) {
   return db
     .selectFrom('meetings')
     .innerJoin('units', 'units.id', 'meetings.unit_id')
@@ -49,9 +50,16 @@ export function findMeeting(db: DbOrTrx, id: number) {
           .where('roster_entries.signed_in', '=', 1)
           .select(eb.fn.countAll<number>().as('n'))
           .as('signed_in'),
-    ])
-    .where('meetings.id', '=', id)
-    .executeTakeFirst();
+    ]);
+}
+
+export function findMeeting(db: DbOrTrx, id: number) {
+  return meetingRows(db).where('meetings.id', '=', id).executeTakeFirst();
+}
+
+/** Every meeting of a year in one query: by unit as the year lists them (sort order, then id), newest meeting first. */
+export function listCampaignMeetings(db: DbOrTrx, campaignId: number) {
+  return meetingRows(db).where('units.campaign_id', '=', campaignId).orderBy('units.sort_order').orderBy('units.id').orderBy('meetings.id', 'desc').execute();
 }
 
 export type MeetingRow = NonNullable<Awaited<ReturnType<typeof findMeeting>>>;

@@ -191,7 +191,18 @@ export class MeetingService {
    * the year summary read both, and the row (with its roster counts) is the most of what they cost.
    */
   async withResults(id: number): Promise<{ meeting: MeetingView; results: Results | null }> {
-    const m = await this.#row(id);
+    return this.#withResults(await this.#row(id));
+  }
+
+  /** withResults for every meeting of a year, read in one query (the year summary). */
+  async campaignWithResults(campaignId: number): Promise<{ meeting: MeetingView; results: Results | null }[]> {
+    const rows = await repo.listCampaignMeetings(this.#d.db, campaignId);
+    const out = [];
+    for (const m of rows) out.push(await this.#withResults(m));
+    return out;
+  }
+
+  async #withResults(m: repo.MeetingRow): Promise<{ meeting: MeetingView; results: Results | null }> {
     const closed = m.state === 'closed' || m.state === 'sealed';
     return { meeting: toMeetingView(m), results: closed ? await this.#results(m) : null };
   }

@@ -5,7 +5,7 @@ import type { Results } from '../counting/tally.ts';
 import { recountComments } from '../counting/comments.ts';
 import type { MeetingService } from '../meetings/meetings.service.ts';
 import * as setupRepo from '../setup/setup.repository.ts';
-import { findKeptComments, listMeetingIds } from '../meetings/meetings.repository.ts';
+import { findKeptComments } from '../meetings/meetings.repository.ts';
 import { reportParagraph } from './paragraph.ts';
 import { cellText, resultSheets, type Cell, type Sheet } from './sheets.ts';
 import { summaryRow, summarySheet, type SummaryRow } from './summary.ts';
@@ -63,14 +63,7 @@ export class ReportService {
   async campaignSummary(campaignId: number): Promise<CampaignSummary> {
     const campaign = await setupRepo.findCampaign(this.#d.db, campaignId);
     if (!campaign) throw new DomainError('NOT_FOUND');
-    const units = await setupRepo.listUnits(this.#d.db, campaignId);
-    const rows: SummaryRow[] = [];
-    for (const u of units) {
-      for (const { id } of await listMeetingIds(this.#d.db, { unitId: u.id })) {
-        const { meeting, results } = await this.#meetings.withResults(id);
-        rows.push(summaryRow(meeting, results));
-      }
-    }
+    const rows: SummaryRow[] = (await this.#meetings.campaignWithResults(campaignId)).map(({ meeting, results }) => summaryRow(meeting, results));
     return { year: campaign.year, township: campaign.township, rows };
   }
 

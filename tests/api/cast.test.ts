@@ -7,6 +7,7 @@ import { loginAs, TEST_PASSWORD } from '../helpers/auth.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { cast, castPayload, meetingStatus, redeem, type PhoneToken } from '../helpers/phone.ts';
 import { newShortCode } from '../../server/credentials/secrets.ts';
+import { testBackend } from '../helpers/pg.ts';
 
 describe('casting a ballot with a token', () => {
   let t: TestApp;
@@ -281,7 +282,10 @@ describe('casting a ballot with a token', () => {
     expect((await redeemFrom(m.tickets[1]!, '10.0.0.66')).statusCode).toBe(200);
   });
 
-  it('a sender of forged tokens waits behind the hall: its flood cannot hold up another phone\'s cast', async () => {
+  // Not on PostgreSQL: there the honest cast's commit (a few round trips) outlasts the whole flood's checks
+  // (120 × 0.12 ms since libsodium), so it replies last with or without the lanes and the order of replies
+  // says nothing; the lanes are the pool's and the same on both (tests/unit/voprf-pool.test.ts).
+  it.skipIf(testBackend === 'postgres')('a sender of forged tokens waits behind the hall: its flood cannot hold up another phone\'s cast', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3 });
     const pkg = fullPackage(m.form!);
     const forged = (i: number) => ({ ...m.tokens[0]!, input: randomBytes(32).toString('base64url'), output: randomBytes(64).toString('base64url').slice(0, m.tokens[0]!.output.length) });
@@ -297,8 +301,7 @@ describe('casting a ballot with a token', () => {
     expect(results.slice(0, 120).every((r) => r.statusCode === 400 && r.json().error.code === 'TOKEN_INVALID')).toBe(true);
     expect(results[120]!.statusCode).toBe(200);
     // Without the lanes the honest cast's check would wait behind all 120 evaluations and finish last; with
-    // them it waits for at most two, then for its commit while the flood's refusals go on (about 10th on
-    // SQLite, 22nd–41st on PostgreSQL on this busy machine).
+    // them it waits for at most IN_FLIGHT (16) evaluations, then for its commit while the flood's refusals go on (about 10th).
     expect(done.indexOf('honest')).toBeLessThan(80);
     // The forged sender's own valid token still counts (later, never refused).
     expect((await castFrom(m.tokens[2]!, '10.0.0.66')).statusCode).toBe(200);

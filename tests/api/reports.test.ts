@@ -148,6 +148,26 @@ describe('reports agree with each other and with a recount', () => {
     expect(wb.getWorksheet('年度汇总')!.getRow(2).getCell(7).value).toBe(6);
   });
 
+  it('lists the year by unit in the year\'s own order, a unit\'s newest meeting first (all read in one query)', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2 });
+    const meetingsOf = new Map<number, number[]>();
+    const detail0 = await call<{ units: { id: number }[] }>(t, m.session, 'GET', `/api/campaigns/${m.campaignId}`);
+    meetingsOf.set(detail0.units[0]!.id, [m.meetingId]);
+    for (const [i, name] of ['第二村', '第三村'].entries()) {
+      const unit = await call<{ id: number }>(t, m.session, 'POST', `/api/campaigns/${m.campaignId}/units`, { name, kind: 'village', reserveCandidates: ['候选人1'] });
+      await call(t, m.session, 'PUT', `/api/units/${unit.id}/team`, { members: [{ name: `书记${i}`, position: '党支部书记', isSecretary: true }] });
+      const ids = [];
+      for (let k = 0; k <= i; k++) ids.push((await call<{ id: number }>(t, m.session, 'POST', `/api/units/${unit.id}/meetings`, {})).id);
+      meetingsOf.set(unit.id, ids);
+    }
+    const detail = await call<{ units: { id: number }[] }>(t, m.session, 'GET', `/api/campaigns/${m.campaignId}`);
+    const expected = detail.units.flatMap((u) => [...meetingsOf.get(u.id)!].sort((x, y) => y - x));
+    const summary = await call<{ rows: { meetingId: number; state: string }[] }>(t, m.session, 'GET', `/api/campaigns/${m.campaignId}/summary`);
+    expect(expected).toHaveLength(4);
+    expect(summary.rows.map((r) => r.meetingId)).toEqual(expected);
+    expect(summary.rows.map((r) => r.state)).toEqual(expected.map((id) => (id === m.meetingId ? 'voting' : 'draft')));
+  });
+
   it('names every candidate tied for the most votes: 汇总表, year summary, its XLSX and the paragraph', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6, candidates: 4 });
     const d = m.form!.parts.find((p) => p.key === 'D');

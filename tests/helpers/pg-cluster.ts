@@ -3,7 +3,7 @@
  * with its unix socket in that folder (no TCP), fsync on, and removed afterwards. As root (CI containers)
  * the server runs as the `postgres` user, or `nobody`: PostgreSQL refuses to run as root.
  */
-import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -49,6 +49,10 @@ function run(bin: string, args: string[], o: SpawnSyncOptions): void {
   if (r.status !== 0) throw new Error(`${path.basename(bin)} failed (${r.status}): ${String(r.stdout)}\n${String(r.stderr)}`);
 }
 
+function serverOptions(dir: string, port: number): string {
+  return `-p ${port} -k ${dir} -c listen_addresses='' -c fsync=on -c max_connections=200 -c shared_buffers=32MB`;
+}
+
 export async function startCluster(bin: string, port: number): Promise<PgCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ceping-pg-'));
   const as = runAs();
@@ -57,9 +61,8 @@ export async function startCluster(bin: string, port: number): Promise<PgCluster
   const data = path.join(dir, 'data');
   run(path.join(bin, 'initdb'), ['-D', data, '-U', 'ceping', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'], spawnAs);
   // fsync stays on: the tests see PostgreSQL's durable commits as a deployment does.
-  const opts = `-p ${port} -k ${dir} -c listen_addresses='' -c fsync=on -c max_connections=200 -c shared_buffers=32MB`;
   try {
-    run(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', '-o', opts, 'start'], spawnAs);
+    run(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', '-o', serverOptions(dir, port), 'start'], spawnAs);
   } catch (e) {
     const log = existsSync(path.join(dir, 'server.log')) ? readFileSync(path.join(dir, 'server.log'), 'utf8') : '';
     rmSync(dir, { recursive: true, force: true });
@@ -87,4 +90,34 @@ export async function adminQuery(c: Pick<PgCluster, 'socketDir' | 'port' | 'user
   } finally {
     await client.end();
   }
+}
+
+async function runAsync(bin: string, args: string[], o: SpawnSyncOptions): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn(bin, args, { ...(o as object), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(bin)} failed (${code}): ${out}`))));
+  });
+}
+
+/**
+ * Take the cluster away as a crash or a pulled cable does (`pg_ctl stop -m immediate`: every backend is
+ * killed, no shutdown checkpoint), keeping its files; `restartCluster` starts it again on the same port.
+ * Both without blocking the caller's event loop (its requests stay in flight meanwhile).
+ */
+export async function crashCluster(c: PgCluster): Promise<void> {
+  const as = runAs();
+  await runAsync(path.join(c.bin, 'pg_ctl'), ['-D', path.join(c.dir, 'data'), '-m', 'immediate', '-w', 'stop'], { ...(as ?? {}), cwd: c.dir });
+}
+
+export async function restartCluster(c: PgCluster): Promise<void> {
+  const as = runAs();
+  await runAsync(path.join(c.bin, 'pg_ctl'), ['-D', path.join(c.dir, 'data'), '-l', path.join(c.dir, 'server.log'), '-w', '-t', '60', '-o', serverOptions(c.dir, c.port), 'start'], {
+    ...(as ?? {}),
+    cwd: c.dir,
+    env: { ...process.env, LC_ALL: 'C' },
+  });
 }

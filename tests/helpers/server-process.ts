@@ -206,3 +206,17 @@ export async function votingMeetingOver(admin: HttpAdmin, roster: number, year =
   const { form } = await admin.call<{ form: Form }>('GET', `/api/meetings/${meeting.id}/form`);
   return { meetingId: meeting.id, form, tokens };
 }
+
+/**
+ * Two server processes started at the same moment on one data folder and one database (`env` holds its
+ * DATABASE_URL), an admin signed in on each, and a meeting of `people` in voting made through the first.
+ */
+export async function twoProcessesVoting(dir: string, env: Record<string, string>, people: number) {
+  const [a, b] = await Promise.all([startServer(dir, await freePort(), env), startServer(dir, await freePort(), env)]);
+  const adminA = new HttpAdmin(a.base);
+  await adminA.setup(a.setupCode!);
+  const adminB = new HttpAdmin(b.base);
+  await adminB.login();
+  const meeting = await votingMeetingOver(adminA, people);
+  return { a, b, adminA, adminB, meeting };
+}

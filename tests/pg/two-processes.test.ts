@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { castOver, freePort, HttpAdmin, startServer, votingMeetingOver, type HttpMeeting, type ServerProcess } from '../helpers/server-process.ts';
+import { castOver, freePort, HttpAdmin, startServer, twoProcessesVoting, type HttpMeeting, type ServerProcess } from '../helpers/server-process.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { freshDatabaseUrl, pgInfo } from '../helpers/pg.ts';
 import type { LiveMessage } from '../helpers/live.ts';
@@ -62,14 +62,8 @@ describe.skipIf(!pg)('two server processes on one PostgreSQL database', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'ceping-two-'));
     env = { DATABASE_URL: await freshDatabaseUrl(), LOG_LEVEL: 'warn' };
-    const [pa, pb] = [await freePort(), await freePort()];
     // At the same moment, on one data folder and one empty database: one migration, one pair of keys.
-    [a, b] = await Promise.all([startServer(dir, pa, env), startServer(dir, pb, env)]);
-    adminA = new HttpAdmin(a.base);
-    await adminA.setup(a.setupCode!);
-    adminB = new HttpAdmin(b.base);
-    await adminB.login();
-    meeting = await votingMeetingOver(adminA, PEOPLE);
+    ({ a, b, adminA, adminB, meeting } = await twoProcessesVoting(dir, env, PEOPLE));
   }, 300_000);
 
   afterAll(async () => {

@@ -131,6 +131,29 @@ describe('the write queue', () => {
     expect(order).toEqual(['timer', 'last job']);
     expect(q.batches).toBe(1);
   });
+  it('runs quick jobs back to back within a slice, and yields after every job with a slice of 0', async () => {
+    const turnsSeen = async (sliceMs: number, base: number) => {
+      const q = new WriteQueue(db, { sliceMs });
+      let immediateAfter = -1;
+      let done = 0;
+      const jobs = Array.from({ length: 100 }, (_, i) =>
+        q.run(() => {
+          if (i === 0) setImmediate(() => (immediateAfter = done));
+          insert(base + i);
+          done++;
+        }),
+      );
+      await Promise.all(jobs);
+      expect(q.batches).toBe(1);
+      await new Promise((r) => setImmediate(r)); // queued after the one set in the first job
+      return immediateAfter;
+    };
+    // A slice far longer than 100 inserts take: the whole batch runs before the event loop's next turn.
+    expect(await turnsSeen(60_000, 1)).toBe(100);
+    // No slice: the loop gets its turn right after the first job.
+    expect(await turnsSeen(0, 1001)).toBe(1);
+  });
+
   it('flush resolves only once every job queued so far has settled, and at once when none is', async () => {
     const q = new WriteQueue(db);
     await q.flush();

@@ -1,0 +1,95 @@
+/**
+ * npx tsx bench/burst.ts '[{…env}, {…env}]' — section 2 of `npm run bench` (300 phones within one second,
+ * each on a new connection) alone, for comparing server variants in alternating rounds: each variant is
+ * the environment of the server process (for example `{"VOPRF_WORKERS":"0"}`), every round starts a fresh
+ * server process on a copy of the same prepared folder, warms it up with 50 casts one at a time, and
+ * bursts 300 more of a meeting no round has used.
+ *
+ * Per burst it prints the client's p50/p99 (connect → reply), the server's own p50/p99 of the same requests
+ * (its request log, from the request's arrival), and the CPU the server process used (all its threads,
+ * from /proc): the CPU varies far less than the latencies on a shared machine. At the end, each variant's
+ * medians. ROUNDS=3 (default 2); BURST_PROFILE=1 prints the main thread's profile within each burst;
+ * BURST_PREP=DIR keeps the prepared folder there and reuses it when it exists (prepare again after a
+ * migration).
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort, HttpAdmin, startServer } from '../tests/helpers/server-process.ts';
+import { summariseProfile } from './lib/cpuprofile.ts';
+import { burst } from './lib/load.ts';
+import { castBodies, makeCampaign, makeHallMeeting } from './lib/meetings.ts';
+import { spread } from './lib/stats.ts';
+
+const variants = JSON.parse(process.argv[2] ?? '[{}]') as Record<string, string>[];
+const rounds = Number(process.env.ROUNDS ?? 2);
+const profile = process.env.BURST_PROFILE === '1';
+const PEOPLE = 300;
+/** Casts sent one at a time before each burst, untimed, so the burst meets a warmed-up process as in section 2 of run.ts. */
+const WARM = 50;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const shm = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+const prep = process.env.BURST_PREP ?? mkdtempSync(path.join(shm, 'ceping-burst-prep-'));
+const bodiesFile = path.join(prep, 'bodies.json');
+if (!existsSync(bodiesFile)) {
+  mkdirSync(prep, { recursive: true });
+  const t0 = performance.now();
+  const s = await startServer(prep, await freePort(), { SCRYPT_LOG_N: '12' });
+  const admin = new HttpAdmin(s.base);
+  await admin.setup(s.setupCode!);
+  const campaign = await makeCampaign(admin, 2020);
+  const meetings: string[][] = [];
+  for (let i = 0; i < variants.length * rounds; i++) meetings.push(castBodies(await makeHallMeeting(admin, campaign, { people: WARM + PEOPLE })));
+  await s.stop();
+  writeFileSync(bodiesFile, JSON.stringify(meetings));
+  console.log(`prepared ${meetings.length} meetings of ${PEOPLE} phones in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}
+const meetings = JSON.parse(readFileSync(bodiesFile, 'utf8')) as string[][];
+if (meetings.length < variants.length * rounds) throw new Error(`${prep} holds ${meetings.length} meetings; ${variants.length * rounds} needed (prepare again)`);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'ceping-burst-'));
+cpSync(prep, dir, { recursive: true });
+const seen = new Map<string, { cpu: number[]; p50: number[]; p99: number[]; server99: number[] }>();
+let n = 0;
+try {
+  for (let round = 0; round < rounds; round++) {
+    for (const env of variants) {
+      const i = n++;
+      const log = path.join(dir, `server-${i}.log`);
+      const profDir = path.join(dir, `profile-${i}`);
+      const s = await startServer(dir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '12', ...env }, { logFile: log, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
+      for (const body of meetings[i]!.slice(0, WARM)) {
+        const res = await fetch(`${s.base}/api/voter/cast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        if (!res.ok) throw new Error(`warm-up cast → ${res.status} ${await res.text()}`);
+      }
+      const cpuMs = () => {
+        const f = readFileSync(`/proc/${s.proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in clock ticks of 10 ms
+      };
+      const cpu0 = cpuMs();
+      const from = Number(process.hrtime.bigint() / 1000n);
+      const r = await burst(s.base, '/api/voter/cast', meetings[i]!.slice(WARM), 1000);
+      const to = Number(process.hrtime.bigint() / 1000n);
+      const cpu = cpuMs() - cpu0;
+      await s.stop();
+      const client = spread(r.samples.map((x) => x.ms));
+      const serverMs = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"route":"/api/voter/cast"')).slice(WARM).map((l) => (JSON.parse(l) as { ms: number }).ms);
+      const server = spread(serverMs);
+      const key = JSON.stringify(env);
+      const v = seen.get(key) ?? { cpu: [], p50: [], p99: [], server99: [] };
+      v.cpu.push(cpu), v.p50.push(client.p50), v.p99.push(client.p99), v.server99.push(server.p99);
+      seen.set(key, v);
+      console.log(`${key}: client p50 ${client.p50.toFixed(0)} · p99 ${client.p99.toFixed(0)} ms; server p50 ${server.p50.toFixed(0)} · p99 ${server.p99.toFixed(0)} ms; server CPU ${cpu} ms${r.failures ? `; ${r.failures} FAILED (${r.firstFailure})` : ''}`);
+      if (profile) {
+        const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!;
+        console.log(summariseProfile(JSON.parse(readFileSync(path.join(profDir, file), 'utf8')), { top: 30, root: process.cwd(), windows: [{ from, to }] }));
+      }
+    }
+  }
+  console.log('medians:');
+  for (const [key, v] of seen) console.log(`  ${key}: client p50 ${median(v.p50).toFixed(0)} · p99 ${median(v.p99).toFixed(0)} ms; server p99 ${median(v.server99).toFixed(0)} ms; server CPU ${median(v.cpu)} ms`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  if (!process.env.BURST_PREP) rmSync(prep, { recursive: true, force: true });
+}
