@@ -15,6 +15,7 @@ export default {
     'server/ballots/ballot-box.ts',
     'server/credentials/secrets.ts',
     'server/credentials/voprf.ts',
+    'server/credentials/token-output.mjs',
     'server/credentials/tickets.service.ts',
     'server/archive/archive.verify.ts',
     'server/reports/sheets.ts',
