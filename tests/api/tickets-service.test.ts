@@ -284,6 +284,24 @@ describe('TicketService', () => {
     expect(await codeOf(tickets().redeem(`  ${second.ticket.secret} `, null))).toBe('ok');
   });
 
+  it('a ticket the desk replaces while its phone is redeeming it: the phone is told it was voided, and the new QR works', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 0, redeem: false, open: false });
+    const entries = (await call<{ entries: { id: number }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster`)).entries;
+    const first = await call<{ ticket: { secret: string } }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${entries[0]!.id}/sign-in`, { handout: 'qr' });
+    // Keep the curve workers busy, so the redemption reads its ticket, then waits for its evaluation
+    // while the desk replaces the ticket: the race the redemption re-reads the ticket for.
+    const key = (await tickets().meetingKey(m.meetingId, 'vote'))!;
+    const busy = Array.from({ length: 200 }, () => t.app.services.voprf.blindEvaluate(key, newBlinding().blinded, randomBytes(48)));
+    const redeeming = codeOf(tickets().redeem(first.ticket.secret, toB64u(newBlinding().blinded)));
+    await new Promise((r) => setImmediate(r));
+    const replaced = await call<{ secret: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${entries[0]!.id}/ticket/replace`, {});
+    expect(await redeeming).toBe('TICKET_VOID');
+    await Promise.all(busy);
+    expect(await codeOf(tickets().redeem(replaced.secret, toB64u(newBlinding().blinded)))).toBe('ok');
+    // The voided ticket stays void: a second try is refused the same way.
+    expect(await codeOf(tickets().redeem(first.ticket.secret, toB64u(newBlinding().blinded)))).toBe('TICKET_VOID');
+  });
+
   it('typed codes that miss are counted against their address: past the brake\'s queue the next is told to wait (429); a QR secret never is', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, redeem: false });
     const wrong = () => { let c = newShortCode(randomBytes); while (m.shortCodes.includes(formatShortCode(c))) c = newShortCode(randomBytes); return c; };
