@@ -2,7 +2,8 @@
 // into one ES module, dist/server/main.mjs, which `npm start` runs with plain node. The serving process
 // then carries no TypeScript compiler: under tsx the same server held about 33 MiB more memory when idle
 // (tsx's loader thread and its compiled-source cache) and compiled every module at each start.
-// Worker threads keep their own entry files under server/ (server/paths.ts names them).
+// The database thread (server/db/sqlite.worker.ts) is bundled beside it as dist/server/sqlite.worker.mjs;
+// the other worker threads keep their own entry files under server/ (server/paths.ts names them).
 // `node scripts/build-server.mjs` alone, or through `npm run build`; about a second.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,13 +16,16 @@ export const SERVER_BUNDLE = path.join(root, 'dist/server/main.mjs');
 /** Build the bundle; written beside and renamed into place, so a process starting meanwhile never reads half a file. */
 export async function buildServer() {
   const result = await build({
-    entryPoints: [path.join(root, 'server/main.ts')],
+    // The database thread's entry is bundled beside the server (sqlite-thread.ts starts it from there).
+    entryPoints: [path.join(root, 'server/main.ts'), path.join(root, 'server/db/sqlite.worker.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    outfile: SERVER_BUNDLE,
+    outdir: path.dirname(SERVER_BUNDLE),
+    entryNames: '[name]',
+    outExtension: { '.js': '.mjs' },
     sourcemap: 'linked',
     write: false,
     logLevel: 'warning',

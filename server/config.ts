@@ -35,6 +35,11 @@ const ConfigSchema = z.object({
   ),
   /** Connections each server process keeps to PostgreSQL. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+  /**
+   * 1 (the default): the SQLite connection lives on a thread of its own, so the event loop never waits
+   * for a commit's fsyncs; 0: on the main thread (for comparing the two in bench/burst.ts).
+   */
+  SQLITE_THREAD: z.enum(['0', '1']).default('1').transform((v) => v === '1'),
   /** Worker threads for the credentials' curve work (redemption, the token check); 0 runs it on the main thread. Default: cores − 1, at least 1. */
   VOPRF_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
 });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError, ERRORS, errorBody, type ErrorCode } from './errors.ts';
-import { isDatabaseUnavailable } from './db/dialect.ts';
+import { isDatabaseUnavailable, isThreadLost } from './db/dialect.ts';
 
 /**
  * Every refusal, Fastify's own included, is `{ error: { code, message } }` with Chinese words, and
@@ -162,7 +162,8 @@ export function registerErrorHandling(app: FastifyInstance<any, any, any, any, a
     // Another program holds the database file (a sqlite3 shell, a copy tool): nothing was written; try again.
     if (String(e.code ?? '').startsWith('SQLITE_BUSY')) return reply.status(503).send(errorBody('DATABASE_BUSY'));
     // PostgreSQL is out of reach, restarting, or a lock wait ran out: nothing was written; try again.
-    if (o.postgres && isDatabaseUnavailable(err)) {
+    // Or SQLite's database thread stopped under the statement (it is started again for the next one).
+    if ((o.postgres && isDatabaseUnavailable(err)) || isThreadLost(err)) {
       req.log.warn({ err: { code: e.code } }, 'database unavailable');
       return reply.status(503).send(errorBody('DATABASE_UNAVAILABLE'));
     }

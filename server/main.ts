@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, { demo });
   mkdirSync(config.DATA_DIR, { recursive: true });
   const file = path.join(config.DATA_DIR, 'ceping.db');
-  const store = openStore({ databaseUrl: config.DATABASE_URL, file, poolSize: config.DATABASE_POOL_SIZE });
+  const store = openStore({ databaseUrl: config.DATABASE_URL, file, poolSize: config.DATABASE_POOL_SIZE, thread: config.SQLITE_THREAD });
   const db = store.db;
   if (store.dialect === 'postgres') {
     const problems = await checkPostgresSettings(db);

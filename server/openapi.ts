@@ -52,7 +52,7 @@ function guardsOf(route: RouteOptions): unknown[] {
  * checked; 404 for a path with an id; 409 for admin writes (state rules); 413 and 415 for bodies;
  * 429 behind a rate limit; 503 wherever the database is read or written (DATABASE_BUSY: another
  * program holding its lock; STORAGE_FAILED: the disk refused a write; DATABASE_UNAVAILABLE: PostgreSQL
- * out of reach); plus what the route's config.errors names.
+ * out of reach, or SQLite's database thread stopped under the request); plus what the route's config.errors names.
  */
 export function errorStatuses(route: RouteOptions): number[] {
   const methods = [route.method].flat().map((m) => String(m).toUpperCase());

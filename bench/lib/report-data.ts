@@ -37,8 +37,8 @@ export interface ReportMeetings {
 /** Campaigns of paper-ballot meetings, written in-process into the data folder of a stopped server. */
 export async function writePaperCampaigns(dataDir: string, campaigns: { year: number; meetings: number; ballots: number }[]): Promise<ReportMeetings[]> {
   const store = openSqliteStore(path.join(dataDir, 'ceping.db'));
-  const { db, sqlite } = store;
-  sqlite.pragma('synchronous = OFF');
+  const { db } = store;
+  store.sqlite!.pragma('synchronous = OFF');
   const pepper = Buffer.from(readFileSync(path.join(dataDir, 'secret.key'), 'utf8').trim(), 'base64');
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SCRYPT_LOG_N: '17' });
   const app = await buildApp({ config, store, pepper, signingKey: loadOrCreateSigningKey(dataDir), setupCode: null, version: 'bench' });

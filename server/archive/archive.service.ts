@@ -253,7 +253,7 @@ export class ArchiveService {
    */
   async databaseBackup(actorId: number): Promise<{ file: string; filename: string; cleanup: () => void }> {
     const store = this.#d.store;
-    const source = store.dialect === 'sqlite' ? store.sqlite.name : null;
+    const source = store.dialect === 'sqlite' ? store.file : null;
     if (source === ':memory:' || source === '') throw new DomainError('BAD_STATE', '内存数据库无法备份');
     // Two copies taken minutes apart during a meeting could be compared row by row; none is handed out then.
     const active = await this.#d.db.selectFrom('meetings').select('id').where('state', 'in', ['signin', 'voting']).limit(1).execute();

@@ -13,6 +13,7 @@ import type { LiveHub } from '../live/live.hub.ts';
 import type { LiveMessage, Snapshot } from '../live/live.schemas.ts';
 import { SLOT_BATCH } from './slots.ts';
 import { WriteQueue, type Tx } from './write-queue.ts';
+import type { CastOutcome, CastWriter } from './cast-statements.ts';
 import * as repo from './ballots.repository.ts';
 import type { CastResponse } from './voter.schemas.ts';
 
@@ -44,8 +45,8 @@ export class BallotBox {
   readonly #d: ServiceDeps;
   readonly #live: LiveHub;
   readonly #queue: WriteQueue;
-  /** SQLite: the cast path's statements, prepared on the one connection. Null on PostgreSQL. */
-  readonly #sql: repo.CastStatements | null;
+  /** SQLite: the cast path's writes (cast-statements.ts), on whichever thread holds the connection. Null on PostgreSQL. */
+  readonly #sql: CastWriter | null;
   readonly #tally: LiveCounts;
   /** Empty slots per meeting, loaded from the file when needed; dropped whenever slots are made. */
   readonly #free = new Map<number, number[]>();
@@ -58,9 +59,9 @@ export class BallotBox {
   constructor(deps: ServiceDeps, live: LiveHub) {
     this.#d = deps;
     this.#live = live;
-    const sqlite = deps.store.dialect === 'sqlite' ? deps.store.sqlite : null;
-    this.#sql = sqlite ? new repo.CastStatements(sqlite) : null;
-    this.#tally = sqlite ? new RunningTally() : new RecountingTally();
+    this.#sql = deps.store.dialect === 'sqlite' ? deps.store.cast : null;
+    this.#sql?.prepare();
+    this.#tally = this.#sql ? new RunningTally() : new RecountingTally();
     this.#queue = new WriteQueue(
       deps.db,
       {
@@ -108,17 +109,14 @@ export class BallotBox {
   recordPhone(b: PhoneBallot): Promise<CastResponse> {
     const sql = this.#sql;
     if (!sql) return this.#queue.run((tx) => this.#recordPhoneOnPostgres(tx, b));
-    return this.#queue.run(() => {
-      const spent = sql.spent(b.nullifier);
-      if (spent) {
+    return this.#queue.run(async () => {
+      const r = await this.#writeInRandomSlot(sql, b.meetingId, (slot) => sql.write(b, slot));
+      if (r.kind === 'spent') {
         // A lost reply: the same token and the same package get the same receipt back.
-        if (spent.retry_check !== null && safeEqual(spent.retry_check, b.retryCheck)) return { receipt: b.receipt, alreadyRecorded: true, rehearsal: false };
+        if (r.retryCheck !== null && safeEqual(r.retryCheck, b.retryCheck)) return { receipt: b.receipt, alreadyRecorded: true, rehearsal: false };
         throw new DomainError('TOKEN_USED');
       }
-      if (!sql.countPhoneBallot(b.meetingId)) throw this.#countRefusal(sql.counters(b.meetingId));
-      this.#fillRandomSlot(sql, b.meetingId, b.body);
-      sql.spend(b.nullifier, b.meetingId, b.retryCheck);
-      sql.addReceipt(b.receiptHash, b.meetingId);
+      if (r.kind === 'refused') throw this.#countRefusal(r.counters ?? undefined);
       this.touch(b.meetingId, { increments: b.increments });
       return { receipt: b.receipt, alreadyRecorded: false, rehearsal: false };
     });
@@ -148,7 +146,7 @@ export class BallotBox {
 
   /** Inside a queue job: put an already counted ballot (paper) into a random empty slot. */
   async fillSlot(tx: Tx, meetingId: number, body: Buffer, increments: TallyRow[]): Promise<void> {
-    if (this.#sql) this.#fillRandomSlot(this.#sql, meetingId, body);
+    if (this.#sql) await this.#fillRandomSlot(tx, meetingId, body);
     else await this.#fillRandomSlotOnPostgres(tx, meetingId, body);
     this.touch(meetingId, { increments });
   }
@@ -202,15 +200,31 @@ export class BallotBox {
     return new DomainError('BALLOT_LIMIT');
   }
 
-  #fillRandomSlot(sql: repo.CastStatements, meetingId: number, body: Buffer): void {
+  /**
+   * Draw a random empty slot of the meeting and hand it to `write`; the slot is used up only if the
+   * ballot was written (a refusal writes nothing, and the slot stays among the empty ones).
+   */
+  async #writeInRandomSlot(sql: CastWriter, meetingId: number, write: (slot: number | null) => CastOutcome | Promise<CastOutcome>): Promise<CastOutcome> {
     let free = this.#free.get(meetingId);
-    if (!free || free.length === 0) this.#free.set(meetingId, (free = sql.freeSlots(meetingId)));
-    if (free.length === 0) throw new Error(`meeting ${meetingId}: no empty ballot slot (slots are made at issue)`);
-    const i = this.#d.random(4).readUInt32BE(0) % free.length;
-    const slot = free[i]!;
-    free[i] = free[free.length - 1]!;
-    free.pop();
-    if (!sql.fillSlot(meetingId, slot, body)) throw new Error(`meeting ${meetingId}: slot ${slot} was not empty`);
+    if (!free || free.length === 0) this.#free.set(meetingId, (free = await sql.freeSlots(meetingId)));
+    // None: `write` refuses before it needs one (a meeting not voting, or every ballot issued returned), or fails.
+    const i = free.length > 0 ? this.#d.random(4).readUInt32BE(0) % free.length : -1;
+    const r = await write(i >= 0 ? free[i]! : null);
+    if (r.kind === 'written') {
+      free[i] = free[free.length - 1]!;
+      free.pop();
+    }
+    return r;
+  }
+
+  /** Inside a queue job: a paper ballot (already counted) into a random empty slot. */
+  async #fillRandomSlot(tx: Tx, meetingId: number, body: Buffer): Promise<void> {
+    await this.#writeInRandomSlot(this.#sql!, meetingId, async (slot) => {
+      if (slot === null) throw new Error(`meeting ${meetingId}: no empty ballot slot (slots are made at issue)`);
+      const r = await repo.fillSlot(tx, meetingId, slot, body);
+      if (r.numUpdatedRows !== 1n) throw new Error(`meeting ${meetingId}: slot ${slot} was not empty`);
+      return { kind: 'written' };
+    });
   }
 
   async #fillRandomSlotOnPostgres(tx: Tx, meetingId: number, body: Buffer): Promise<void> {

@@ -1,5 +1,3 @@
-import type Database from 'better-sqlite3';
-import type { Statement } from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../db/database.ts';
 import { decodeSlot } from './slots.ts';
@@ -107,70 +105,6 @@ export function deletePendingPaper(db: DbOrTrx, meetingId: number, id: string) {
 
 export function countPendingPaper(db: DbOrTrx, meetingId: number) {
   return db.selectFrom('paper_pending').select((eb) => eb.fn.countAll<number>().as('n')).where('meeting_id', '=', meetingId).executeTakeFirstOrThrow();
-}
-
-// ---------------------------------------------------------------- the cast path, prepared once
-
-/**
- * The statements a phone ballot runs, prepared once on the process's one connection and run only by a
- * write-queue job (which holds that connection inside its transaction). Kysely would build, compile and
- * prepare each of them anew for every ballot.
- */
-export class CastStatements {
-  readonly #state: Statement<[number], { state: string; ballot_bytes: number }>;
-  readonly #spent: Statement<[string], { retry_check: string | null }>;
-  readonly #count: Statement<[number]>;
-  readonly #why: Statement<[number], { state: string; cast_count: number; issued_count: number }>;
-  readonly #free: Statement<[number], { id: number }>;
-  readonly #fill: Statement<[Buffer, number, number]>;
-  readonly #spend: Statement<[string, number, string]>;
-  readonly #receipt: Statement<[string, number]>;
-
-  constructor(sqlite: Database.Database) {
-    this.#state = sqlite.prepare('select state, ballot_bytes from meetings where id = ?');
-    this.#spent = sqlite.prepare('select retry_check from spent_tokens where nullifier = ?');
-    this.#count = sqlite.prepare("update meetings set cast_count = cast_count + 1 where id = ? and state = 'voting' and cast_count < issued_count");
-    this.#why = sqlite.prepare('select state, cast_count, issued_count from meetings where id = ?');
-    this.#free = sqlite.prepare('select id from ballots where meeting_id = ? and filled = 0');
-    this.#fill = sqlite.prepare('update ballots set filled = 1, body = ? where id = ? and meeting_id = ? and filled = 0');
-    this.#spend = sqlite.prepare('insert into spent_tokens (nullifier, meeting_id, retry_check) values (?, ?, ?)');
-    this.#receipt = sqlite.prepare('insert into receipts (receipt_hash, meeting_id) values (?, ?)');
-  }
-
-  meetingState(meetingId: number) {
-    return this.#state.get(meetingId);
-  }
-
-  /** The retry check of a spent token, or undefined when the token is unspent. */
-  spent(nullifier: string) {
-    return this.#spent.get(nullifier);
-  }
-
-  /** Count one phone ballot: false (nothing written) unless voting is open and returned < issued. */
-  countPhoneBallot(meetingId: number): boolean {
-    return this.#count.run(meetingId).changes === 1;
-  }
-
-  /** Why countPhoneBallot refused. */
-  counters(meetingId: number) {
-    return this.#why.get(meetingId);
-  }
-
-  freeSlots(meetingId: number): number[] {
-    return this.#free.all(meetingId).map((r) => r.id);
-  }
-
-  fillSlot(meetingId: number, slot: number, body: Buffer): boolean {
-    return this.#fill.run(body, slot, meetingId).changes === 1;
-  }
-
-  spend(nullifier: string, meetingId: number, retryCheck: string): void {
-    this.#spend.run(nullifier, meetingId, retryCheck);
-  }
-
-  addReceipt(receiptHash: string, meetingId: number): void {
-    this.#receipt.run(receiptHash, meetingId);
-  }
 }
 
 // ---------------------------------------------------------------- the cast path on PostgreSQL

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { beginBatch, isDatabaseUnavailable, isRetryable, wasNotSent, type DialectName } from '../db/dialect.ts';
+import { beginBatch, isDatabaseUnavailable, isRetryable, isThreadLost, wasNotSent, type DialectName } from '../db/dialect.ts';
 import type { DB } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
 
@@ -160,8 +160,11 @@ export class WriteQueue {
           await sql`commit`.execute(tx);
           this.#batches++;
         } catch (error) {
-          // The COMMIT was sent and the connection broke before its answer: whether it took is unknown.
-          const unknown = committing && this.#dialect === 'postgres' && isDatabaseUnavailable(error) && !isRetryable(error) && !wasNotSent(error);
+          // The COMMIT was sent and the connection broke (or the database thread stopped) before its
+          // answer: whether it took is unknown.
+          const unknown =
+            committing &&
+            (isThreadLost(error) || (this.#dialect === 'postgres' && isDatabaseUnavailable(error) && !isRetryable(error) && !wasNotSent(error)));
           failure = { error: unknown ? commitUnknown() : error };
           await sql`rollback`.execute(tx).catch(() => undefined);
         }
@@ -177,8 +180,8 @@ export class WriteQueue {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
- * The connection to PostgreSQL broke while the COMMIT was under way: PostgreSQL may have made the batch
- * durable before the reply was lost, or not. The usual DATABASE_UNAVAILABLE says nothing was saved, which
+ * The connection to PostgreSQL broke (or SQLite's database thread stopped) while the COMMIT was under
+ * way: the batch may have been made durable before the reply was lost, or not. The usual DATABASE_UNAVAILABLE says nothing was saved, which
  * is not known here: a desk that believed it could enter a paper ballot twice. A phone's re-send is safe
  * either way (the same token and package: "already recorded", or recorded now).
  */

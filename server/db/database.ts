@@ -1,8 +1,11 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { DB } from './schema.ts';
 import { StatementCache } from './statement-cache.ts';
+import { openSqliteConnection } from './sqlite-open.ts';
+import { SqliteThread, ThreadDialect, threadCastWriter } from './sqlite-thread.ts';
+import { CastStatements, type CastWriter } from '../ballots/cast-statements.ts';
 
 export type Db = Kysely<DB>;
 export type DbOrTrx = Kysely<DB> | Transaction<DB>;
@@ -18,8 +21,18 @@ export interface OpenedDatabase {
 /** Where the data lives: the embedded SQLite file (the default) or a PostgreSQL database (DATABASE_URL). */
 export type Store = SqliteStore | PostgresStore;
 
-export interface SqliteStore extends OpenedDatabase {
+export interface SqliteStore {
   dialect: 'sqlite';
+  db: Db;
+  file: string;
+  /** The connection, when it is on this thread (null with the database thread). */
+  sqlite: Database.Database | null;
+  /** Its statement cache (statement-cache.ts), when on this thread. */
+  statements: StatementCache | null;
+  /** The cast path's writes (cast-statements.ts), wherever the connection is. */
+  cast: CastWriter;
+  /** The database thread holding the connection (sqlite-thread.ts), or null when it is on this thread. */
+  thread: SqliteThread | null;
 }
 
 export interface PostgresStore {
@@ -33,30 +46,41 @@ export interface PostgresStore {
 }
 
 /**
- * Open the embedded SQLite file with the pragmas Ceping's guarantees depend on:
- * - a rollback journal truncated at every commit, with synchronous=FULL: an acknowledged commit
- *   survives power loss, and no file keeps older commits (a write-ahead log would hold the page images
- *   of every commit since its last checkpoint, in cast order);
- * - secure_delete, so rewritten or deleted pages do not keep old bytes;
- * - foreign keys on.
- * One connection serves the whole process, so a rollback journal costs no concurrency here. Another
- * process reading the file (a sqlite3 shell) makes writes wait up to busy_timeout: do not, during a meeting.
+ * Open the embedded SQLite file on this thread (sqlite-open.ts: the pragmas the guarantees depend on).
  * Kysely reaches the connection through a statement cache: each SQL text is compiled once, not per query.
  */
 export function openDatabase(file: string): OpenedDatabase {
-  const sqlite = new Database(file);
-  sqlite.pragma('journal_mode = TRUNCATE');
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('secure_delete = ON');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  const sqlite = openSqliteConnection(file);
   const statements = new StatementCache(sqlite);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: statements }) });
   return { db, sqlite, statements, file };
 }
 
-export function openSqliteStore(file: string): SqliteStore {
-  return { dialect: 'sqlite', ...openDatabase(file) };
+/**
+ * The SQLite store. `thread: true` (what `npm start` uses) keeps the connection on the database thread
+ * (sqlite-thread.ts): the main thread then holds no connection (`sqlite` and `statements` are null) and
+ * never waits for a commit. Without it (tests in one process, the CLI) the connection is on this thread.
+ */
+export function openSqliteStore(file: string, o: { thread?: boolean } = {}): SqliteStore {
+  if (o.thread) {
+    const thread = new SqliteThread(file);
+    const dialect = new ThreadDialect(thread);
+    return { dialect: 'sqlite', db: new Kysely<DB>({ dialect }), sqlite: null, statements: null, file, cast: threadCastWriter(dialect), thread };
+  }
+  const opened = openDatabase(file);
+  return { dialect: 'sqlite', ...opened, cast: localCastWriter(opened.sqlite), thread: null };
+}
+
+/** CastStatements on this thread's connection, prepared at the first use (after the migrations made the tables). */
+function localCastWriter(sqlite: Database.Database): CastWriter {
+  let s: CastStatements | null = null;
+  const statements = () => (s ??= new CastStatements(sqlite));
+  return {
+    prepare: () => void statements(),
+    meetingState: (meetingId) => statements().meetingState(meetingId),
+    freeSlots: (meetingId) => statements().freeSlots(meetingId),
+    write: (row, slot) => statements().write(row, slot),
+  };
 }
 
 /** int8 (count(*), sum(), bigint keys) as a JS number: every such value here is far below 2^53. */
@@ -115,8 +139,8 @@ export function openPostgresStore(url: string, o: PostgresOptions = {}): Postgre
 }
 
 /** The store the configuration names: PostgreSQL when DATABASE_URL is set, else the SQLite file. */
-export function openStore(o: { databaseUrl?: string | undefined; file: string; poolSize?: number }): Store {
-  return o.databaseUrl ? openPostgresStore(o.databaseUrl, { poolSize: o.poolSize }) : openSqliteStore(o.file);
+export function openStore(o: { databaseUrl?: string | undefined; file: string; poolSize?: number; thread?: boolean }): Store {
+  return o.databaseUrl ? openPostgresStore(o.databaseUrl, { poolSize: o.poolSize }) : openSqliteStore(o.file, { thread: o.thread });
 }
 
 /**

@@ -23,6 +23,14 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
+/** The code of every statement's error when the SQLite database thread (sqlite-thread.ts) stopped under it. */
+export const THREAD_LOST = 'SQLITE_THREAD_EXITED';
+
+/** The database thread stopped while the statement was under way (a statement of a transaction begun on it, or in flight): try again. */
+export function isThreadLost(err: unknown): boolean {
+  return codeOf(err) === THREAD_LOST;
+}
+
 /** Another program holds the SQLite file: nothing was written, try again. */
 export function isFileBusy(err: unknown): boolean {
   return codeOf(err).startsWith('SQLITE_BUSY');

@@ -100,7 +100,7 @@ describe('an attacker with a copy of the data folder after every commit', () => 
     }) as typeof prepare;
     // Kysely's statements are kept once compiled (server/db/statement-cache.ts), the COMMIT among them:
     // forget them, so the COMMIT is compiled again through the wrapper above (and then kept, wrapped).
-    if (t.store.dialect === 'sqlite') t.store.statements.clear();
+    if (t.store.dialect === 'sqlite') t.store.statements?.clear();
 
     const rng = seeded(4242);
     const used = new Set<string>();

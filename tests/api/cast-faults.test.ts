@@ -196,7 +196,7 @@ describe('a fault in the durable path acknowledges nothing and leaves nothing ha
     }) as typeof t.sqlite.prepare;
     // Kysely's statements are kept once compiled (server/db/statement-cache.ts): forget them, so the next
     // COMMIT is compiled again, through the failing prepare.
-    if (t.store.dialect === 'sqlite') t.store.statements.clear();
+    if (t.store.dialect === 'sqlite') t.store.statements?.clear();
     try {
       const { replies, releaseFirst } = await castInOneBatch(bs);
       releaseFirst();

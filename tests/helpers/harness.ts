@@ -43,6 +43,8 @@ export interface TestAppOptions {
   seed?: number;
   /** Default: the project's backend (SQLite; PostgreSQL in the `pg` project). */
   backend?: Backend;
+  /** SQLite on the database thread, as `npm start` runs it (server/db/sqlite-thread.ts); `t.sqlite` then refuses every use. */
+  sqliteThread?: boolean;
 }
 
 /** A fresh, migrated database (a file, or a PostgreSQL database of its own) and a built app per call; never a shared database. */
@@ -53,7 +55,7 @@ export async function makeTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const databaseUrl = backend === 'postgres' ? await freshDatabaseUrl() : null;
   // Both start from a migrated copy made once per run (a template database; a template file); migrateToLatest then has nothing to do.
   if (!databaseUrl) await copySqliteTemplate(file);
-  const store: Store = databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(file);
+  const store: Store = databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(file, { thread: opts.sqliteThread ?? false });
   const db = store.db;
   await migrateToLatest(db);
   const logs: string[] = [];
@@ -73,7 +75,7 @@ export async function makeTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   return {
     app, db, store, backend, file, databaseUrl, dir, pepper, signingKey, setupCode, logs, config,
     // On PostgreSQL a stand-in that refuses every use (it can still be copied, as `{ ...t }` does).
-    sqlite: store.dialect === 'sqlite' ? store.sqlite : sqliteOnly(),
+    sqlite: store.dialect === 'sqlite' && store.sqlite ? store.sqlite : sqliteOnly(),
     async close() {
       await app.close();
       await db.destroy();

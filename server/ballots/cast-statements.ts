@@ -1,0 +1,94 @@
+import type Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+
+/**
+ * The SQLite writes of one phone ballot, on prepared statements, wherever the connection lives: on the
+ * main thread (tests in one process, `openSqliteStore(file)`), or on the database thread
+ * (`sqlite.worker.ts`, what `npm start` runs) where the main thread reaches them by one message per
+ * ballot. Plain data in, plain data out, so the same function serves both. Kysely would build, compile
+ * and prepare each statement anew for every ballot.
+ */
+
+/** What a phone ballot writes (everything already checked, hashed and encoded on the main thread). */
+export interface CastRow {
+  meetingId: number;
+  nullifier: string;
+  retryCheck: string;
+  receiptHash: string;
+  /** The package as the slot's bytes (the meeting's fixed size). */
+  body: Uint8Array;
+}
+
+/**
+ * - written: counted, the slot filled, the token spent, the receipt kept;
+ * - spent: the token was spent already (nothing written): its retry check, to tell a lost reply from a reuse;
+ * - refused: not counted (nothing written): the meeting's state and counters, to say why.
+ */
+export type CastOutcome =
+  | { kind: 'written' }
+  | { kind: 'spent'; retryCheck: string | null }
+  | { kind: 'refused'; counters: { state: string; cast_count: number; issued_count: number } | null };
+
+export class CastStatements {
+  readonly #state: Statement<[number], { state: string; ballot_bytes: number }>;
+  readonly #spent: Statement<[string], { retry_check: string | null }>;
+  readonly #count: Statement<[number]>;
+  readonly #why: Statement<[number], { state: string; cast_count: number; issued_count: number }>;
+  readonly #free: Statement<[number], { id: number }>;
+  readonly #fill: Statement<[Uint8Array, number, number]>;
+  readonly #spend: Statement<[string, number, string]>;
+  readonly #receipt: Statement<[string, number]>;
+
+  constructor(sqlite: Database.Database) {
+    this.#state = sqlite.prepare('select state, ballot_bytes from meetings where id = ?');
+    this.#spent = sqlite.prepare('select retry_check from spent_tokens where nullifier = ?');
+    this.#count = sqlite.prepare("update meetings set cast_count = cast_count + 1 where id = ? and state = 'voting' and cast_count < issued_count");
+    this.#why = sqlite.prepare('select state, cast_count, issued_count from meetings where id = ?');
+    this.#free = sqlite.prepare('select id from ballots where meeting_id = ? and filled = 0');
+    this.#fill = sqlite.prepare('update ballots set filled = 1, body = ? where id = ? and meeting_id = ? and filled = 0');
+    this.#spend = sqlite.prepare('insert into spent_tokens (nullifier, meeting_id, retry_check) values (?, ?, ?)');
+    this.#receipt = sqlite.prepare('insert into receipts (receipt_hash, meeting_id) values (?, ?)');
+  }
+
+  /** The meeting's state and slot size (the state can change between casts). */
+  meetingState(meetingId: number): { state: string; ballot_bytes: number } | undefined {
+    return this.#state.get(meetingId);
+  }
+
+  /** The keys of the meeting's empty slots. */
+  freeSlots(meetingId: number): number[] {
+    return this.#free.all(meetingId).map((r) => r.id);
+  }
+
+  /**
+   * Write one phone ballot into `slot` (an empty slot the caller drew at random; null: the meeting has
+   * none, which only a ballot that is refused anyway may meet): refuse a spent token,
+   * count it within the ballots issued, fill the slot, spend the token, keep the receipt. Every check
+   * comes before the first write, so a refusal writes nothing. Runs inside the batch's transaction.
+   */
+  write(b: CastRow, slot: number | null): CastOutcome {
+    const spent = this.#spent.get(b.nullifier);
+    if (spent) return { kind: 'spent', retryCheck: spent.retry_check };
+    if (this.#count.run(b.meetingId).changes !== 1) return { kind: 'refused', counters: this.#why.get(b.meetingId) ?? null };
+    // Counted, so a ballot was issued and its slot made at issue: none left is a fault (the batch rolls back).
+    if (slot === null) throw new Error(`meeting ${b.meetingId}: no empty ballot slot (slots are made at issue)`);
+    if (this.#fill.run(b.body, slot, b.meetingId).changes !== 1) throw new Error(`meeting ${b.meetingId}: slot ${slot} was not empty`);
+    this.#spend.run(b.nullifier, b.meetingId, b.retryCheck);
+    this.#receipt.run(b.receiptHash, b.meetingId);
+    return { kind: 'written' };
+  }
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** The cast path's SQLite writes as the ballot box sees them: CastStatements here, or messages to the database thread. */
+export interface CastWriter {
+  /** Compile the statements now (the tables exist: after the migrations), not at the first ballot. */
+  prepare(): void;
+  /** Outside any batch: the meeting's state and slot size. */
+  meetingState(meetingId: number): MaybePromise<{ state: string; ballot_bytes: number } | undefined>;
+  /** Inside a batch: the meeting's empty slots. */
+  freeSlots(meetingId: number): MaybePromise<number[]>;
+  /** Inside a batch: CastStatements.write. */
+  write(b: CastRow, slot: number | null): MaybePromise<CastOutcome>;
+}

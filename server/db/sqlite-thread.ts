@@ -1,0 +1,281 @@
+import { Worker } from 'node:worker_threads';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type QueryResult,
+} from 'kysely';
+import type { CastOutcome, CastRow, CastWriter } from '../ballots/cast-statements.ts';
+import { serverFile } from '../paths.ts';
+import { THREAD_LOST } from './dialect.ts';
+
+/**
+ * The main thread's side of the database thread (sqlite.worker.ts): a Kysely dialect whose one
+ * connection sends each statement to the thread and awaits its answer, and the cast path's writer
+ * (CastWriter) over the same connection. `npm start` keeps its SQLite connection there, so the event
+ * loop never waits for a COMMIT's fsyncs (bench/README.md, "The database thread").
+ *
+ * One connection, as before: a mutex (as Kysely's own SQLite driver has) gives it to one transaction
+ * or statement at a time, so a write batch's statements, the cast writes among them, reach the thread
+ * with nothing in between, and a read outside the batch waits for its commit.
+ */
+
+export type ThreadRequest =
+  | { id: number; op: 'query'; sql: string; params: readonly unknown[] }
+  | { id: number; op: 'freeSlots'; meetingId: number }
+  | { id: number; op: 'meetingState'; meetingId: number }
+  | { id: number; op: 'cast'; row: CastRow; slot: number | null }
+  | { id: number; op: 'close' };
+
+type Request = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+export type ThreadReply =
+  | { id: number; rows: Record<string, unknown>[] }
+  | { id: number; changes: number; lastInsertRowid: bigint }
+  | { id: number; value: unknown }
+  | { id: number; error: { message: string; code: string | undefined; name: string } };
+
+function threadLost(why: string): Error {
+  return Object.assign(new Error(`the database thread stopped: ${why}`), { code: THREAD_LOST });
+}
+
+/** From the bundle `npm start` runs, the thread's own bundle beside it; from the sources (tsx, vitest), the TypeScript through tsx. */
+function workerEntry(): { url: URL; entry: string | undefined } {
+  if (import.meta.url.endsWith('.mjs')) return { url: new URL('./sqlite.worker.mjs', import.meta.url), entry: undefined };
+  return { url: serverFile('imports', 'worker-boot.mjs'), entry: serverFile('db', 'sqlite.worker.ts').href };
+}
+
+/** Buffers travel as Uint8Array (structured clone): give the rows their Buffers back, as better-sqlite3 returns them. */
+function withBuffers(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  for (const row of rows) {
+    for (const key in row) {
+      const v = row[key];
+      if (v instanceof Uint8Array && !Buffer.isBuffer(v)) row[key] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    }
+  }
+  return rows;
+}
+
+export class SqliteThread {
+  readonly #file: string;
+  #worker: Worker | null = null;
+  readonly #pending = new Map<number, { resolve: (r: ThreadReply) => void; reject: (e: unknown) => void }>();
+  #next = 1;
+  /** How many threads were started; a transaction begun on one thread must not go on on the next. */
+  generation = 0;
+  #closed = false;
+
+  constructor(file: string) {
+    this.#file = file;
+    this.#start();
+  }
+
+  #start(): Worker {
+    const { url, entry } = workerEntry();
+    const worker = new Worker(url, { workerData: { file: this.#file, entry } });
+    this.generation++;
+    worker.unref();
+    worker.on('message', (reply: ThreadReply) => {
+      const p = this.#pending.get(reply.id);
+      if (!p) return;
+      this.#pending.delete(reply.id);
+      if (this.#pending.size === 0 && !this.#closed) worker.unref();
+      if ('error' in reply) p.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code }));
+      else p.resolve(reply);
+    });
+    const lost = (why: string) => {
+      if (this.#worker !== worker) return;
+      this.#worker = null;
+      const pending = [...this.#pending.values()];
+      this.#pending.clear();
+      for (const p of pending) p.reject(threadLost(why));
+    };
+    worker.on('error', (e) => lost(e.message));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+    this.#worker = worker;
+    return worker;
+  }
+
+  /** Send one request; a thread that died is started again for the next one (its open transaction, if any, is lost: see ThreadConnection). */
+  request(req: Request): Promise<ThreadReply> {
+    if (this.#closed) return Promise.reject(threadLost('closed'));
+    return this.#send(this.#worker ?? this.#start(), req);
+  }
+
+  /** While a request is pending the thread keeps the process alive; idle, it does not. */
+  #send(worker: Worker, req: Request): Promise<ThreadReply> {
+    const id = this.#next++;
+    return new Promise<ThreadReply>((resolve, reject) => {
+      if (this.#pending.size === 0) worker.ref();
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ ...req, id });
+    });
+  }
+
+  /** Stop the thread at once, as a crash would (tests): requests in flight fail with THREAD_LOST, the next one starts a new thread. */
+  async kill(): Promise<void> {
+    await this.#worker?.terminate();
+  }
+
+  /**
+   * Close the connection on the thread and let the thread end. The thread stays referenced until it has
+   * exited: a process that closes its store and then exits with a code of its own must get there.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const worker = this.#worker;
+    if (!worker) return;
+    worker.ref();
+    const exited = new Promise<void>((done) => worker.once('exit', () => done()));
+    await this.#send(worker, { op: 'close' }).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((done) => (timer = setTimeout(done, 2000)))]);
+    clearTimeout(timer);
+    await worker.terminate();
+  }
+}
+
+/** The one connection, on the thread. A transaction whose thread died answers every statement with THREAD_LOST until it ends. */
+class ThreadConnection implements DatabaseConnection {
+  readonly #thread: SqliteThread;
+  /** The thread generation the open transaction began on; null outside a transaction. */
+  #txGeneration: number | null = null;
+
+  constructor(thread: SqliteThread) {
+    this.#thread = thread;
+  }
+
+  async request(req: Request): Promise<ThreadReply> {
+    if (this.#txGeneration !== null && this.#txGeneration !== this.#thread.generation) throw threadLost('during a transaction');
+    return this.#thread.request(req);
+  }
+
+  async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+    const text = q.sql.trimStart().slice(0, 10).toLowerCase();
+    const ends = text.startsWith('commit') || text.startsWith('end') || (text.startsWith('rollback') && !/^\s*rollback\s+to\b/i.test(q.sql));
+    if (text.startsWith('begin')) this.#txGeneration = this.#thread.generation;
+    try {
+      const r = await this.request({ op: 'query', sql: q.sql, params: q.parameters });
+      if ('rows' in r) return { rows: withBuffers(r.rows) as R[] };
+      if ('changes' in r) return { numAffectedRows: BigInt(r.changes), insertId: r.lastInsertRowid, rows: [] };
+      throw new Error('the database thread answered a query without rows or changes');
+    } finally {
+      if (ends) this.#txGeneration = null;
+    }
+  }
+
+  async *streamQuery<R>(q: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    const { rows } = await this.executeQuery<R>(q);
+    for (const row of rows) yield { rows: [row] };
+  }
+}
+
+class Mutex {
+  #held: Promise<void> | null = null;
+  #release: (() => void) | null = null;
+
+  async lock(): Promise<void> {
+    while (this.#held) await this.#held;
+    this.#held = new Promise<void>((resolve) => (this.#release = resolve));
+  }
+
+  unlock(): void {
+    const release = this.#release;
+    this.#held = null;
+    this.#release = null;
+    release?.();
+  }
+}
+
+class ThreadDriver implements Driver {
+  readonly #thread: SqliteThread;
+  readonly connection: ThreadConnection;
+  readonly #mutex = new Mutex();
+
+  constructor(thread: SqliteThread) {
+    this.#thread = thread;
+    this.connection = new ThreadConnection(thread);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#mutex.lock();
+    return this.connection;
+  }
+
+  /** Run `fn` on the connection with nothing else in between (a read outside any batch). */
+  async exclusive<T>(fn: (c: ThreadConnection) => Promise<T>): Promise<T> {
+    await this.#mutex.lock();
+    try {
+      return await fn(this.connection);
+    } finally {
+      this.#mutex.unlock();
+    }
+  }
+
+  async beginTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('begin'));
+  }
+
+  async commitTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async releaseConnection(): Promise<void> {
+    this.#mutex.unlock();
+  }
+
+  async destroy(): Promise<void> {
+    await this.#thread.close();
+  }
+}
+
+/** Kysely's SQLite dialect with its one connection on the database thread. */
+export class ThreadDialect implements Dialect {
+  readonly driver: ThreadDriver;
+
+  constructor(thread: SqliteThread) {
+    this.driver = new ThreadDriver(thread);
+  }
+
+  createDriver(): Driver {
+    return this.driver;
+  }
+
+  createQueryCompiler() {
+    return new SqliteQueryCompiler();
+  }
+
+  createAdapter() {
+    return new SqliteAdapter();
+  }
+
+  createIntrospector(db: Parameters<Dialect['createIntrospector']>[0]) {
+    return new SqliteIntrospector(db);
+  }
+}
+
+/** The cast path's writes as one message each (CastStatements on the thread). */
+export function threadCastWriter(dialect: ThreadDialect): CastWriter {
+  const driver = dialect.driver;
+  const value = (r: ThreadReply) => ('value' in r ? r.value : null);
+  return {
+    // The thread compiles them at its first ballot.
+    prepare: () => undefined,
+    // Outside the batch: waits for the connection like any read, so it never sees a batch half-written.
+    meetingState: (meetingId) => driver.exclusive(async (c) => value(await c.request({ op: 'meetingState', meetingId })) as { state: string; ballot_bytes: number } | undefined),
+    // Inside the batch, which holds the connection.
+    freeSlots: async (meetingId) => value(await driver.connection.request({ op: 'freeSlots', meetingId })) as number[],
+    write: async (row, slot) => value(await driver.connection.request({ op: 'cast', row, slot })) as CastOutcome,
+  };
+}

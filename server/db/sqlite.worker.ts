@@ -1,0 +1,60 @@
+/**
+ * The database thread: the one SQLite connection of a server process started by `npm start`
+ * (sqlite-thread.ts is the main thread's side). Every statement runs here, so a COMMIT's fsyncs
+ * (synchronous=FULL, a rollback journal: the journal, then the file) are waited for on this thread
+ * while the event loop goes on accepting connections, parsing bodies and checking tokens.
+ *
+ * Messages are answered in the order they come; the main thread sends a transaction's statements one
+ * after another on one port, and holds a mutex so that no other statement comes in between.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSqliteConnection } from './sqlite-open.ts';
+import { StatementCache } from './statement-cache.ts';
+import { CastStatements, type CastRow } from '../ballots/cast-statements.ts';
+import type { ThreadReply, ThreadRequest } from './sqlite-thread.ts';
+
+const sqlite = openSqliteConnection((workerData as { file: string }).file);
+const statements = new StatementCache(sqlite);
+let cast: CastStatements | null = null;
+/** Prepared at the first ballot: the tables exist only after the migrations, which run through this thread too. */
+const castStatements = () => (cast ??= new CastStatements(sqlite));
+
+/** Parameters arrive as Uint8Array where the main thread sent a Buffer (structured clone); SQLite binds either as a blob. */
+function param(v: unknown): unknown {
+  return v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v;
+}
+
+function answer(m: ThreadRequest): ThreadReply {
+  switch (m.op) {
+    case 'query': {
+      const stmt = statements.prepare(m.sql);
+      const params = m.params.map(param);
+      if (stmt.reader) return { id: m.id, rows: stmt.all(params) as Record<string, unknown>[] };
+      const r = stmt.run(params);
+      return { id: m.id, changes: r.changes, lastInsertRowid: BigInt(r.lastInsertRowid) };
+    }
+    case 'freeSlots':
+      return { id: m.id, value: castStatements().freeSlots(m.meetingId) };
+    case 'meetingState':
+      return { id: m.id, value: castStatements().meetingState(m.meetingId) };
+    case 'cast': {
+      const row: CastRow = { ...m.row, body: param(m.row.body) as Buffer };
+      return { id: m.id, value: castStatements().write(row, m.slot) };
+    }
+    case 'close':
+      statements.close();
+      return { id: m.id, value: null };
+  }
+}
+
+parentPort!.on('message', (m: ThreadRequest) => {
+  let reply: ThreadReply;
+  try {
+    reply = answer(m);
+  } catch (e) {
+    const err = e as { message?: unknown; code?: unknown; name?: unknown };
+    reply = { id: m.id, error: { message: String(err?.message ?? e), code: typeof err?.code === 'string' ? err.code : undefined, name: String(err?.name ?? 'Error') } };
+  }
+  parentPort!.postMessage(reply);
+  if (m.op === 'close') parentPort!.close();
+});

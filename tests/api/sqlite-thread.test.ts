@@ -1,0 +1,130 @@
+import Database from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTestApp, type TestApp } from '../helpers/harness.ts';
+import { makeMeeting } from '../helpers/meeting.ts';
+import { fullPackage } from '../helpers/packages.ts';
+import { cast } from '../helpers/phone.ts';
+
+/**
+ * The SQLite connection on the database thread (server/db/sqlite-thread.ts), as `npm start` runs it: the
+ * in-process tests elsewhere keep it on the main thread; the server-process tests (tests/browser, the
+ * bundle test, the crash cycles) run this mode too, through the bundle.
+ */
+describe('SQLite on the database thread', () => {
+  let t: TestApp;
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  const counts = async () => {
+    const one = async (q: ReturnType<typeof sql<{ n: number }>>) => Number((await q.execute(t.db)).rows[0]!.n);
+    return {
+      ballots: await one(sql<{ n: number }>`select count(*) as n from ballots where filled = 1`),
+      spent: await one(sql<{ n: number }>`select count(*) as n from spent_tokens`),
+      receipts: await one(sql<{ n: number }>`select count(*) as n from receipts`),
+      counted: await one(sql<{ n: number }>`select coalesce(sum(cast_count), 0) as n from meetings`),
+    };
+  };
+
+  it('holds the only connection, with the same pragmas: the main thread has none', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    expect(t.store.dialect).toBe('sqlite');
+    if (t.store.dialect !== 'sqlite') return;
+    expect(t.store.sqlite).toBeNull();
+    expect(t.store.thread).not.toBeNull();
+    const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(t.db)).rows[0] as object)[0];
+    expect(await pragma('journal_mode')).toBe('truncate');
+    expect(await pragma('synchronous')).toBe(2);
+    expect(await pragma('secure_delete')).toBe(1);
+    expect(await pragma('foreign_keys')).toBe(1);
+  });
+
+  it('records a hall of casts sent at once, each exactly once; a lost reply gets its receipt again, a reused token is refused and writes nothing', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    const m = await makeMeeting(t, { kind: 'station', roster: 40, signIn: 40, liveK: 5 });
+    const pkg = fullPackage(m.form!, 1);
+    const replies = await Promise.all(m.tokens.slice(0, 36).map((token) => cast(t, token, pkg)));
+    expect(replies.map((r) => r.statusCode)).toEqual(replies.map(() => 200));
+    expect(new Set(replies.map((r) => r.json().receipt)).size).toBe(36);
+    expect(await counts()).toEqual({ ballots: 36, spent: 36, receipts: 36, counted: 36 });
+
+    const again = await cast(t, m.tokens[0]!, pkg);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ receipt: replies[0]!.json().receipt, alreadyRecorded: true });
+    const reused = await cast(t, m.tokens[1]!, fullPackage(m.form!, 2));
+    expect(reused.statusCode).toBe(409);
+    expect(reused.json().error.code).toBe('TOKEN_USED');
+    expect(await counts()).toEqual({ ballots: 36, spent: 36, receipts: 36, counted: 36 });
+  });
+
+  it('keeps the event loop free while a commit waits for the file: other requests are answered meanwhile', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6 });
+    const pkg = fullPackage(m.form!, 1);
+    // Another connection reads the file inside a transaction: the thread's COMMIT needs the file to itself
+    // and waits (busy_timeout) until that reader ends, as it would for a slow disk.
+    const reader = new Database(t.file);
+    reader.exec('begin');
+    reader.prepare('select count(*) from meetings').get();
+    let settled = false;
+    const pending = cast(t, m.tokens[0]!, pkg).finally(() => (settled = true));
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      // With the connection on the main thread, the loop would be held by the waiting COMMIT and neither
+      // the timer above nor this request would run until it ended.
+      const page = await t.app.inject({ method: 'GET', url: '/api/openapi.json' });
+      expect(page.statusCode).toBe(200);
+      expect(settled).toBe(false);
+    } finally {
+      reader.exec('commit');
+      reader.close();
+    }
+    const reply = await pending;
+    expect(reply.statusCode).toBe(200);
+    expect(await counts()).toEqual({ ballots: 1, spent: 1, receipts: 1, counted: 1 });
+  });
+
+  it('loses nothing when the thread stops during a commit: the phone is told it may have been saved, its re-send counts once, the next thread goes on', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    if (t.store.dialect !== 'sqlite') return;
+    const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6 });
+    const pkg = fullPackage(m.form!, 1);
+    const reader = new Database(t.file);
+    reader.exec('begin');
+    reader.prepare('select count(*) from meetings').get();
+    const pending = cast(t, m.tokens[0]!, pkg);
+    await new Promise((r) => setTimeout(r, 200));
+    // The thread is stopped while its COMMIT waits; the reader lets go after, so whether the commit took
+    // before the thread ended is up to the thread's last moments: the reply must not claim either.
+    const killed = t.store.thread!.kill();
+    reader.exec('commit');
+    reader.close();
+    await killed;
+    const reply = await pending;
+    expect(reply.statusCode).toBe(503);
+    expect(reply.json().error.code).toBe('DATABASE_UNAVAILABLE');
+    expect(reply.json().error.message).toContain('可能已经保存');
+
+    // The same phone sends again: recorded now, or recognised as recorded — once either way.
+    const again = await cast(t, m.tokens[0]!, pkg);
+    expect(again.statusCode).toBe(200);
+    const next = await cast(t, m.tokens[1]!, pkg);
+    expect(next.statusCode).toBe(200);
+    expect(next.json().alreadyRecorded).toBe(false);
+    expect(await counts()).toEqual({ ballots: 2, spent: 2, receipts: 2, counted: 2 });
+  });
+
+  it('starts a new thread for the next request after the thread stopped', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    if (t.store.dialect !== 'sqlite') return;
+    const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6 });
+    const pkg = fullPackage(m.form!, 1);
+    await t.store.thread!.kill();
+    const health = await t.app.inject({ method: 'GET', url: '/healthz' });
+    expect(health.statusCode).toBe(200);
+    const reply = await cast(t, m.tokens[2]!, pkg);
+    expect(reply.statusCode).toBe(200);
+    expect(await counts()).toEqual({ ballots: 1, spent: 1, receipts: 1, counted: 1 });
+  });
+});
