@@ -15,6 +15,10 @@
  * bench/lib/report-data.ts) into a folder of their own, at the same time, and measured on a second
  * server process started the same way after the first has stopped.
  *
+ * Section 1 also runs a third contestant: the same server built with the cast's token check compiled out
+ * (scripts/build-server.mjs, `withoutTokenCheck`; built into dist/bench-without-token-check/ and removed
+ * after the run), on its own copy of the same data folder, for the "without the token check" ratio.
+ *
  * BENCH_QUICK=1: one round of each, smaller meetings (about a minute or two).
  * BENCH_PROFILE=1: the measured server runs under `node --cpu-prof`; its heaviest functions while the
  * casts of section 1 run are printed after section 5 (the profiler costs the server some speed: read the
@@ -27,7 +31,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'undici';
 import WebSocket from 'ws';
-import { HttpAdmin } from '../tests/helpers/server-process.ts';
+import { HttpAdmin, type ServerProcess } from '../tests/helpers/server-process.ts';
+import { buildServer } from '../scripts/build-server.mjs';
 import { burst, closedLoop, probeWhile, type LoadResult } from './lib/load.ts';
 import { castBodies, makeCampaign, makeHallMeeting, type HallMeeting } from './lib/meetings.ts';
 import { buildPages, loggedErrors, memory, repoRoot, resetPeakMemory, startCeping, startHello } from './lib/processes.ts';
@@ -125,6 +130,19 @@ try {
   // -------------------------------------------------------------------------------------------
   // The measured processes.
 
+  // The contestant without the token check: the same meetings, on a copy of its own, stopped after section 1.
+  const noCheckDir = mkdtempSync(path.join(tmpdir(), 'ceping-bench-nocheck-'));
+  cpSync(dataDir, noCheckDir, { recursive: true });
+  const noCheckBundle = await buildServer({ withoutTokenCheck: true });
+  let noCheck: ServerProcess | null = await startCeping(noCheckDir, path.join(logDir, 'nocheck.log'), { bundle: noCheckBundle });
+  const stopNoCheck = async () => {
+    await noCheck?.stop();
+    noCheck = null;
+    rmSync(noCheckDir, { recursive: true, force: true });
+    rmSync(path.dirname(noCheckBundle), { recursive: true, force: true });
+  };
+  stops.push(stopNoCheck);
+
   const server = await startCeping(dataDir, serverLog, PROFILE ? { cpuProfileDir: path.join(logDir, 'profile') } : {});
   /** The cast rounds of section 1 on V8's profile clock (the monotonic clock, µs), for BENCH_PROFILE. */
   const castWindows: { from: number; to: number }[] = [];
@@ -146,6 +164,7 @@ try {
   const warmBodies = castBodies(warm);
   await closedLoop({ origin: hello.base, path: '/hello', connections: CONNECTIONS, body: (i) => warmBodies[i % warmBodies.length]!, durationMs: 1000, freshEvery: 3 });
   failures('warm-up casts', [await closedLoop({ origin: server.base, path: '/api/voter/cast', connections: CONNECTIONS, body: (i) => warmBodies[i]!, total: warmBodies.length, freshEvery: 3 })]);
+  failures('warm-up casts without the token check', [await closedLoop({ origin: noCheck.base, path: '/api/voter/cast', connections: CONNECTIONS, body: (i) => warmBodies[i]!, total: warmBodies.length, freshEvery: 3 })]);
   say(`server started on ${dataDir} (as npm start: info log, synchronous=FULL); warmed up`);
   say();
 
@@ -154,7 +173,9 @@ try {
   say(`1. Cast throughput: ${CONNECTIONS} connections, every third request on a new connection; ${SIZE.throughput} casts per round, hello for ${SIZE.helloMs} ms per round`);
   const castRuns: LoadResult[] = [];
   const helloRuns: LoadResult[] = [];
+  const noCheckRuns: LoadResult[] = [];
   const ratios: number[] = [];
+  const noCheckRatios: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const bodies = castBodies(throughputMeetings[r]!);
     const runCast = async () => {
@@ -164,27 +185,39 @@ try {
       return result;
     };
     const runHello = () => closedLoop({ origin: hello.base, path: '/hello', connections: CONNECTIONS, body: (i) => bodies[i % bodies.length]!, durationMs: SIZE.helloMs, freshEvery: 3 });
+    const noCheckBase = noCheck.base;
+    const runNoCheck = () => closedLoop({ origin: noCheckBase, path: '/api/voter/cast', connections: CONNECTIONS, body: (i) => bodies[i]!, total: bodies.length, freshEvery: 3 });
     let c: LoadResult;
     let h: LoadResult;
+    let n: LoadResult;
     if (r % 2 === 0) {
       h = await runHello();
       c = await runCast();
+      n = await runNoCheck();
     } else {
+      n = await runNoCheck();
       c = await runCast();
       h = await runHello();
     }
     castRuns.push(c);
     helloRuns.push(h);
+    noCheckRuns.push(n);
     ratios.push(c.rate / h.rate);
-    say(`  round ${r + 1}: hello ${h.rate.toFixed(0)}/s, ${fmtSpread(pooled([h]))} · cast ${c.rate.toFixed(0)}/s, ${fmtSpread(pooled([c]))} · ratio ${(c.rate / h.rate).toFixed(3)}`);
+    noCheckRatios.push(n.rate / h.rate);
+    say(`  round ${r + 1}: hello ${h.rate.toFixed(0)}/s, ${fmtSpread(pooled([h]))} · cast ${c.rate.toFixed(0)}/s, ${fmtSpread(pooled([c]))} · ratio ${(c.rate / h.rate).toFixed(3)} · without the token check ${n.rate.toFixed(0)}/s, ratio ${(n.rate / h.rate).toFixed(3)}`);
   }
   failures('casts', castRuns);
+  failures('casts without the token check', noCheckRuns);
+  await stopNoCheck();
+  stops.splice(stops.indexOf(stopNoCheck), 1);
   const ratio = median(ratios);
+  const noCheckRatio = median(noCheckRatios);
   say(`cast/hello throughput ratio: ${ratio.toFixed(3)}`);
+  say(`cast/hello throughput ratio without the token check: ${noCheckRatio.toFixed(3)}`);
   const tp = { cast: pooled(castRuns), hello: pooled(helloRuns), castFresh: pooledFresh(castRuns), helloFresh: pooledFresh(helloRuns) };
   say(`  cast  latency ${fmtSpread(tp.cast)}; on a new connection p99 ${ms(tp.castFresh.p99)}`);
   say(`  hello latency ${fmtSpread(tp.hello)}; on a new connection p99 ${ms(tp.helloFresh.p99)}`);
-  say(`  target: ≥ ${TARGETS.ratioWithTokenCheck} with the token check (measured here: every cast checks its token), ≥ ${TARGETS.ratioWithoutTokenCheck} without it`);
+  say(`  target: ≥ ${TARGETS.ratioWithTokenCheck} with the token check, ≥ ${TARGETS.ratioWithoutTokenCheck} without it (the same server built with the check compiled out, on a copy of the same folder)`);
   say();
 
   // --- 2. The hall burst: 300 phones within one second, each on a new connection.
@@ -300,7 +333,8 @@ try {
   say(`Summary (${QUICK ? 'QUICK' : 'full'} run, ${((performance.now() - started) / 1000).toFixed(0)} s so far; slips follow)`);
   row('', 'Ceping', 'baseline', 'target');
   row('cast/hello throughput ratio', ratio.toFixed(3), `hello ${median(helloRuns.map((h) => h.rate)).toFixed(0)}/s`, `≥ ${TARGETS.ratioWithTokenCheck} with token check (≥ ${TARGETS.ratioWithoutTokenCheck} without)`);
-  row('cast throughput', `${median(castRuns.map((c) => c.rate)).toFixed(0)}/s`, '', '');
+  row('  … without the token check', noCheckRatio.toFixed(3), '', `≥ ${TARGETS.ratioWithoutTokenCheck}`);
+  row('cast throughput', `${median(castRuns.map((c) => c.rate)).toFixed(0)}/s (without the check ${median(noCheckRuns.map((c) => c.rate)).toFixed(0)}/s)`, '', '');
   row('cast latency p50 / p99', `${ms(tp.cast.p50)} / ${ms(tp.cast.p99)}`, `${ms(tp.hello.p50)} / ${ms(tp.hello.p99)}`, '');
   row('hall burst p50 / p99 / max', `${ms(bursts.cast.p50)} / ${ms(bursts.cast.p99)} / ${ms(bursts.cast.max)}`, `${ms(bursts.hello.p50)} / ${ms(bursts.hello.p99)} / ${ms(bursts.hello.max)}`, `p99 ≤ ${TARGETS.burstP99Ms} ms`);
   row('accept wait p50 / p99 / max', `${ms(accept.cast.p50)} / ${ms(accept.cast.p99)} / ${ms(accept.cast.max)}`, `${ms(accept.hello.p50)} / ${ms(accept.hello.p99)} / ${ms(accept.hello.max)}`, '"within milliseconds"');

@@ -13,8 +13,16 @@ import { build } from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SERVER_BUNDLE = path.join(root, 'dist/server/main.mjs');
 
+/**
+ * For `npm run bench` only: the same server with the cast's token check compiled out, for the issue's
+ * "cast/hello without the token check" figure. Built into a folder of its own, started by the bench, and
+ * removed after it; `npm start`'s bundle has the switch compiled to false (tests/api/bundle.test.ts).
+ */
+export const BENCH_BUNDLE_WITHOUT_TOKEN_CHECK = path.join(root, 'dist/bench-without-token-check/main.mjs');
+
 /** Build the bundle; written beside and renamed into place, so a process starting meanwhile never reads half a file. */
-export async function buildServer() {
+export async function buildServer({ withoutTokenCheck = false } = {}) {
+  const out = withoutTokenCheck ? BENCH_BUNDLE_WITHOUT_TOKEN_CHECK : SERVER_BUNDLE;
   const result = await build({
     // The database thread's entry is bundled beside the server (sqlite-thread.ts starts it from there).
     entryPoints: [path.join(root, 'server/main.ts'), path.join(root, 'server/db/sqlite.worker.ts')],
@@ -23,20 +31,21 @@ export async function buildServer() {
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    outdir: path.dirname(SERVER_BUNDLE),
+    outdir: path.dirname(out),
+    define: { __CEPING_BENCH_WITHOUT_TOKEN_CHECK__: String(withoutTokenCheck) },
     entryNames: '[name]',
     outExtension: { '.js': '.mjs' },
     sourcemap: 'linked',
     write: false,
     logLevel: 'warning',
   });
-  mkdirSync(path.dirname(SERVER_BUNDLE), { recursive: true });
+  mkdirSync(path.dirname(out), { recursive: true });
   for (const file of result.outputFiles) {
     const tmp = `${file.path}.${process.pid}.tmp`;
     writeFileSync(tmp, file.contents);
     renameSync(tmp, file.path);
   }
-  return SERVER_BUNDLE;
+  return out;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await buildServer();

@@ -25,9 +25,9 @@ export function buildPages(): void {
  * `npm start > file`. With `cpuProfileDir` it runs under `node --cpu-prof` and writes its profile there
  * when it stops.
  */
-export async function startCeping(dataDir: string, logFile: string, o: { cpuProfileDir?: string } = {}): Promise<ServerProcess> {
+export async function startCeping(dataDir: string, logFile: string, o: { cpuProfileDir?: string; bundle?: string } = {}): Promise<ServerProcess> {
   const nodeArgs = o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : [];
-  return startServer(dataDir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '17' }, { logFile, nodeArgs });
+  return startServer(dataDir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '17' }, { logFile, nodeArgs, bundle: o.bundle });
 }
 
 /** Error lines (pino level ≥ 50) in a server's log. */

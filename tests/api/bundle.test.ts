@@ -4,7 +4,7 @@
  * beside its own code must still be found: the pages it serves, the curve worker (redeeming and casting),
  * the file worker (a roster import), the slip fonts (the printed PDF).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,7 +76,9 @@ describe('the server as npm start runs it (the bundle on plain node)', () => {
     const first = await castOver(server.base, token, fullPackage(form, 1, '好'));
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ alreadyRecorded: false });
-    // The worker's check is real: a token whose output was not made with the meeting's key is refused.
+    // The worker's check is real: a token whose output was not made with the meeting's key is refused
+    // (npm start's bundle has the bench's switch, scripts/build-server.mjs, compiled to false).
+    expect(readFileSync(await serverBundle(), 'utf8')).toMatch(/BENCH_WITHOUT_TOKEN_CHECK = false;/);
     const forged = { ...tokens[1]!, output: token.output };
     const refused = await castOver(server.base, forged, fullPackage(form, 1, '好'));
     expect(refused.status).toBe(400);

@@ -122,7 +122,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('voter page in Chromium', 'voter'), 
       await route.continue();
     });
     await page.goto(`${base}/v/#${token}`);
-    await poll(() => lost).toBe(true);
+    await poll(() => lost, 15_000).toBe(true);
     await page.reload();
     await poll(() => heading(page).textContent(), 15_000).toBe('请等待主持人宣布开始测评');
     expect(page.url()).toBe(`${base}/v/`);

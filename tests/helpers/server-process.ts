@@ -48,6 +48,8 @@ export interface StartOptions {
   logFile?: string;
   /** Flags for node itself, before the script (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
   nodeArgs?: string[];
+  /** Another bundle than npm start's (the bench's build without the token check). */
+  bundle?: string;
 }
 
 let built: Promise<string> | undefined;
@@ -66,7 +68,7 @@ export async function buildServerForTests(): Promise<void> {
 }
 
 export async function startServer(dataDir: string, port: number, env: Record<string, string> = {}, opts: StartOptions = {}): Promise<ServerProcess> {
-  const bundle = await serverBundle();
+  const bundle = opts.bundle ?? (await serverBundle());
   const logFd = opts.logFile ? openSync(opts.logFile, 'a') : null;
   // One process (node itself, not npm), so a kill reaches the server itself and not a wrapper.
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), bundle], {
