@@ -45,6 +45,16 @@ export const POSTGRES_API_TESTS = [
 ];
 
 /**
+ * API tests that also run with SQLite's connection on the database thread, as `npm start` runs it (the
+ * `thread` project; everywhere else in one process the connection is on the main thread, see
+ * tests/helpers/harness.ts): the casts pipelined to the thread and their races, the live steps and the
+ * close, the tally against a recount, the cast's steps. tests/api/sqlite-thread.test.ts tests the thread
+ * itself, and every test that starts a server process (the bundle) runs it too. Files that reach into the
+ * connection (t.sqlite: cast-faults, cast-statements, attacker, the pragma check in cast) cannot run here.
+ */
+export const SQLITE_THREAD_API_TESTS = ['tests/api/race.test.ts', 'tests/api/live.test.ts', 'tests/api/tally-property.test.ts', 'tests/api/casting.test.ts'];
+
+/**
  * With PostgreSQL's binaries (initdb, pg_ctl) present, `npm test` runs the `pg` project too. Without them
  * it keeps only tests/pg, whose files then report themselves skipped (tests/pg/global-setup.ts says why,
  * and fails instead in CI): the API files above would otherwise fail for want of a database.
@@ -77,6 +87,15 @@ export default defineConfig({
           globalSetup: ['tests/pg/global-setup.ts', 'tests/helpers/sqlite-template.ts'],
           setupFiles: ['tests/pg/setup.ts'],
           env: { CEPING_TEST_DB: 'postgres' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'thread',
+          include: SQLITE_THREAD_API_TESTS,
+          globalSetup: ['tests/helpers/sqlite-template.ts'],
+          env: { CEPING_TEST_SQLITE_THREAD: '1' },
         },
       },
       {

@@ -8,7 +8,10 @@
  * Per burst it prints the client's p50/p99 (connect → reply), the server's own p50/p99 of the same requests
  * (its request log, from the request's arrival), and the CPU the server process used (all its threads,
  * from /proc): the CPU varies far less than the latencies on a shared machine. At the end, each variant's
- * medians. ROUNDS=3 (default 2); BURST_PROFILE=1 prints the main thread's profile within each burst;
+ * medians. A variant's "BUNDLE" is not an environment variable but the server bundle to start (another
+ * build of the sources, for comparing two versions). BURST_LOAD=closed sends the same casts as section 1
+ * of run.ts does instead (100 connections kept busy, every third request on a new connection) and prints
+ * the rate. BURST_THREADS=1 prints the server's CPU per thread. ROUNDS=3 (default 2); BURST_PROFILE=1 prints the main thread's profile within each burst;
  * BURST_PREP=DIR keeps the prepared folder there and reuses it when it exists (prepare again after a
  * migration).
  */
@@ -17,13 +20,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, HttpAdmin, startServer } from '../tests/helpers/server-process.ts';
 import { summariseProfile } from './lib/cpuprofile.ts';
-import { burst } from './lib/load.ts';
+import { burst, closedLoop } from './lib/load.ts';
 import { castBodies, makeCampaign, makeHallMeeting } from './lib/meetings.ts';
 import { spread } from './lib/stats.ts';
 
 const variants = JSON.parse(process.argv[2] ?? '[{}]') as Record<string, string>[];
 const rounds = Number(process.env.ROUNDS ?? 2);
 const profile = process.env.BURST_PROFILE === '1';
+const closed = process.env.BURST_LOAD === 'closed';
 const PEOPLE = 300;
 /** Casts sent one at a time before each burst, untimed, so the burst meets a warmed-up process as in section 2 of run.ts. */
 const WARM = 50;
@@ -50,7 +54,7 @@ if (meetings.length < variants.length * rounds) throw new Error(`${prep} holds $
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ceping-burst-'));
 cpSync(prep, dir, { recursive: true });
-const seen = new Map<string, { cpu: number[]; p50: number[]; p99: number[]; server99: number[] }>();
+const seen = new Map<string, { cpu: number[]; p50: number[]; p99: number[]; server99: number[]; rate: number[] }>();
 let n = 0;
 try {
   for (let round = 0; round < rounds; round++) {
@@ -58,7 +62,8 @@ try {
       const i = n++;
       const log = path.join(dir, `server-${i}.log`);
       const profDir = path.join(dir, `profile-${i}`);
-      const s = await startServer(dir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '12', ...env }, { logFile: log, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
+      const { BUNDLE, ...vars } = env;
+      const s = await startServer(dir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '12', ...vars }, { logFile: log, bundle: BUNDLE, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
       for (const body of meetings[i]!.slice(0, WARM)) {
         const res = await fetch(`${s.base}/api/voter/cast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         if (!res.ok) throw new Error(`warm-up cast → ${res.status} ${await res.text()}`);
@@ -67,20 +72,42 @@ try {
         const f = readFileSync(`/proc/${s.proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
         return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in clock ticks of 10 ms
       };
+      /** CPU per thread name (/proc/<pid>/task/<tid>/comm), summed: main thread, workers, V8's and libuv's helpers. */
+      const threadMs = () => {
+        const out = new Map<string, number>();
+        for (const tid of readdirSync(`/proc/${s.proc.pid}/task`)) {
+          try {
+            const name = readFileSync(`/proc/${s.proc.pid}/task/${tid}/comm`, 'utf8').trim();
+            const f = readFileSync(`/proc/${s.proc.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+            const key = `${name}${tid === String(s.proc.pid) ? ' (main)' : ''}`;
+            out.set(key, (out.get(key) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+          } catch {
+            // the thread ended meanwhile
+          }
+        }
+        return out;
+      };
+      const threads0 = threadMs();
       const cpu0 = cpuMs();
       const from = Number(process.hrtime.bigint() / 1000n);
-      const r = await burst(s.base, '/api/voter/cast', meetings[i]!.slice(WARM), 1000);
+      const bodies = meetings[i]!.slice(WARM);
+      const r = closed
+        ? await closedLoop({ origin: s.base, path: '/api/voter/cast', connections: 100, body: (j) => bodies[j]!, total: bodies.length, freshEvery: 3 })
+        : await burst(s.base, '/api/voter/cast', bodies, 1000);
       const to = Number(process.hrtime.bigint() / 1000n);
       const cpu = cpuMs() - cpu0;
+      const threads = [...threadMs()].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
+      if (process.env.BURST_THREADS === '1') console.log(`  CPU by thread: ${threads.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
       await s.stop();
       const client = spread(r.samples.map((x) => x.ms));
       const serverMs = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"route":"/api/voter/cast"')).slice(WARM).map((l) => (JSON.parse(l) as { ms: number }).ms);
       const server = spread(serverMs);
       const key = JSON.stringify(env);
-      const v = seen.get(key) ?? { cpu: [], p50: [], p99: [], server99: [] };
-      v.cpu.push(cpu), v.p50.push(client.p50), v.p99.push(client.p99), v.server99.push(server.p99);
+      const rate = (bodies.length / (to - from)) * 1e6;
+      const v = seen.get(key) ?? { cpu: [], p50: [], p99: [], server99: [], rate: [] };
+      v.cpu.push(cpu), v.p50.push(client.p50), v.p99.push(client.p99), v.server99.push(server.p99), v.rate.push(rate);
       seen.set(key, v);
-      console.log(`${key}: client p50 ${client.p50.toFixed(0)} · p99 ${client.p99.toFixed(0)} ms; server p50 ${server.p50.toFixed(0)} · p99 ${server.p99.toFixed(0)} ms; server CPU ${cpu} ms${r.failures ? `; ${r.failures} FAILED (${r.firstFailure})` : ''}`);
+      console.log(`${key}: ${closed ? `${rate.toFixed(0)} casts/s; ` : ''}client p50 ${client.p50.toFixed(0)} · p99 ${client.p99.toFixed(0)} ms; server p50 ${server.p50.toFixed(0)} · p99 ${server.p99.toFixed(0)} ms; server CPU ${cpu} ms${r.failures ? `; ${r.failures} FAILED (${r.firstFailure})` : ''}`);
       if (profile) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!;
         console.log(summariseProfile(JSON.parse(readFileSync(path.join(profDir, file), 'utf8')), { top: 30, root: process.cwd(), windows: [{ from, to }] }));
@@ -88,7 +115,7 @@ try {
     }
   }
   console.log('medians:');
-  for (const [key, v] of seen) console.log(`  ${key}: client p50 ${median(v.p50).toFixed(0)} · p99 ${median(v.p99).toFixed(0)} ms; server p99 ${median(v.server99).toFixed(0)} ms; server CPU ${median(v.cpu)} ms`);
+  for (const [key, v] of seen) console.log(`  ${key}: ${closed ? `${median(v.rate).toFixed(0)} casts/s; ` : ''}client p50 ${median(v.p50).toFixed(0)} · p99 ${median(v.p99).toFixed(0)} ms; server p99 ${median(v.server99).toFixed(0)} ms; server CPU ${median(v.cpu)} ms`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
   if (!process.env.BURST_PREP) rmSync(prep, { recursive: true, force: true });

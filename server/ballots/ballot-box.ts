@@ -50,6 +50,12 @@ export class BallotBox {
   readonly #tally: LiveCounts;
   /** Empty slots per meeting, loaded from the file when needed; dropped whenever slots are made. */
   readonly #free = new Map<number, number[]>();
+  /** Slots handed to a cast still under way (casts are pipelined): offered to no other, left out of a fresh read. */
+  readonly #reserved = new Map<number, Set<number>>();
+  /** Casts waiting for a reserved slot to be settled (used, or offered again). */
+  #released: (() => void)[] = [];
+  /** A read of a meeting's empty slots under way, shared by every cast that needs it. */
+  readonly #loading = new Map<number, Promise<number[]>>();
   /** Meetings changed by the batch being written: whether voting closed in it, and the ballots' increments. */
   #touched = new Map<number, { closing: boolean; increments: TallyRow[] }>();
   #outbox: LiveMessage[] = [];
@@ -109,6 +115,7 @@ export class BallotBox {
   recordPhone(b: PhoneBallot): Promise<CastResponse> {
     const sql = this.#sql;
     if (!sql) return this.#queue.run((tx) => this.#recordPhoneOnPostgres(tx, b));
+    // Pipelined: the whole check-then-write is one request, so a batch sends them all without waiting.
     return this.#queue.run(async () => {
       const r = await this.#writeInRandomSlot(sql, b.meetingId, (slot) => sql.write(b, slot));
       if (r.kind === 'spent') {
@@ -119,7 +126,7 @@ export class BallotBox {
       if (r.kind === 'refused') throw this.#countRefusal(r.counters ?? undefined);
       this.touch(b.meetingId, { increments: b.increments });
       return { receipt: b.receipt, alreadyRecorded: false, rehearsal: false };
-    });
+    }, { pipelined: true });
   }
 
   /**
@@ -180,6 +187,7 @@ export class BallotBox {
   forgetMeeting(meetingId: number): void {
     this.#tally.forget(meetingId);
     this.#free.delete(meetingId);
+    this.#reserved.delete(meetingId);
     this.#forms.delete(meetingId);
   }
 
@@ -202,19 +210,67 @@ export class BallotBox {
 
   /**
    * Draw a random empty slot of the meeting and hand it to `write`; the slot is used up only if the
-   * ballot was written (a refusal writes nothing, and the slot stays among the empty ones).
+   * ballot was written (a refusal writes nothing, and the slot is offered again). Until `write` settles
+   * the slot is reserved: casts run pipelined, so others draw meanwhile.
    */
   async #writeInRandomSlot(sql: CastWriter, meetingId: number, write: (slot: number | null) => CastOutcome | Promise<CastOutcome>): Promise<CastOutcome> {
-    let free = this.#free.get(meetingId);
-    if (!free || free.length === 0) this.#free.set(meetingId, (free = await sql.freeSlots(meetingId)));
+    let free = this.#free.get(meetingId) ?? [];
+    while (free.length === 0) {
+      // Every empty slot may be promised to casts still under way, most of which may be refused in the
+      // end (the same token sent again): wait for them before concluding there is none.
+      if ((this.#reserved.get(meetingId)?.size ?? 0) === 0) {
+        free = await this.#freeSlots(sql, meetingId);
+        break;
+      }
+      await new Promise<void>((resolve) => this.#released.push(resolve));
+      free = this.#free.get(meetingId) ?? [];
+    }
     // None: `write` refuses before it needs one (a meeting not voting, or every ballot issued returned), or fails.
-    const i = free.length > 0 ? this.#d.random(4).readUInt32BE(0) % free.length : -1;
-    const r = await write(i >= 0 ? free[i]! : null);
-    if (r.kind === 'written') {
+    let slot: number | null = null;
+    if (free.length > 0) {
+      const i = this.#d.random(4).readUInt32BE(0) % free.length;
+      slot = free[i]!;
       free[i] = free[free.length - 1]!;
       free.pop();
+      let reserved = this.#reserved.get(meetingId);
+      if (!reserved) this.#reserved.set(meetingId, (reserved = new Set()));
+      reserved.add(slot);
     }
-    return r;
+    let written = false;
+    try {
+      const r = await write(slot);
+      written = r.kind === 'written';
+      return r;
+    } finally {
+      if (slot !== null) {
+        this.#reserved.get(meetingId)?.delete(slot);
+        // Not filled: offered again (unless a fresh read of the file has it already).
+        const now = this.#free.get(meetingId);
+        if (!written && now && !now.includes(slot)) now.push(slot);
+        const waiting = this.#released;
+        this.#released = [];
+        for (const wake of waiting) wake();
+      }
+    }
+  }
+
+  /** The meeting's empty slots: the kept list, or one read shared by every cast that finds it empty. */
+  #freeSlots(sql: CastWriter, meetingId: number): Promise<number[]> {
+    const kept = this.#free.get(meetingId);
+    if (kept && kept.length > 0) return Promise.resolve(kept);
+    let loading = this.#loading.get(meetingId);
+    if (!loading) {
+      loading = Promise.resolve(sql.freeSlots(meetingId))
+        .then((ids) => {
+          const reserved = this.#reserved.get(meetingId);
+          const list = reserved && reserved.size > 0 ? ids.filter((id) => !reserved.has(id)) : ids;
+          this.#free.set(meetingId, list);
+          return list;
+        })
+        .finally(() => this.#loading.delete(meetingId));
+      this.#loading.set(meetingId, loading);
+    }
+    return loading;
   }
 
   /** Inside a queue job: a paper ballot (already counted) into a random empty slot. */

@@ -7,8 +7,11 @@
  *   → tokenIsValid     output = F(meeting key, input), in the VOPRF worker pool (a sender whose tokens
  *                      failed lately waits in its low lane, so forged tokens cannot hold up the hall)
  *   → BallotBox.recordPhone   in the write queue: spent? counted within the ballots issued, a random
- *                      empty slot filled, the token spent, the receipt kept — one shared transaction
- *   → commit (synchronous=FULL) → the reply → the live step (ballot-box.ts)
+ *                      empty slot filled, the token spent, the receipt kept (cast-statements.ts: one
+ *                      request to the database thread, pipelined with the batch's others) — one shared
+ *                      transaction
+ *   → the live step, inside the same transaction (ballot-box.ts)
+ *   → commit (synchronous=FULL, on the database thread: the event loop goes on meanwhile) → the reply
  *
  * Nothing here reads or writes anything of the ticket the token was made from.
  */

@@ -23,6 +23,8 @@ const MAX_ATTEMPTS = 5;
 
 interface Job {
   work: Work<unknown>;
+  /** Started without waiting for the job before it to settle (see run). */
+  pipelined: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -76,9 +78,16 @@ export class WriteQueue {
     return this.#batches;
   }
 
-  run<T>(work: Work<T>): Promise<T> {
+  /**
+   * Queue `work` for the next batch. `pipelined`: the job's whole check-then-write is one request to the
+   * database (the cast's, on SQLite's database thread), so the batch sends it without waiting for the
+   * job before it to settle; the requests still run in queue order, one at a time, on the one connection.
+   * A job that is not pipelined waits for every job before it. On PostgreSQL (a savepoint per job) every
+   * job waits.
+   */
+  run<T>(work: Work<T>, o: { pipelined?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ work: work as Work<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      this.#pending.push({ work: work as Work<unknown>, pipelined: o.pipelined ?? false, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#running) {
         this.#running = true;
         // Let the requests that arrived in the same turn of the event loop join this batch.
@@ -140,21 +149,47 @@ export class WriteQueue {
         try {
           const sliceMs = this.#hooks.sliceMs ?? SLICE_MS;
           let sliceStart = performance.now();
-          for (const job of batch) {
+          // Pipelined jobs under way: each settles its own outcome; the first other error fails the batch.
+          let inFlight: Promise<void>[] = [];
+          // Every one of them settles before anything else is sent (a failed batch included: none may go on
+          // writing after its ROLLBACK).
+          const settle = async () => {
+            const all = inFlight;
+            inFlight = [];
+            const failed = (await Promise.allSettled(all)).find((r) => r.status === 'rejected');
+            if (failed) throw failed.reason;
+          };
+          for (const [i, job] of batch.entries()) {
             if (performance.now() - sliceStart >= sliceMs) {
               await nextTurn();
               sliceStart = performance.now();
             }
+            if (job.pipelined && !savepoints) {
+              inFlight.push(
+                Promise.resolve()
+                  .then(() => job.work(tx))
+                  .then(
+                    (value) => void (outcomes[i] = { ok: true, value }),
+                    (error: unknown) => {
+                      if (!(error instanceof DomainError)) throw error;
+                      outcomes[i] = { ok: false, error };
+                    },
+                  ),
+              );
+              continue;
+            }
+            await settle();
             if (savepoints) await sql`savepoint job`.execute(tx);
             try {
-              outcomes.push({ ok: true, value: await job.work(tx) });
+              outcomes[i] = { ok: true, value: await job.work(tx) };
               if (savepoints) await sql`release savepoint job`.execute(tx);
             } catch (error) {
               if (!(error instanceof DomainError)) throw error;
               if (savepoints) await sql`rollback to savepoint job`.execute(tx);
-              outcomes.push({ ok: false, error });
+              outcomes[i] = { ok: false, error };
             }
           }
+          await settle();
           await this.#hooks.beforeCommit?.(tx);
           committing = true;
           await sql`commit`.execute(tx);

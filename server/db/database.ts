@@ -65,7 +65,7 @@ export function openSqliteStore(file: string, o: { thread?: boolean } = {}): Sql
   if (o.thread) {
     const thread = new SqliteThread(file);
     const dialect = new ThreadDialect(thread);
-    return { dialect: 'sqlite', db: new Kysely<DB>({ dialect }), sqlite: null, statements: null, file, cast: threadCastWriter(dialect), thread };
+    return { dialect: 'sqlite', db: new Kysely<DB>({ dialect }), sqlite: null, statements: null, file, cast: threadCastWriter(thread, dialect), thread };
   }
   const opened = openDatabase(file);
   return { dialect: 'sqlite', ...opened, cast: localCastWriter(opened.sqlite), thread: null };

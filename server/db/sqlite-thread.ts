@@ -67,6 +67,11 @@ export class SqliteThread {
   #next = 1;
   /** How many threads were started; a transaction begun on one thread must not go on on the next. */
   generation = 0;
+  /**
+   * Counts every statement sent that may change something (anything but a SELECT: a write, the end of a
+   * transaction) and every new thread: a value read while it stayed the same is still what is committed.
+   */
+  writes = 0;
   #closed = false;
 
   constructor(file: string) {
@@ -78,6 +83,7 @@ export class SqliteThread {
     const { url, entry } = workerEntry();
     const worker = new Worker(url, { workerData: { file: this.#file, entry } });
     this.generation++;
+    this.writes++;
     worker.unref();
     worker.on('message', (reply: ThreadReply) => {
       const p = this.#pending.get(reply.id);
@@ -159,13 +165,18 @@ class ThreadConnection implements DatabaseConnection {
     const text = q.sql.trimStart().slice(0, 10).toLowerCase();
     const ends = text.startsWith('commit') || text.startsWith('end') || (text.startsWith('rollback') && !/^\s*rollback\s+to\b/i.test(q.sql));
     if (text.startsWith('begin')) this.#txGeneration = this.#thread.generation;
+    if (!text.startsWith('select')) this.#thread.writes++;
     try {
       const r = await this.request({ op: 'query', sql: q.sql, params: q.parameters });
       if ('rows' in r) return { rows: withBuffers(r.rows) as R[] };
       if ('changes' in r) return { numAffectedRows: BigInt(r.changes), insertId: r.lastInsertRowid, rows: [] };
       throw new Error('the database thread answered a query without rows or changes');
     } finally {
-      if (ends) this.#txGeneration = null;
+      if (ends) {
+        this.#txGeneration = null;
+        // What the transaction wrote is committed (or gone) now.
+        this.#thread.writes++;
+      }
     }
   }
 
@@ -207,16 +218,6 @@ class ThreadDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     await this.#mutex.lock();
     return this.connection;
-  }
-
-  /** Run `fn` on the connection with nothing else in between (a read outside any batch). */
-  async exclusive<T>(fn: (c: ThreadConnection) => Promise<T>): Promise<T> {
-    await this.#mutex.lock();
-    try {
-      return await fn(this.connection);
-    } finally {
-      this.#mutex.unlock();
-    }
   }
 
   async beginTransaction(c: DatabaseConnection): Promise<void> {
@@ -266,16 +267,38 @@ export class ThreadDialect implements Dialect {
 }
 
 /** The cast path's writes as one message each (CastStatements on the thread). */
-export function threadCastWriter(dialect: ThreadDialect): CastWriter {
+export function threadCastWriter(thread: SqliteThread, dialect: ThreadDialect): CastWriter {
   const driver = dialect.driver;
   const value = (r: ThreadReply) => ('value' in r ? r.value : null);
+  type State = { state: string; ballot_bytes: number } | undefined;
+  /**
+   * The meeting's state as last read, kept while no statement that may change anything has been sent
+   * since the read was sent (SqliteThread.writes): the casts of a hall between two commits share one
+   * read instead of one each. Casts change no state; the next commit (theirs included) starts a new read.
+   */
+  const states = new Map<number, { writes: number; state: Promise<State> }>();
   return {
     // The thread compiles them at its first ballot.
     prepare: () => undefined,
-    // Outside the batch: waits for the connection like any read, so it never sees a batch half-written.
-    meetingState: (meetingId) => driver.exclusive(async (c) => value(await c.request({ op: 'meetingState', meetingId })) as { state: string; ballot_bytes: number } | undefined),
+    // Outside the batch, on the thread's reading connection: what is committed, without waiting for the
+    // batch under way to commit (sqlite.worker.ts).
+    meetingState: (meetingId) => {
+      const kept = states.get(meetingId);
+      if (kept && kept.writes === thread.writes) return kept.state;
+      const writes = thread.writes;
+      const state = thread.request({ op: 'meetingState', meetingId }).then((r) => value(r) as State);
+      states.set(meetingId, { writes, state });
+      // A failed read is not kept.
+      state.catch(() => states.get(meetingId)?.state === state && states.delete(meetingId));
+      if (states.size > 64) states.delete(states.keys().next().value!);
+      return state;
+    },
     // Inside the batch, which holds the connection.
     freeSlots: async (meetingId) => value(await driver.connection.request({ op: 'freeSlots', meetingId })) as number[],
-    write: async (row, slot) => value(await driver.connection.request({ op: 'cast', row, slot })) as CastOutcome,
+    // Only the row's own fields travel: a structured clone copies whatever else the object carries.
+    write: async (row, slot) => {
+      const { meetingId, nullifier, retryCheck, receiptHash, body } = row;
+      return value(await driver.connection.request({ op: 'cast', row: { meetingId, nullifier, retryCheck, receiptHash, body }, slot })) as CastOutcome;
+    },
   };
 }

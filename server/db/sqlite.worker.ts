@@ -13,11 +13,29 @@ import { StatementCache } from './statement-cache.ts';
 import { CastStatements, type CastRow } from '../ballots/cast-statements.ts';
 import type { ThreadReply, ThreadRequest } from './sqlite-thread.ts';
 
-const sqlite = openSqliteConnection((workerData as { file: string }).file);
+const file = (workerData as { file: string }).file;
+const sqlite = openSqliteConnection(file);
 const statements = new StatementCache(sqlite);
 let cast: CastStatements | null = null;
 /** Prepared at the first ballot: the tables exist only after the migrations, which run through this thread too. */
 const castStatements = () => (cast ??= new CastStatements(sqlite));
+
+/**
+ * A second connection, for the one read the cast path makes outside any batch (the meeting's state):
+ * it sees what is committed, never a batch half-written, and needs no turn of the main connection, which
+ * a write batch holds from BEGIN to COMMIT. It never waits for a lock either: this thread runs one
+ * message at a time, so no COMMIT is ever under way while it reads.
+ */
+let readerDb: ReturnType<typeof openSqliteConnection> | null = null;
+let reader: CastStatements | null = null;
+const readStatements = () => {
+  if (!reader) {
+    readerDb = openSqliteConnection(file);
+    readerDb.pragma('query_only = ON');
+    reader = new CastStatements(readerDb);
+  }
+  return reader;
+};
 
 /** Parameters arrive as Uint8Array where the main thread sent a Buffer (structured clone); SQLite binds either as a blob. */
 function param(v: unknown): unknown {
@@ -36,12 +54,13 @@ function answer(m: ThreadRequest): ThreadReply {
     case 'freeSlots':
       return { id: m.id, value: castStatements().freeSlots(m.meetingId) };
     case 'meetingState':
-      return { id: m.id, value: castStatements().meetingState(m.meetingId) };
+      return { id: m.id, value: readStatements().meetingState(m.meetingId) };
     case 'cast': {
       const row: CastRow = { ...m.row, body: param(m.row.body) as Buffer };
       return { id: m.id, value: castStatements().write(row, m.slot) };
     }
     case 'close':
+      readerDb?.close();
       statements.close();
       return { id: m.id, value: null };
   }

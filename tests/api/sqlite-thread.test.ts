@@ -58,6 +58,21 @@ describe('SQLite on the database thread', () => {
     expect(await counts()).toEqual({ ballots: 36, spent: 36, receipts: 36, counted: 36 });
   });
 
+  it('takes exactly one cast per token when each token is sent five times at once with different packages (the casts are pipelined to the thread)', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    const m = await makeMeeting(t, { kind: 'station', roster: 30, signIn: 30 });
+    const tokens = m.tokens.slice(0, 24);
+    const sends = tokens.flatMap((token, person) => [1, 2, 3, 4, 5].map((k) => ({ person, token, k })));
+    const replies = await Promise.all(sends.map(async (s) => ({ person: s.person, reply: await cast(t, s.token, fullPackage(m.form!, 1, `第${s.k}次`)) })));
+    const accepted = replies.filter((r) => r.reply.statusCode === 200);
+    expect(new Set(accepted.map((r) => r.person)).size).toBe(tokens.length);
+    expect(accepted.length).toBe(tokens.length);
+    const refused = replies.filter((r) => r.reply.statusCode !== 200).map((r) => `${r.reply.statusCode} ${r.reply.json().error.code}`);
+    expect(new Set(refused)).toEqual(new Set(['409 TOKEN_USED']));
+    expect(refused.length).toBe(tokens.length * 4);
+    expect(await counts()).toEqual({ ballots: 24, spent: 24, receipts: 24, counted: 24 });
+  });
+
   it('keeps the event loop free while a commit waits for the file: other requests are answered meanwhile', async () => {
     t = await makeTestApp({ sqliteThread: true });
     const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6 });

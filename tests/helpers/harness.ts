@@ -43,7 +43,10 @@ export interface TestAppOptions {
   seed?: number;
   /** Default: the project's backend (SQLite; PostgreSQL in the `pg` project). */
   backend?: Backend;
-  /** SQLite on the database thread, as `npm start` runs it (server/db/sqlite-thread.ts); `t.sqlite` then refuses every use. */
+  /**
+   * SQLite on the database thread, as `npm start` runs it (server/db/sqlite-thread.ts); `t.sqlite` then
+   * refuses every use. Default: CEPING_TEST_SQLITE_THREAD=1 (the `thread` project of vitest.config.ts).
+   */
   sqliteThread?: boolean;
 }
 
@@ -55,7 +58,7 @@ export async function makeTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const databaseUrl = backend === 'postgres' ? await freshDatabaseUrl() : null;
   // Both start from a migrated copy made once per run (a template database; a template file); migrateToLatest then has nothing to do.
   if (!databaseUrl) await copySqliteTemplate(file);
-  const store: Store = databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(file, { thread: opts.sqliteThread ?? false });
+  const store: Store = databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(file, { thread: opts.sqliteThread ?? process.env.CEPING_TEST_SQLITE_THREAD === '1' });
   const db = store.db;
   await migrateToLatest(db);
   const logs: string[] = [];
