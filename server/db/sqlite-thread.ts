@@ -65,7 +65,7 @@ export class SqliteThread {
   #worker: Worker | null = null;
   readonly #pending = new Map<number, { resolve: (r: ThreadReply) => void; reject: (e: unknown) => void }>();
   #next = 1;
-  /** How many threads were started; a transaction begun on one thread must not go on on the next. */
+  /** Bumped when a thread starts and when it stops: a transaction begun on one thread must not go on after it. */
   generation = 0;
   /**
    * Counts every statement sent that may change something (anything but a SELECT: a write, the end of a
@@ -96,6 +96,11 @@ export class SqliteThread {
     const lost = (why: string) => {
       if (this.#worker !== worker) return;
       this.#worker = null;
+      // A new generation at once: a transaction begun on this thread fails from its next statement on,
+      // even before the next thread starts (the statement would otherwise start it and run outside any
+      // transaction).
+      this.generation++;
+      this.writes++;
       const pending = [...this.#pending.values()];
       this.#pending.clear();
       for (const p of pending) p.reject(threadLost(why));

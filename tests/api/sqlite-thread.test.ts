@@ -130,6 +130,21 @@ describe('SQLite on the database thread', () => {
     expect(await counts()).toEqual({ ballots: 2, spent: 2, receipts: 2, counted: 2 });
   });
 
+  it('fails every later statement of a transaction whose thread stopped, so none runs outside it on the next thread', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    if (t.store.dialect !== 'sqlite') return;
+    const store = t.store;
+    await sql`create table probe (x integer)`.execute(t.db);
+    await t.db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      await sql`insert into probe values (1)`.execute(conn);
+      await store.thread!.kill();
+      await expect(sql`insert into probe values (2)`.execute(conn)).rejects.toMatchObject({ code: 'SQLITE_THREAD_EXITED' });
+      await sql`rollback`.execute(conn).catch(() => undefined);
+    });
+    expect((await sql<{ x: number }>`select x from probe`.execute(t.db)).rows).toEqual([]);
+  });
+
   it('starts a new thread for the next request after the thread stopped', async () => {
     t = await makeTestApp({ sqliteThread: true });
     if (t.store.dialect !== 'sqlite') return;
