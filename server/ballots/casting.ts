@@ -44,8 +44,8 @@ export class Casting {
   readonly #d: ServiceDeps;
   readonly #tickets: TicketService;
   readonly #box: BallotBox;
-  /** Forms are frozen when sign-in starts: parsed once per meeting. */
-  readonly #forms = new Map<number, Form>();
+  /** Forms are frozen when sign-in starts: read and parsed once per meeting. */
+  readonly #forms = new Map<number, Promise<Form | null>>();
   /** Senders whose token lately failed its check; never one with a valid token, never beside a ballot. */
   readonly #suspects = new SuspectSenders();
 
@@ -90,14 +90,20 @@ export class Casting {
     return { input, output, meeting, form };
   }
 
-  async #form(meetingId: number): Promise<Form | null> {
+  /** The meeting's form; the casts that find it missing at once share one read (a hall's first casts). */
+  #form(meetingId: number): Promise<Form | null> {
     let form = this.#forms.get(meetingId);
     if (!form) {
-      const m = await findMeeting(this.#d.db, meetingId);
-      form = (m && formOf(m)) ?? undefined;
-      if (form) this.#forms.set(meetingId, form);
+      form = findMeeting(this.#d.db, meetingId).then((m) => (m && formOf(m)) ?? null);
+      this.#forms.set(meetingId, form);
+      // Only a form that exists is kept (it is frozen once it does); a missing one or a failed read is read again.
+      const read = form;
+      read.then(
+        (f) => f === null && this.#forms.get(meetingId) === read && this.#forms.delete(meetingId),
+        () => this.#forms.get(meetingId) === read && this.#forms.delete(meetingId),
+      );
     }
-    return form ?? null;
+    return form;
   }
 
   async #tokenIsValid(meetingId: number, purpose: 'vote' | 'rehearsal', input: Uint8Array, output: Uint8Array, sender: string): Promise<boolean> {

@@ -117,8 +117,12 @@ export class SqliteThread {
     return this.#send(this.#worker ?? this.#start(), req);
   }
 
+  /** Requests sent to the thread so far, by kind (tests count the hops a cast costs: each wakes another thread). */
+  readonly sent = { query: 0, cast: 0, meetingState: 0, freeSlots: 0, close: 0 };
+
   /** While a request is pending the thread keeps the process alive; idle, it does not. */
   #send(worker: Worker, req: Request): Promise<ThreadReply> {
+    this.sent[req.op]++;
     const id = this.#next++;
     return new Promise<ThreadReply>((resolve, reject) => {
       if (this.#pending.size === 0) worker.ref();
