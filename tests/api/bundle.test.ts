@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Form } from '../../server/forms/form.schemas.ts';
 import { fullPackage } from '../helpers/packages.ts';
+import { SERVER_NODE_FLAGS } from '../../scripts/build-server.mjs';
 import { castOver, freePort, HttpAdmin, redeemOver, serverBundle, startServer, type ServerProcess } from '../helpers/server-process.ts';
 
 let dir: string;
@@ -30,7 +31,10 @@ afterAll(async () => {
 
 describe('the server as npm start runs it (the bundle on plain node)', () => {
   it('is the bundle, and no TypeScript loader is in the process', async () => {
-    expect(server.proc.spawnargs.slice(1)).toEqual([await serverBundle()]);
+    expect(server.proc.spawnargs.slice(1)).toEqual([...SERVER_NODE_FLAGS, await serverBundle()]);
+    // As npm start runs it: package.json's start and demo give node the same flags.
+    const scripts = (JSON.parse(readFileSync(path.join(process.cwd(), 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const name of ['start', 'demo']) expect(scripts[name]).toContain(`node ${SERVER_NODE_FLAGS.join(' ')} dist/server/main.mjs`);
     expect(server.proc.spawnargs.join(' ')).not.toMatch(/tsx|\.ts\b/);
   });
 

@@ -13,7 +13,7 @@ import type { BallotPackage, Form } from '../../server/forms/form.schemas.ts';
 import { castPayload, finishRedemption, newBlinding, type PhoneToken } from './phone.ts';
 import { toB64u } from '../../server/credentials/encoding.ts';
 import { TEST_PASSWORD } from './auth.ts';
-import { buildServer, SERVER_BUNDLE } from '../../scripts/build-server.mjs';
+import { buildServer, SERVER_BUNDLE, SERVER_NODE_FLAGS } from '../../scripts/build-server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -71,7 +71,7 @@ export async function startServer(dataDir: string, port: number, env: Record<str
   const bundle = opts.bundle ?? (await serverBundle());
   const logFd = opts.logFile ? openSync(opts.logFile, 'a') : null;
   // One process (node itself, not npm), so a kill reaches the server itself and not a wrapper.
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), bundle], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...SERVER_NODE_FLAGS, bundle], {
     cwd: root,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, SCRYPT_LOG_N: '12', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
