@@ -215,14 +215,16 @@ export class BallotBox {
    */
   async #writeInRandomSlot(sql: CastWriter, meetingId: number, write: (slot: number | null) => CastOutcome | Promise<CastOutcome>): Promise<CastOutcome> {
     let free = this.#free.get(meetingId) ?? [];
+    let read = false;
     while (free.length === 0) {
-      // Every empty slot may be promised to casts still under way, most of which may be refused in the
-      // end (the same token sent again): wait for them before concluding there is none.
-      if ((this.#reserved.get(meetingId)?.size ?? 0) === 0) {
-        free = await this.#freeSlots(sql, meetingId);
-        break;
-      }
-      await new Promise<void>((resolve) => this.#released.push(resolve));
+      // Every empty slot may be promised to casts still under way, some of which may be refused in the
+      // end (the same token sent again): wait for them before concluding there is none. The casts that
+      // share one read of the file draw from it in turn, so after it the same holds again.
+      if ((this.#reserved.get(meetingId)?.size ?? 0) > 0) await new Promise<void>((resolve) => this.#released.push(resolve));
+      else if (!read) {
+        await this.#freeSlots(sql, meetingId);
+        read = true;
+      } else break;
       free = this.#free.get(meetingId) ?? [];
     }
     // None: `write` refuses before it needs one (a meeting not voting, or every ballot issued returned), or fails.

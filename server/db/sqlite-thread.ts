@@ -65,7 +65,10 @@ export class SqliteThread {
   #worker: Worker | null = null;
   readonly #pending = new Map<number, { resolve: (r: ThreadReply) => void; reject: (e: unknown) => void }>();
   #next = 1;
-  /** Bumped when a thread starts and when it stops: a transaction begun on one thread must not go on after it. */
+  /**
+   * Bumped when a thread stops (not when the next one starts, which the next request does: a BEGIN may be
+   * that request): a transaction begun on one thread must not go on after it.
+   */
   generation = 0;
   /**
    * Counts every statement sent that may change something (anything but a SELECT: a write, the end of a
@@ -82,7 +85,6 @@ export class SqliteThread {
   #start(): Worker {
     const { url, entry } = workerEntry();
     const worker = new Worker(url, { workerData: { file: this.#file, entry } });
-    this.generation++;
     this.writes++;
     worker.unref();
     worker.on('message', (reply: ThreadReply) => {
@@ -173,10 +175,13 @@ class ThreadConnection implements DatabaseConnection {
   async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
     const text = q.sql.trimStart().slice(0, 10).toLowerCase();
     const ends = text.startsWith('commit') || text.startsWith('end') || (text.startsWith('rollback') && !/^\s*rollback\s+to\b/i.test(q.sql));
-    if (text.startsWith('begin')) this.#txGeneration = this.#thread.generation;
+    const begins = text.startsWith('begin');
+    // The thread the BEGIN is sent to: the transaction is on it only once the BEGIN has succeeded there.
+    const generation = this.#thread.generation;
     if (!text.startsWith('select')) this.#thread.writes++;
     try {
       const r = await this.request({ op: 'query', sql: q.sql, params: q.parameters });
+      if (begins) this.#txGeneration = generation;
       if ('rows' in r) return { rows: withBuffers(r.rows) as R[] };
       if ('changes' in r) return { numAffectedRows: BigInt(r.changes), insertId: r.lastInsertRowid, rows: [] };
       throw new Error('the database thread answered a query without rows or changes');

@@ -23,8 +23,9 @@ const castStatements = () => (cast ??= new CastStatements(sqlite));
 /**
  * A second connection, for the one read the cast path makes outside any batch (the meeting's state):
  * it sees what is committed, never a batch half-written, and needs no turn of the main connection, which
- * a write batch holds from BEGIN to COMMIT. It never waits for a lock either: this thread runs one
- * message at a time, so no COMMIT is ever under way while it reads.
+ * a write batch holds from BEGIN to COMMIT. No COMMIT is under way while it reads (this thread runs one
+ * message at a time), but a batch larger than the page cache takes the file to itself before its COMMIT:
+ * then the read is made on the main connection instead (never waiting, which would wait for this thread).
  */
 let readerDb: ReturnType<typeof openSqliteConnection> | null = null;
 let reader: CastStatements | null = null;
@@ -32,6 +33,8 @@ const readStatements = () => {
   if (!reader) {
     readerDb = openSqliteConnection(file);
     readerDb.pragma('query_only = ON');
+    // Never wait: the only writer it could wait for is the connection on this same thread.
+    readerDb.pragma('busy_timeout = 0');
     reader = new CastStatements(readerDb);
   }
   return reader;
@@ -54,7 +57,15 @@ function answer(m: ThreadRequest): ThreadReply {
     case 'freeSlots':
       return { id: m.id, value: castStatements().freeSlots(m.meetingId) };
     case 'meetingState':
-      return { id: m.id, value: readStatements().meetingState(m.meetingId) };
+      try {
+        return { id: m.id, value: readStatements().meetingState(m.meetingId) };
+      } catch (e) {
+        // The batch under way holds the file (a transaction larger than the page cache spills into it
+        // before its COMMIT): read on the main connection, inside that batch. What a cast reads here is
+        // checked again by its write (state = 'voting'); a close in that batch is the only change it could see.
+        if (String((e as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY')) return { id: m.id, value: castStatements().meetingState(m.meetingId) };
+        throw e;
+      }
     case 'cast': {
       const row: CastRow = { ...m.row, body: param(m.row.body) as Buffer };
       return { id: m.id, value: castStatements().write(row, m.slot) };

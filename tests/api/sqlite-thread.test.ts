@@ -85,6 +85,41 @@ describe('SQLite on the database thread', () => {
     expect(await counts()).toEqual({ ballots: 24, spent: 24, receipts: 24, counted: 24 });
   });
 
+  for (const sqliteThread of [false, true]) {
+    it(`gives every first cast a slot when re-sends of the same tokens draw first and the meeting has no spare slot (${sqliteThread ? 'on the thread' : 'on the main thread'})`, async () => {
+      t = await makeTestApp({ sqliteThread });
+      const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6 });
+      // Exactly one empty slot per ballot out, and none read into memory yet (no cast so far).
+      await sql`delete from ballots where meeting_id = ${m.meetingId} and filled = 0
+        and id not in (select id from ballots where meeting_id = ${m.meetingId} and filled = 0 order by id limit 6)`.execute(t.db);
+      // Each token four times, side by side: the later sends are refused (other packages), but each draws
+      // a slot of the one read before it is refused, and the next tokens' first sends must wait for them.
+      const sends = m.tokens.flatMap((token, person) => [1, 2, 3, 4].map((k) => ({ person, k, token })));
+      const replies = await Promise.all(sends.map(async (x) => ({ ...x, reply: await cast(t, x.token, fullPackage(m.form!, 1, `第${x.k}次`)) })));
+      const byCode = new Map<string, number>();
+      for (const r of replies) {
+        const key = r.reply.statusCode === 200 ? '200' : `${r.reply.statusCode} ${r.reply.json().error.code}`;
+        byCode.set(key, (byCode.get(key) ?? 0) + 1);
+      }
+      expect(Object.fromEntries(byCode)).toEqual({ '200': 6, '409 TOKEN_USED': 18 });
+      expect(await counts()).toEqual({ ballots: 6, spent: 6, receipts: 6, counted: 6 });
+    });
+  }
+
+  it('runs a transaction begun as the first request after the thread stopped on the new thread, and every one after it', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    if (t.store.dialect !== 'sqlite') return;
+    await sql`create table probe (x integer)`.execute(t.db);
+    await t.store.thread!.kill();
+    await t.db.transaction().execute(async (trx) => {
+      await sql`insert into probe values (1)`.execute(trx);
+    });
+    await t.db.transaction().execute(async (trx) => {
+      await sql`insert into probe values (2)`.execute(trx);
+    });
+    expect((await sql<{ x: number }>`select x from probe order by x`.execute(t.db)).rows).toEqual([{ x: 1 }, { x: 2 }]);
+  });
+
   it('keeps the event loop free while a commit waits for the file: other requests are answered meanwhile', async () => {
     t = await makeTestApp({ sqliteThread: true });
     const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6 });
