@@ -74,8 +74,10 @@ export class Compactor {
   }
 
   async #attempt(): Promise<boolean> {
-    if (!(await this.due())) return true;
     try {
+      // Inside the try: a database out of reach (PostgreSQL away, SQLite's thread stopped) is a failed
+      // attempt to retry, not a rejection nobody handles (which would end the process).
+      if (!(await this.due())) return true;
       await this.#db.connection().execute(async (conn) => {
         if (this.#store.dialect === 'postgres') {
           // Casts of other meetings wait behind the rebuild's lock: keep that wait short, retry instead.

@@ -192,6 +192,15 @@ describe('SQLite on the database thread', () => {
     expect((await sql<{ x: number }>`select x from probe`.execute(t.db)).rows).toEqual([]);
   });
 
+  it('lets the rebuild after close fail and retry when the database cannot be read, instead of rejecting with nobody to catch it', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    if (t.store.dialect !== 'sqlite') return;
+    // Closed, every request is refused (as a database out of reach would be): the rebuild's first
+    // question (is any meeting due?) fails, and that must be a failed attempt, not an unhandled rejection.
+    await t.store.thread!.close();
+    await expect(t.app.services.compactor.runNow()).resolves.toBe(false);
+  });
+
   it('starts a new thread for the next request after the thread stopped', async () => {
     t = await makeTestApp({ sqliteThread: true });
     if (t.store.dialect !== 'sqlite') return;
