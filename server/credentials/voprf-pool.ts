@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { serverFile } from '../paths.ts';
+import { TurnOutbox } from '../shared/turn-outbox.ts';
 import { tokenOutput } from './token-output.mjs';
 import { voprf, type MeetingKey } from './voprf.ts';
 
@@ -45,7 +46,9 @@ export class PoolBusyError extends Error {}
  * hall's honest casts, which pass it as soon as a worker has room.
  */
 export class VoprfPool {
-  readonly #workers: { worker: Worker; pending: Map<number, Pending> }[] = [];
+  readonly #workers: { worker: Worker; pending: Map<number, Pending>; outbox: TurnOutbox<Record<string, unknown>> }[] = [];
+  /** Messages posted to the workers so far (each carries the tasks handed to one worker in one turn). */
+  posted = 0;
   /** Work not yet handed to a worker: the low lane is served only when the normal one is empty. */
   readonly #normal: Task[] = [];
   readonly #low: Task[] = [];
@@ -65,12 +68,15 @@ export class VoprfPool {
       try {
         const worker = new Worker(serverFile('credentials', 'voprf.worker.mjs'));
         const pending = new Map<number, Pending>();
-        worker.on('message', (m: { id: number; error?: string } & Record<string, Uint8Array>) => {
-          const p = pending.get(m.id);
-          if (!p) return;
-          pending.delete(m.id);
-          if (m.error) p.reject(new Error(m.error));
-          else p.resolve(m);
+        // A worker answers each message (the tasks it was handed in one turn) with one message of answers.
+        worker.on('message', (answers: ({ id: number; error?: string } & Record<string, Uint8Array>)[]) => {
+          for (const m of answers) {
+            const p = pending.get(m.id);
+            if (!p) continue;
+            pending.delete(m.id);
+            if (m.error) p.reject(new Error(m.error));
+            else p.resolve(m);
+          }
           this.#pump();
           if (pending.size === 0) worker.unref();
         });
@@ -80,13 +86,18 @@ export class VoprfPool {
           if (i >= 0) this.#workers.splice(i, 1);
           for (const p of pending.values()) p.reject(e);
           pending.clear();
+          outbox.clear();
           worker.unref();
           this.#pump();
         });
         // Idle workers do not keep the process alive; a worker with work in hand does (#send), or a
         // script awaiting a redemption with nothing else open would end with exit code 13 mid-await.
         worker.unref();
-        this.#workers.push({ worker, pending });
+        const outbox = new TurnOutbox<Record<string, unknown>>((tasks) => {
+          this.posted++;
+          worker.postMessage(tasks);
+        });
+        this.#workers.push({ worker, pending, outbox });
       } catch {
         break;
       }
@@ -141,7 +152,7 @@ export class VoprfPool {
       const id = this.#next++;
       if (w.pending.size === 0) w.worker.ref();
       w.pending.set(id, task.pending);
-      w.worker.postMessage({ ...task.message, id });
+      w.outbox.push({ ...task.message, id });
     }
   }
 

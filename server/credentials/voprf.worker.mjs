@@ -6,17 +6,19 @@ import { tokenOutput } from './token-output.mjs';
 
 const voprf = ristretto255_oprf.voprf;
 
-parentPort.on('message', (task) => {
+/** One task's answer (its error as text: an Error does not survive the trip). */
+function answer(task) {
   try {
-    if (task.op === 'evaluate') {
-      parentPort.postMessage({ id: task.id, output: tokenOutput(task.secretKey, task.input) });
-    } else if (task.op === 'blindEvaluate') {
+    if (task.op === 'evaluate') return { id: task.id, output: tokenOutput(task.secretKey, task.input) };
+    if (task.op === 'blindEvaluate') {
       const r = voprf.blindEvaluate(task.secretKey, task.publicKey, task.blinded, () => task.random);
-      parentPort.postMessage({ id: task.id, evaluated: r.evaluated, proof: r.proof });
-    } else {
-      parentPort.postMessage({ id: task.id, error: `unknown op ${task.op}` });
+      return { id: task.id, evaluated: r.evaluated, proof: r.proof };
     }
+    return { id: task.id, error: `unknown op ${task.op}` };
   } catch (e) {
-    parentPort.postMessage({ id: task.id, error: String(e && e.message ? e.message : e) });
+    return { id: task.id, error: String(e && e.message ? e.message : e) };
   }
-});
+}
+
+// A message holds the tasks handed to this worker in one turn of the main thread's event loop (voprf-pool.ts): answered together.
+parentPort.on('message', (tasks) => parentPort.postMessage(tasks.map(answer)));

@@ -9,9 +9,10 @@ import {
   type Driver,
   type QueryResult,
 } from 'kysely';
-import type { CastOutcome, CastRow, CastWriter } from '../ballots/cast-statements.ts';
+import type { CastOutcome, CastRow, CastWriter, LiveRow } from '../ballots/cast-statements.ts';
 import { serverFile } from '../paths.ts';
 import { THREAD_LOST } from './dialect.ts';
+import { TurnOutbox } from '../shared/turn-outbox.ts';
 
 /**
  * The main thread's side of the database thread (sqlite.worker.ts): a Kysely dialect whose one
@@ -27,6 +28,7 @@ import { THREAD_LOST } from './dialect.ts';
 export type ThreadRequest =
   | { id: number; op: 'query'; sql: string; params: readonly unknown[] }
   | { id: number; op: 'freeSlots'; meetingId: number }
+  | { id: number; op: 'liveRow'; meetingId: number }
   | { id: number; op: 'meetingState'; meetingId: number }
   | { id: number; op: 'cast'; row: CastRow; slot: number | null }
   | { id: number; op: 'close' };
@@ -87,13 +89,16 @@ export class SqliteThread {
     const worker = new Worker(url, { workerData: { file: this.#file, entry } });
     this.writes++;
     worker.unref();
-    worker.on('message', (reply: ThreadReply) => {
-      const p = this.#pending.get(reply.id);
-      if (!p) return;
-      this.#pending.delete(reply.id);
+    // The thread answers each message (the requests of one turn) with one message: their replies, in order.
+    worker.on('message', (replies: ThreadReply[]) => {
+      for (const reply of replies) {
+        const p = this.#pending.get(reply.id);
+        if (!p) continue;
+        this.#pending.delete(reply.id);
+        if ('error' in reply) p.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code }));
+        else p.resolve(reply);
+      }
       if (this.#pending.size === 0 && !this.#closed) worker.unref();
-      if ('error' in reply) p.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code }));
-      else p.resolve(reply);
     });
     const lost = (why: string) => {
       if (this.#worker !== worker) return;
@@ -103,6 +108,8 @@ export class SqliteThread {
       // transaction).
       this.generation++;
       this.writes++;
+      // Requests not yet posted were for this thread: they fail with the rest.
+      this.#outbox.clear();
       const pending = [...this.#pending.values()];
       this.#pending.clear();
       for (const p of pending) p.reject(threadLost(why));
@@ -119,8 +126,22 @@ export class SqliteThread {
     return this.#send(this.#worker ?? this.#start(), req);
   }
 
-  /** Requests sent to the thread so far, by kind (tests count the hops a cast costs: each wakes another thread). */
-  readonly sent = { query: 0, cast: 0, meetingState: 0, freeSlots: 0, close: 0 };
+  /** Requests sent to the thread so far, by kind (tests count the hops a cast costs). */
+  readonly sent = { query: 0, cast: 0, meetingState: 0, freeSlots: 0, liveRow: 0, close: 0 };
+  /** Messages posted to the thread so far: each carries the requests of one turn of the event loop, and each wakes the thread. */
+  posted = 0;
+
+  /**
+   * Requests are not posted one by one: those of one turn (a write batch's casts, pipelined, all begin in
+   * the same turn) travel in one message, and the thread answers them in one message. To the thread of
+   * the moment of posting: when the one they were made for was lost meanwhile, they failed with it
+   * (#start's `lost` clears the outbox), and what is left was made for this one.
+   */
+  readonly #outbox = new TurnOutbox<ThreadRequest>((requests) => {
+    if (!this.#worker) return;
+    this.posted++;
+    this.#worker.postMessage(requests);
+  });
 
   /** While a request is pending the thread keeps the process alive; idle, it does not. */
   #send(worker: Worker, req: Request): Promise<ThreadReply> {
@@ -129,7 +150,7 @@ export class SqliteThread {
     return new Promise<ThreadReply>((resolve, reject) => {
       if (this.#pending.size === 0) worker.ref();
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ ...req, id });
+      this.#outbox.push({ ...req, id } as ThreadRequest);
     });
   }
 
@@ -309,6 +330,7 @@ export function threadCastWriter(thread: SqliteThread, dialect: ThreadDialect): 
     },
     // Inside the batch, which holds the connection.
     freeSlots: async (meetingId) => value(await driver.connection.request({ op: 'freeSlots', meetingId })) as number[],
+    liveRow: async (meetingId) => value(await driver.connection.request({ op: 'liveRow', meetingId })) as LiveRow | undefined,
     // Only the row's own fields travel: a structured clone copies whatever else the object carries.
     write: async (row, slot) => {
       const { meetingId, nullifier, retryCheck, receiptHash, body } = row;

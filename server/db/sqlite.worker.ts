@@ -4,8 +4,9 @@
  * (synchronous=FULL, a rollback journal: the journal, then the file) are waited for on this thread
  * while the event loop goes on accepting connections, parsing bodies and checking tokens.
  *
- * Messages are answered in the order they come; the main thread sends a transaction's statements one
- * after another on one port, and holds a mutex so that no other statement comes in between.
+ * Requests are answered in the order they come (a message holds the requests of one turn of the main
+ * thread's event loop); the main thread sends a transaction's statements one after another on one port,
+ * and holds a mutex so that no other statement comes in between.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteConnection } from './sqlite-open.ts';
@@ -56,6 +57,8 @@ function answer(m: ThreadRequest): ThreadReply {
     }
     case 'freeSlots':
       return { id: m.id, value: castStatements().freeSlots(m.meetingId) };
+    case 'liveRow':
+      return { id: m.id, value: castStatements().liveRow(m.meetingId) };
     case 'meetingState':
       try {
         return { id: m.id, value: readStatements().meetingState(m.meetingId) };
@@ -77,14 +80,19 @@ function answer(m: ThreadRequest): ThreadReply {
   }
 }
 
-parentPort!.on('message', (m: ThreadRequest) => {
-  let reply: ThreadReply;
-  try {
-    reply = answer(m);
-  } catch (e) {
-    const err = e as { message?: unknown; code?: unknown; name?: unknown };
-    reply = { id: m.id, error: { message: String(err?.message ?? e), code: typeof err?.code === 'string' ? err.code : undefined, name: String(err?.name ?? 'Error') } };
+/** A message is the requests of one turn of the main thread's event loop: answered in order, in one message. */
+parentPort!.on('message', (requests: ThreadRequest[]) => {
+  const replies: ThreadReply[] = [];
+  let closing = false;
+  for (const m of requests) {
+    try {
+      replies.push(answer(m));
+    } catch (e) {
+      const err = e as { message?: unknown; code?: unknown; name?: unknown };
+      replies.push({ id: m.id, error: { message: String(err?.message ?? e), code: typeof err?.code === 'string' ? err.code : undefined, name: String(err?.name ?? 'Error') } });
+    }
+    if (m.op === 'close') closing = true;
   }
-  parentPort!.postMessage(reply);
-  if (m.op === 'close') parentPort!.close();
+  parentPort!.postMessage(replies);
+  if (closing) parentPort!.close();
 });

@@ -78,3 +78,21 @@ describe('VoprfPool lanes', () => {
     }
   }, 60_000);
 });
+
+describe('VoprfPool messages', () => {
+  it('hands the tasks of one turn to each worker in one message, and answers each task rightly', async () => {
+    const pool = new VoprfPool(2);
+    const key = newMeetingKey();
+    const input = (i: number) => new Uint8Array(32).fill(i);
+    try {
+      await pool.evaluate(key.secretKey, input(0)); // the workers are up
+      const before = pool.posted;
+      // 20 in one turn: within IN_FLIGHT for two workers, so one message each (each message wakes a thread).
+      const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.evaluate(key.secretKey, input(i))));
+      expect(pool.posted - before).toBe(2);
+      outs.forEach((out, i) => expect(Buffer.from(out).equals(Buffer.from(tokenOutput(key.secretKey, input(i))))).toBe(true));
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
