@@ -6,7 +6,7 @@ import type { Form } from '../forms/form.schemas.ts';
 import { computeResults, type TallyRow } from '../counting/tally.ts';
 import { recountBallots } from '../counting/recount.ts';
 import { RecountingTally, RunningTally, type LiveCounts } from '../counting/running-tally.ts';
-import { findMeeting, publishSnapshot, updateMeeting, type MeetingRow } from '../meetings/meetings.repository.ts';
+import { publishSnapshot, updateMeeting, type MeetingRow } from '../meetings/meetings.repository.ts';
 import { formOf, turnoutOf } from '../meetings/meeting.view.ts';
 import { shouldPublishSnapshot } from '../live/gate.ts';
 import type { LiveHub } from '../live/live.hub.ts';
@@ -192,7 +192,7 @@ export class BallotBox {
   }
 
   /** formOf, without a JSON and schema parse in every batch (the form is frozen from sign-in on). */
-  #formOf(m: MeetingRow): Form | null {
+  #formOf(m: Pick<MeetingRow, 'id' | 'form_json'>): Form | null {
     if (!m.form_json) return null;
     const kept = this.#forms.get(m.id);
     if (kept?.json === m.form_json) return kept.form;
@@ -307,7 +307,7 @@ export class BallotBox {
         await repo.shuffleFilledSlots(tx, meetingId, this.#seed());
         if (closing) await repo.shuffleReceipts(tx, meetingId, this.#seed());
       }
-      const m = await findMeeting(tx, meetingId);
+      const m = this.#sql ? await this.#sql.liveRow(meetingId) : await repo.pgCast.liveRow(tx, meetingId);
       if (!m) continue;
       const turnout = turnoutOf(m);
       const form = this.#formOf(m);

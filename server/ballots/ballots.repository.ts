@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../db/database.ts';
 import { decodeSlot } from './slots.ts';
+import { LIVE_ROW_SQL, type LiveRow } from './cast-statements.ts';
 
 // ---------------------------------------------------------------- ballot slots
 
@@ -124,6 +125,11 @@ export function countPendingPaper(db: DbOrTrx, meetingId: number) {
 export const pgCast = {
   async meetingState(db: DbOrTrx, meetingId: number): Promise<{ state: string; ballot_bytes: number } | undefined> {
     const r = await sql<{ state: string; ballot_bytes: number }>`select state, ballot_bytes from meetings where id = ${meetingId}`.execute(db);
+    return r.rows[0];
+  },
+
+  async liveRow(tx: DbOrTrx, meetingId: number): Promise<LiveRow | undefined> {
+    const r = await sql<LiveRow>`${sql.raw(LIVE_ROW_SQL)}${meetingId}`.execute(tx);
     return r.rows[0];
   },
 

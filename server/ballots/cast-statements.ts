@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
+import type { MeetingState } from '../db/schema.ts';
 
 /**
  * The SQLite writes of one phone ballot, on prepared statements, wherever the connection lives: on the
@@ -17,6 +18,32 @@ export interface CastRow {
   receiptHash: string;
   /** The package as the slot's bytes (the meeting's fixed size). */
   body: Uint8Array;
+}
+
+/**
+ * What a batch's live step reads of each meeting it wrote to, inside the batch: the counters and the
+ * turnout, and the form (kept parsed by the ballot box while it stays the same). Not the meeting's whole
+ * row: its snapshot and results grow with the form, and on the database thread every byte of a reply is
+ * copied to the main thread.
+ */
+export const LIVE_ROW_SQL = `select id, state, live_k, cast_count, paper_count, issued_count, paper_issued, reissued_count, snapshot_count, form_json,
+  (select count(*) from roster_entries r where r.meeting_id = meetings.id) as roster_size,
+  (select count(*) from roster_entries r where r.meeting_id = meetings.id and r.signed_in = 1) as signed_in
+  from meetings where id = `;
+
+export interface LiveRow {
+  id: number;
+  state: MeetingState;
+  live_k: number;
+  cast_count: number;
+  paper_count: number;
+  issued_count: number;
+  paper_issued: number;
+  reissued_count: number;
+  snapshot_count: number;
+  form_json: string | null;
+  roster_size: number;
+  signed_in: number;
 }
 
 /**
@@ -38,6 +65,7 @@ export class CastStatements {
   readonly #fill: Statement<[Uint8Array, number, number]>;
   readonly #spend: Statement<[string, number, string]>;
   readonly #receipt: Statement<[string, number]>;
+  readonly #live: Statement<[number], LiveRow>;
 
   constructor(sqlite: Database.Database) {
     this.#state = sqlite.prepare('select state, ballot_bytes from meetings where id = ?');
@@ -48,11 +76,17 @@ export class CastStatements {
     this.#fill = sqlite.prepare('update ballots set filled = 1, body = ? where id = ? and meeting_id = ? and filled = 0');
     this.#spend = sqlite.prepare('insert into spent_tokens (nullifier, meeting_id, retry_check) values (?, ?, ?)');
     this.#receipt = sqlite.prepare('insert into receipts (receipt_hash, meeting_id) values (?, ?)');
+    this.#live = sqlite.prepare(`${LIVE_ROW_SQL}?`);
   }
 
   /** The meeting's state and slot size (the state can change between casts). */
   meetingState(meetingId: number): { state: string; ballot_bytes: number } | undefined {
     return this.#state.get(meetingId);
+  }
+
+  /** What the live step reads (LIVE_ROW_SQL). */
+  liveRow(meetingId: number): LiveRow | undefined {
+    return this.#live.get(meetingId);
   }
 
   /** The keys of the meeting's empty slots. */
@@ -89,6 +123,8 @@ export interface CastWriter {
   meetingState(meetingId: number): MaybePromise<{ state: string; ballot_bytes: number } | undefined>;
   /** Inside a batch: the meeting's empty slots. */
   freeSlots(meetingId: number): MaybePromise<number[]>;
+  /** Inside a batch: what its live step reads of a meeting (LIVE_ROW_SQL). */
+  liveRow(meetingId: number): MaybePromise<LiveRow | undefined>;
   /** Inside a batch: CastStatements.write. */
   write(b: CastRow, slot: number | null): MaybePromise<CastOutcome>;
 }

@@ -79,6 +79,7 @@ function localCastWriter(sqlite: Database.Database): CastWriter {
     prepare: () => void statements(),
     meetingState: (meetingId) => statements().meetingState(meetingId),
     freeSlots: (meetingId) => statements().freeSlots(meetingId),
+    liveRow: (meetingId) => statements().liveRow(meetingId),
     write: (row, slot) => statements().write(row, slot),
   };
 }

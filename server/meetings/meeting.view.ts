@@ -3,7 +3,7 @@ import type { Snapshot } from '../live/live.schemas.ts';
 import { quorumNeeded, quorumText, STATE_LABELS } from './lifecycle.ts';
 import type { MeetingRow } from './meetings.repository.ts';
 
-export function turnoutOf(m: MeetingRow) {
+export function turnoutOf(m: Pick<MeetingRow, 'roster_size' | 'signed_in' | 'issued_count' | 'cast_count' | 'paper_count' | 'paper_issued' | 'reissued_count'>) {
   return {
     expected: Number(m.roster_size ?? 0),
     present: Number(m.signed_in ?? 0),
@@ -15,7 +15,7 @@ export function turnoutOf(m: MeetingRow) {
   };
 }
 
-export function formOf(m: MeetingRow): Form | null {
+export function formOf(m: Pick<MeetingRow, 'form_json'>): Form | null {
   return m.form_json ? Form.parse(JSON.parse(m.form_json)) : null;
 }
 
