@@ -128,11 +128,14 @@ export function registerErrorHandling(app: FastifyInstance<any, any, any, any, a
     }
     json(req, body as string, done);
   });
-  app.addHook('preValidation', async (req) => {
+  // A callback, not an async hook: every request runs it (see routes.ts).
+  app.addHook('preValidation', (req, _reply, done) => {
     if (req.body === undefined && req.routeOptions.schema?.body) req.body = {};
     if (req.query && Object.values(req.query as Record<string, unknown>).some((v) => (Array.isArray(v) ? v : [v]).some((x) => typeof x === 'string' && x.includes('\0')))) {
-      throw new DomainError('TEXT_NUL');
+      done(new DomainError('TEXT_NUL'));
+      return;
     }
+    done();
   });
 
   app.setErrorHandler((err, req, reply) => {
