@@ -11,7 +11,7 @@
  * medians. A variant's "BUNDLE" is not an environment variable but the server bundle to start (another
  * build of the sources, for comparing two versions). BURST_LOAD=closed sends the same casts as section 1
  * of run.ts does instead (100 connections kept busy, every third request on a new connection) and prints
- * the rate. BURST_THREADS=1 prints the server's CPU per thread. ROUNDS=3 (default 2); BURST_PROFILE=1 prints the main thread's profile within each burst;
+ * the rate. BURST_THREADS=1 prints the server's CPU per thread. ROUNDS=3 (default 2); BURST_PROFILE=1 prints each thread's profile within each burst (BURST_PROFILE_US: the sampling interval in µs, default 1000; BURST_PROFILE_SAVE=DIR keeps the profiles there);
  * BURST_PREP=DIR keeps the prepared folder there and reuses it when it exists (prepare again after a
  * migration).
  */
@@ -31,6 +31,7 @@ const closed = process.env.BURST_LOAD === 'closed';
 const PEOPLE = 300;
 /** Casts sent one at a time before each burst, untimed, so the burst meets a warmed-up process as in section 2 of run.ts. */
 const WARM = 50;
+const threadOf = (file: string) => Number(file.split('.').at(-3));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const shm = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
@@ -63,7 +64,7 @@ try {
       const log = path.join(dir, `server-${i}.log`);
       const profDir = path.join(dir, `profile-${i}`);
       const { BUNDLE, ...vars } = env;
-      const s = await startServer(dir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '12', ...vars }, { logFile: log, bundle: BUNDLE, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
+      const s = await startServer(dir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '12', ...vars }, { logFile: log, bundle: BUNDLE, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${process.env.BURST_PROFILE_US ?? 1000}`] : [] });
       for (const body of meetings[i]!.slice(0, WARM)) {
         const res = await fetch(`${s.base}/api/voter/cast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         if (!res.ok) throw new Error(`warm-up cast → ${res.status} ${await res.text()}`);
@@ -109,8 +110,13 @@ try {
       seen.set(key, v);
       console.log(`${key}: ${closed ? `${rate.toFixed(0)} casts/s; ` : ''}client p50 ${client.p50.toFixed(0)} · p99 ${client.p99.toFixed(0)} ms; server p50 ${server.p50.toFixed(0)} · p99 ${server.p99.toFixed(0)} ms; server CPU ${cpu} ms${r.failures ? `; ${r.failures} FAILED (${r.firstFailure})` : ''}`);
       if (profile) {
-        const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!;
-        console.log(summariseProfile(JSON.parse(readFileSync(path.join(profDir, file), 'utf8')), { top: 30, root: process.cwd(), windows: [{ from, to }] }));
+        // One file per thread: CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile, the main thread's id 0.
+        const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort((a, b) => threadOf(a) - threadOf(b));
+        for (const file of files) {
+          console.log(`thread ${threadOf(file)}${threadOf(file) === 0 ? ' (main)' : ''}:`);
+          if (process.env.BURST_PROFILE_SAVE) cpSync(path.join(profDir, file), path.join(process.env.BURST_PROFILE_SAVE, `burst-${i}-thread-${threadOf(file)}.cpuprofile`));
+          console.log(summariseProfile(JSON.parse(readFileSync(path.join(profDir, file), 'utf8')), { top: threadOf(file) === 0 ? 30 : 15, root: process.cwd(), windows: [{ from, to }] }));
+        }
       }
     }
   }
