@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DbOrTrx } from '../db/database.ts';
-import { listBallots } from '../ballots/ballots.repository.ts';
+import { ballotPages } from '../ballots/ballots.repository.ts';
 
 /** Part E texts in an order unrelated to casting: sorted by a hash of each text (keyed where a key is known). */
 export function orderComments(texts: string[], key: string): string[] {
@@ -29,6 +29,8 @@ export function commentsOf(packages: unknown[]): string[] {
  * Read once at close and kept (meetings.comments_json); a report then reads only what was kept.
  */
 export async function recountComments(db: DbOrTrx, meetingId: number, pepper: Buffer): Promise<string[]> {
-  const packages = (await listBallots(db, meetingId)).map((b) => JSON.parse(b.package_json) as unknown);
-  return orderComments(commentsOf(packages), `${pepper.toString('hex')}:${meetingId}`);
+  const comments: ReturnType<typeof commentsOf> = [];
+  // A page at a time (ballotPages): only the comments are kept, not the packages they came from.
+  for await (const page of ballotPages(db, meetingId)) comments.push(...commentsOf(page.map((json) => JSON.parse(json) as unknown)));
+  return orderComments(comments, `${pepper.toString('hex')}:${meetingId}`);
 }
