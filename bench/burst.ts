@@ -12,6 +12,7 @@
  * build of the sources, for comparing two versions). BURST_LOAD=closed sends the same casts as section 1
  * of run.ts does instead (100 connections kept busy, every third request on a new connection) and prints
  * the rate. BURST_THREADS=1 prints the server's CPU per thread. ROUNDS=3 (default 2); BURST_PROFILE=1 prints each thread's profile within each burst (BURST_PROFILE_US: the sampling interval in µs, default 1000; BURST_PROFILE_SAVE=DIR keeps the profiles there);
+ * BURST_PEOPLE=N bursts N phones instead of 300 (the prepared folder is made for one number).
  * BURST_PREP=DIR keeps the prepared folder there and reuses it when it exists (prepare again after a
  * migration).
  */
@@ -28,7 +29,8 @@ const variants = JSON.parse(process.argv[2] ?? '[{}]') as Record<string, string>
 const rounds = Number(process.env.ROUNDS ?? 2);
 const profile = process.env.BURST_PROFILE === '1';
 const closed = process.env.BURST_LOAD === 'closed';
-const PEOPLE = 300;
+/** Phones per burst (BURST_PEOPLE; more make the closed loop's rate steadier). */
+const PEOPLE = Number(process.env.BURST_PEOPLE ?? 300);
 /** Casts sent one at a time before each burst, untimed, so the burst meets a warmed-up process as in section 2 of run.ts. */
 const WARM = 50;
 const threadOf = (file: string) => Number(file.split('.').at(-3));
