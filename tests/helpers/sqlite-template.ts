@@ -34,8 +34,12 @@ export default async function setup(project: TestProject): Promise<() => void> {
   return () => rmSync(dir, { recursive: true, force: true });
 }
 
-/** Copy the run's migrated file to `file`; false when this project has none (the caller migrates). */
+/**
+ * Copy the run's migrated file to `file`; false when this project has none, or outside vitest (the bench's
+ * scripts build test apps too: `inject` throws there): then the caller migrates.
+ */
 export async function copySqliteTemplate(file: string): Promise<boolean> {
+  if (!process.env.VITEST) return false;
   const { inject } = await import('vitest');
   const template = inject('sqliteTemplate');
   if (!template) return false;
