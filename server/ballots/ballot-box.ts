@@ -13,7 +13,7 @@ import type { LiveHub } from '../live/live.hub.ts';
 import type { LiveMessage, Snapshot } from '../live/live.schemas.ts';
 import { SLOT_BATCH } from './slots.ts';
 import { WriteQueue, type Tx } from './write-queue.ts';
-import type { CastOutcome, CastWriter } from './cast-statements.ts';
+import { noEmptySlot, type CastOutcome, type CastWriter } from './cast-statements.ts';
 import * as repo from './ballots.repository.ts';
 import type { CastResponse } from './voter.schemas.ts';
 
@@ -55,7 +55,7 @@ export class BallotBox {
   /** Casts waiting for a reserved slot to be settled (used, or offered again). */
   #released: (() => void)[] = [];
   /** A read of a meeting's empty slots under way, shared by every cast that needs it. */
-  readonly #loading = new Map<number, Promise<number[]>>();
+  readonly #loading = new Map<number, Promise<void>>();
   /** Meetings changed by the batch being written: whether voting closed in it, and the ballots' increments. */
   #touched = new Map<number, { closing: boolean; increments: TallyRow[] }>();
   #outbox: LiveMessage[] = [];
@@ -256,10 +256,8 @@ export class BallotBox {
     }
   }
 
-  /** The meeting's empty slots: the kept list, or one read shared by every cast that finds it empty. */
-  #freeSlots(sql: CastWriter, meetingId: number): Promise<number[]> {
-    const kept = this.#free.get(meetingId);
-    if (kept && kept.length > 0) return Promise.resolve(kept);
+  /** Read the meeting's empty slots into the kept list: one read, shared by every cast that found the list empty. */
+  #freeSlots(sql: CastWriter, meetingId: number): Promise<void> {
     let loading = this.#loading.get(meetingId);
     if (!loading) {
       loading = Promise.resolve(sql.freeSlots(meetingId))
@@ -267,7 +265,6 @@ export class BallotBox {
           const reserved = this.#reserved.get(meetingId);
           const list = reserved && reserved.size > 0 ? ids.filter((id) => !reserved.has(id)) : ids;
           this.#free.set(meetingId, list);
-          return list;
         })
         .finally(() => this.#loading.delete(meetingId));
       this.#loading.set(meetingId, loading);
@@ -278,7 +275,7 @@ export class BallotBox {
   /** Inside a queue job: a paper ballot (already counted) into a random empty slot. */
   async #fillRandomSlot(tx: Tx, meetingId: number, body: Buffer): Promise<void> {
     await this.#writeInRandomSlot(this.#sql!, meetingId, async (slot) => {
-      if (slot === null) throw new Error(`meeting ${meetingId}: no empty ballot slot (slots are made at issue)`);
+      if (slot === null) throw noEmptySlot(meetingId);
       const r = await repo.fillSlot(tx, meetingId, slot, body);
       if (r.numUpdatedRows !== 1n) throw new Error(`meeting ${meetingId}: slot ${slot} was not empty`);
       return { kind: 'written' };
@@ -287,7 +284,7 @@ export class BallotBox {
 
   async #fillRandomSlotOnPostgres(tx: Tx, meetingId: number, body: Buffer): Promise<void> {
     const slot = await repo.pgCast.fillRandomSlot(tx, meetingId, body, this.#seed());
-    if (slot === null) throw new Error(`meeting ${meetingId}: no empty ballot slot (slots are made at issue)`);
+    if (slot === null) throw noEmptySlot(meetingId);
   }
 
   /** A fresh random order for the database to sort by (md5 of a row's key and this). */

@@ -105,12 +105,17 @@ export class CastStatements {
     if (spent) return { kind: 'spent', retryCheck: spent.retry_check };
     if (this.#count.run(b.meetingId).changes !== 1) return { kind: 'refused', counters: this.#why.get(b.meetingId) ?? null };
     // Counted, so a ballot was issued and its slot made at issue: none left is a fault (the batch rolls back).
-    if (slot === null) throw new Error(`meeting ${b.meetingId}: no empty ballot slot (slots are made at issue)`);
+    if (slot === null) throw noEmptySlot(b.meetingId);
     if (this.#fill.run(b.body, slot, b.meetingId).changes !== 1) throw new Error(`meeting ${b.meetingId}: slot ${slot} was not empty`);
     this.#spend.run(b.nullifier, b.meetingId, b.retryCheck);
     this.#receipt.run(b.receiptHash, b.meetingId);
     return { kind: 'written' };
   }
+}
+
+/** A counted ballot found no empty slot: a fault (slots are made when ballots are issued), so its batch rolls back. */
+export function noEmptySlot(meetingId: number): Error {
+  return new Error(`meeting ${meetingId}: no empty ballot slot (slots are made at issue)`);
 }
 
 type MaybePromise<T> = T | Promise<T>;
