@@ -75,7 +75,7 @@ try {
         const f = readFileSync(`/proc/${s.proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
         return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in clock ticks of 10 ms
       };
-      /** CPU per thread name (/proc/<pid>/task/<tid>/comm), summed: main thread, workers, V8's and libuv's helpers. */
+      /** CPU per thread name (/proc/<pid>/task/<tid>/comm), user and system apart, summed: main thread, workers, V8's and libuv's helpers. */
       const threadMs = () => {
         const out = new Map<string, number>();
         for (const tid of readdirSync(`/proc/${s.proc.pid}/task`)) {
@@ -83,7 +83,8 @@ try {
             const name = readFileSync(`/proc/${s.proc.pid}/task/${tid}/comm`, 'utf8').trim();
             const f = readFileSync(`/proc/${s.proc.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
             const key = `${name}${tid === String(s.proc.pid) ? ' (main)' : ''}`;
-            out.set(key, (out.get(key) ?? 0) + (Number(f[11]) + Number(f[12])) * 10);
+            out.set(`${key} user`, (out.get(`${key} user`) ?? 0) + Number(f[11]) * 10);
+            out.set(`${key} sys`, (out.get(`${key} sys`) ?? 0) + Number(f[12]) * 10);
           } catch {
             // the thread ended meanwhile
           }
@@ -101,6 +102,7 @@ try {
       const cpu = cpuMs() - cpu0;
       const threads = [...threadMs()].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
       if (process.env.BURST_THREADS === '1') console.log(`  CPU by thread: ${threads.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+      const peakMiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${s.proc.pid}/status`, 'utf8'))![1]) / 1024;
       await s.stop();
       const client = spread(r.samples.map((x) => x.ms));
       const serverMs = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"route":"/api/voter/cast"')).slice(WARM).map((l) => (JSON.parse(l) as { ms: number }).ms);
@@ -110,7 +112,7 @@ try {
       const v = seen.get(key) ?? { cpu: [], p50: [], p99: [], server99: [], rate: [] };
       v.cpu.push(cpu), v.p50.push(client.p50), v.p99.push(client.p99), v.server99.push(server.p99), v.rate.push(rate);
       seen.set(key, v);
-      console.log(`${key}: ${closed ? `${rate.toFixed(0)} casts/s; ` : ''}client p50 ${client.p50.toFixed(0)} · p99 ${client.p99.toFixed(0)} ms; server p50 ${server.p50.toFixed(0)} · p99 ${server.p99.toFixed(0)} ms; server CPU ${cpu} ms${r.failures ? `; ${r.failures} FAILED (${r.firstFailure})` : ''}`);
+      console.log(`${key}: ${closed ? `${rate.toFixed(0)} casts/s; ` : ''}client p50 ${client.p50.toFixed(0)} · p99 ${client.p99.toFixed(0)} ms; server p50 ${server.p50.toFixed(0)} · p99 ${server.p99.toFixed(0)} ms; server CPU ${cpu} ms; memory peak ${peakMiB.toFixed(0)} MiB${r.failures ? `; ${r.failures} FAILED (${r.firstFailure})` : ''}`);
       if (profile) {
         // One file per thread: CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile, the main thread's id 0.
         const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort((a, b) => threadOf(a) - threadOf(b));
