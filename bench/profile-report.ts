@@ -47,7 +47,7 @@ try {
   }
   const server = await startServer(dataDir, await freePort(), {
     LOG_LEVEL: 'info',
-    SCRYPT_LOG_N: '17',
+    SCRYPT_LOG_N: '16',
   }, { logFile: path.join(work, 'server.log'), nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
   let stopped = false;
   try {

@@ -160,7 +160,7 @@ try {
   const admin = new HttpAdmin(server.base);
   await admin.login();
   const memAfterLogin = memory(pid);
-  // The login's scrypt (N = 2^17: 128 MiB for a moment) is paid once before the hall; the peak of the hall is read apart.
+  // The login's scrypt (N = 2^16, p = 2: 64 MiB for a moment) is paid once before the hall; the peak of the hall is read apart.
   const peakReset = resetPeakMemory(pid);
 
   // Warm both up (JIT, pools) before anything is timed.
@@ -328,7 +328,7 @@ try {
   const reportPeak = reportPeakReset ? reportMem.peakMiB : Number.NaN;
   const withLogin = Math.max(memAfterLogin.peakMiB, memHall.peakMiB, reportMemAfterLogin.peakMiB, reportMem.peakMiB);
   say(`7. Server memory (VmHWM, MiB): peak through the hall phases ${hallPeak.toFixed(0)}, through the reports ${reportPeak.toFixed(0)} (both counted from after the admin login${peakReset && reportPeakReset ? '' : '; NaN: the peak could not be reset here'}); with the login ${withLogin.toFixed(0)} · hello peak ${helloMem.peakMiB.toFixed(0)}`);
-  say(`  target: ≤ ${TARGETS.rssMiB} MB. A login hashes with scrypt N = 2^17, which alone takes 128 MiB for a moment.`);
+  say(`  target: ≤ ${TARGETS.rssMiB} MB. A login hashes with scrypt N = 2^16 (r = 8, p = 2), which alone takes 64 MiB for a moment.`);
   say();
 
   // --- Summary.

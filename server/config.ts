@@ -7,8 +7,8 @@ const ConfigSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   /** Default ./data; the demo's own ./data-demo (see loadConfig), so demo data never mixes with real data. */
   DATA_DIR: z.string().optional(),
-  /** scrypt cost exponent for admin passwords: N = 2^SCRYPT_LOG_N. Tests lower it for speed. */
-  SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
+  /** scrypt cost exponent for admin passwords: N = 2^SCRYPT_LOG_N (r = 8, p = 2: password.ts). Tests lower it for speed. */
+  SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(16),
   SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(12),
   /** Default k of the live tally's k-anonymity rule for new meetings. */
   LIVE_K: z.coerce.number().int().min(3).max(50).default(5),

@@ -20,14 +20,14 @@ export function buildPages(): void {
 }
 
 /**
- * Ceping on `dataDir` as `npm start` runs it (node dist/server/main.mjs) with its defaults: info logging (one line per request), scrypt at N = 2^17.
+ * Ceping on `dataDir` as `npm start` runs it (node dist/server/main.mjs) with its defaults: info logging (one line per request), scrypt at N = 2^16, p = 2.
  * Only the address is the bench's own (127.0.0.1, a free port), and the log goes to `logFile` as with
  * `npm start > file`. With `cpuProfileDir` it runs under `node --cpu-prof` and writes its profile there
  * when it stops.
  */
 export async function startCeping(dataDir: string, logFile: string, o: { cpuProfileDir?: string; bundle?: string } = {}): Promise<ServerProcess> {
   const nodeArgs = o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : [];
-  return startServer(dataDir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '17' }, { logFile, nodeArgs, bundle: o.bundle });
+  return startServer(dataDir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '16' }, { logFile, nodeArgs, bundle: o.bundle });
 }
 
 /** Error lines (pino level ≥ 50) in a server's log. */

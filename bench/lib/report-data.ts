@@ -40,7 +40,7 @@ export async function writePaperCampaigns(dataDir: string, campaigns: { year: nu
   const { db } = store;
   store.sqlite!.pragma('synchronous = OFF');
   const pepper = Buffer.from(readFileSync(path.join(dataDir, 'secret.key'), 'utf8').trim(), 'base64');
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SCRYPT_LOG_N: '17' });
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SCRYPT_LOG_N: '16' });
   const app = await buildApp({ config, store, pepper, signingKey: loadOrCreateSigningKey(dataDir), setupCode: null, version: 'bench' });
   await app.ready();
   // The helpers need only the app of a TestApp.

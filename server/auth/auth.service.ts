@@ -68,7 +68,7 @@ export class AuthService {
   #dummyHash: Promise<string> | null = null;
 
   /**
-   * Password checks run one at a time. Each costs 128 MiB and a libuv worker; a flood of logins would
+   * Password checks run one at a time. Each costs 64 MiB and a libuv worker; a flood of logins would
    * otherwise take all four workers, which also read the phone page's files from disk. Addresses take
    * turns, so a flood from one machine delays another machine's check by one check at most.
    */

@@ -98,6 +98,25 @@ describe('login and sessions', () => {
     expect(ok.json()).toMatchObject({ admin: { username: SETUP_USERNAME, role: 'township' }, csrfToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
   });
 
+  it('makes a hash with older parameters (p = 1, before 11-30) again at the next good login, and the new one works', async () => {
+    const t = await fresh();
+    await loginAsSetupAdmin(t);
+    const { scryptSync } = await import('node:crypto');
+    const salt = Buffer.alloc(16, 3);
+    const old = ['scrypt', 12, 8, 1, salt.toString('base64'), scryptSync(TEST_PASSWORD, salt, 32, { N: 2 ** 12, r: 8, p: 1 }).toString('base64')].join('$');
+    await t.db.updateTable('admins').set({ password_hash: old }).where('username', '=', SETUP_USERNAME).execute();
+    const hash = async () => (await t.db.selectFrom('admins').select('password_hash').where('username', '=', SETUP_USERNAME).executeTakeFirstOrThrow()).password_hash;
+
+    const wrong = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: SETUP_USERNAME, password: 'wrong-password' } });
+    expect(wrong.statusCode).toBe(401);
+    expect(await hash()).toBe(old);
+    const ok = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: SETUP_USERNAME, password: TEST_PASSWORD } });
+    expect(ok.statusCode).toBe(200);
+    expect(await hash()).toMatch(/^scrypt\$12\$8\$2\$/);
+    const again = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: SETUP_USERNAME, password: TEST_PASSWORD } });
+    expect(again.statusCode).toBe(200);
+  });
+
   it('sets the session cookie HttpOnly, SameSite=Strict, Path=/ and without Secure over http', async () => {
     const t = await fresh();
     await loginAsSetupAdmin(t);
@@ -172,7 +191,7 @@ describe('login and sessions', () => {
     const t = await fresh();
     await loginAsSetupAdmin(t);
     const row = await t.db.selectFrom('admins').select('password_hash').executeTakeFirstOrThrow();
-    expect(row.password_hash).toMatch(/^scrypt\$12\$8\$1\$[^$]+\$[^$]+$/);
+    expect(row.password_hash).toMatch(/^scrypt\$12\$8\$2\$[^$]+\$[^$]+$/);
     expect(row.password_hash).not.toContain(TEST_PASSWORD);
   });
   // The brakes on wrong passwords are tested in login-brake.test.ts.

@@ -4,17 +4,29 @@ import { loadConfig } from '../../server/config.ts';
 import { DomainError } from '../../server/errors.ts';
 
 describe('password hashing', () => {
-  it('uses the production cost N = 2^17 by default and verifies with the stored parameters', async () => {
+  it('uses the production cost N = 2^16, r = 8, p = 2 by default and verifies with the stored parameters', async () => {
     const logN = loadConfig({}).SCRYPT_LOG_N;
-    expect(logN).toBe(17);
+    expect(logN).toBe(16);
     const stored = await hashPassword('correct horse', logN);
-    expect(stored).toMatch(/^scrypt\$17\$8\$1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
+    expect(stored).toMatch(/^scrypt\$16\$8\$2\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
     expect(await verifyPassword('correct horse', stored)).toBe(true);
+    expect(needsRehash(stored, logN)).toBe(false);
+  });
+
+  it('still verifies a hash made before p = 2 (N = 2^17, p = 1), and asks for it to be made again', async () => {
+    // Made by the code before p = 2, with this salt: scrypt('old password', salt, 32, { N: 2^17, r: 8, p: 1 }).
+    const { scryptSync } = await import('node:crypto');
+    const salt = Buffer.alloc(16, 7);
+    const key = scryptSync('old password', salt, 32, { N: 2 ** 17, r: 8, p: 1, maxmem: 256 * 1024 * 1024 });
+    const stored = ['scrypt', 17, 8, 1, salt.toString('base64'), key.toString('base64')].join('$');
+    expect(await verifyPassword('old password', stored)).toBe(true);
+    expect(await verifyPassword('old passwort', stored)).toBe(false);
+    expect(needsRehash(stored, 16)).toBe(true);
   });
 
   it('verifies the right password and rejects a wrong one', async () => {
     const stored = await hashPassword('s3cret-pass', 12);
-    expect(stored.startsWith('scrypt$12$8$1$')).toBe(true);
+    expect(stored.startsWith('scrypt$12$8$2$')).toBe(true);
     expect(await verifyPassword('s3cret-pass', stored)).toBe(true);
     expect(await verifyPassword('s3cret-pasS', stored)).toBe(false);
     expect(await verifyPassword('', stored)).toBe(false);
