@@ -68,7 +68,9 @@ export class VoprfPool {
       try {
         const worker = new Worker(serverFile('credentials', 'voprf.worker.mjs'));
         const pending = new Map<number, Pending>();
-        // A worker answers each message (the tasks it was handed in one turn) with one message of answers.
+        // A worker answers each task as soon as it is done (a message of one answer), so the pool hands it
+        // the next one while it works on the rest of what it holds (IN_FLIGHT), as before the tasks of a
+        // turn travelled together.
         worker.on('message', (answers: ({ id: number; error?: string } & Record<string, Uint8Array>)[]) => {
           for (const m of answers) {
             const p = pending.get(m.id);
@@ -94,8 +96,18 @@ export class VoprfPool {
         // script awaiting a redemption with nothing else open would end with exit code 13 mid-await.
         worker.unref();
         const outbox = new TurnOutbox<Record<string, unknown>>((tasks) => {
-          this.posted++;
-          worker.postMessage(tasks);
+          try {
+            worker.postMessage(tasks);
+            this.posted++;
+          } catch (e) {
+            // Nothing of it reached the worker: each task fails, and the others go on.
+            for (const t of tasks) {
+              const p = pending.get(t.id as number);
+              pending.delete(t.id as number);
+              p?.reject(e instanceof Error ? e : new Error(String(e)));
+            }
+            if (pending.size === 0) worker.unref();
+          }
         });
         this.#workers.push({ worker, pending, outbox });
       } catch {

@@ -20,5 +20,9 @@ function answer(task) {
   }
 }
 
-// A message holds the tasks handed to this worker in one turn of the main thread's event loop (voprf-pool.ts): answered together.
-parentPort.on('message', (tasks) => parentPort.postMessage(tasks.map(answer)));
+// A message holds the tasks handed to this worker in one turn of the main thread's event loop
+// (voprf-pool.ts). Each is answered as soon as it is done, not all at the end: the pool refills a worker
+// as its answers come back, and a worker answering sixteen at once would idle between refills.
+parentPort.on('message', (tasks) => {
+  for (const task of tasks) parentPort.postMessage([answer(task)]);
+});

@@ -138,9 +138,20 @@ export class SqliteThread {
    * (#start's `lost` clears the outbox), and what is left was made for this one.
    */
   readonly #outbox = new TurnOutbox<ThreadRequest>((requests) => {
-    if (!this.#worker) return;
-    this.posted++;
-    this.#worker.postMessage(requests);
+    try {
+      if (!this.#worker) throw threadLost('no thread to post to');
+      this.#worker.postMessage(requests);
+      this.posted++;
+    } catch (e) {
+      // Nothing of the message reached the thread (a parameter that cannot be copied, say): each of its
+      // requests fails, and the process goes on.
+      for (const r of requests) {
+        const p = this.#pending.get(r.id);
+        this.#pending.delete(r.id);
+        p?.reject(e);
+      }
+      if (this.#pending.size === 0 && !this.#closed) this.#worker?.unref();
+    }
   });
 
   /** While a request is pending the thread keeps the process alive; idle, it does not. */

@@ -5,8 +5,14 @@
  * database thread"), so a write batch's casts, or the token checks of the requests parsed in one turn,
  * travel as one message.
  *
- * `process.nextTick` queued from a promise callback runs once the microtask queue is empty: after every
- * continuation of this turn, so what they send joins the same message.
+ * The message goes out in a `process.nextTick`: queued from a promise callback, it runs once the
+ * microtask queue is empty, after every continuation of this turn, so what they send joins the same
+ * message; queued from synchronous code, it runs before the turn's promise callbacks, and what those send
+ * makes a second message.
+ *
+ * `post` runs outside the caller's promise: it must settle the items itself when posting fails (a value
+ * that cannot be copied to another thread), or they would wait for ever and the error would crash the
+ * process.
  */
 export class TurnOutbox<T> {
   #items: T[] = [];

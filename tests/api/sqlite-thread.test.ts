@@ -218,4 +218,19 @@ describe('SQLite on the database thread', () => {
     expect(reply.statusCode).toBe(200);
     expect(await counts()).toEqual({ ballots: 1, spent: 1, receipts: 1, counted: 1 });
   });
+
+  it('fails the requests of a message that cannot be copied to the thread, and goes on', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    if (t.store.dialect !== 'sqlite') return;
+    const thread = t.store.thread!;
+    // A function cannot cross to another thread (DataCloneError): posted outside any caller's promise, it
+    // must fail these requests, not throw where nobody catches it (the process would end).
+    const bad = thread.request({ op: 'query', sql: 'select ? as v', params: [() => 1] });
+    const beside = thread.request({ op: 'query', sql: 'select 1 as v', params: [] });
+    await expect(bad).rejects.toThrow(/could not be cloned/);
+    await expect(beside).rejects.toThrow(/could not be cloned/);
+    const after = await thread.request({ op: 'query', sql: 'select 2 as v', params: [] });
+    expect(after).toMatchObject({ rows: [{ v: 2 }] });
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
 });

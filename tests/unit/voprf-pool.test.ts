@@ -91,6 +91,11 @@ describe('VoprfPool messages', () => {
       const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.evaluate(key.secretKey, input(i))));
       expect(pool.posted - before).toBe(2);
       outs.forEach((out, i) => expect(Buffer.from(out).equals(Buffer.from(tokenOutput(key.secretKey, input(i))))).toBe(true));
+
+      // A task that cannot be copied to a worker fails (with the others of its message), and the pool goes on.
+      const bad = pool.evaluate(key.secretKey, (() => 1) as unknown as Uint8Array);
+      await expect(bad).rejects.toThrow(/could not be cloned/);
+      expect(Buffer.from(await pool.evaluate(key.secretKey, input(3))).equals(Buffer.from(tokenOutput(key.secretKey, input(3))))).toBe(true);
     } finally {
       await pool.close();
     }
