@@ -173,7 +173,9 @@ export class AuthService {
     const row = await this.#checkPassword(usernameInput, password, address);
 
     const logN = this.#deps.config.SCRYPT_LOG_N;
-    const rehash = needsRehash(row.password_hash, logN) ? await hashPassword(password, logN, this.#deps.random) : null;
+    // In the password checks' queue too, so no more than one scrypt runs at a time; when this address has
+    // too many waiting, the hash is made again at a later login instead.
+    const rehash = needsRehash(row.password_hash, logN) ? await this.#scrypt.run(addressKey(address), () => hashPassword(password, logN, this.#deps.random)) : null;
 
     return db.transaction().execute(async (trx) => {
       if (rehash) await repo.updateAdmin(trx, row.id, { password_hash: rehash });
