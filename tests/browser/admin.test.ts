@@ -56,7 +56,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
   const tab = (name: string) => page.getByRole('navigation', { name: '会议功能' }).getByRole('link', { name, exact: true }).click();
   const num = async (p: Page, testId: string) => Number(await p.locator(`[data-testid="${testId}"]`).first().textContent());
 
-  it('runs the village meeting from login to seal', { timeout: 150_000 }, async () => {
+  it('runs the village meeting from login to seal', { timeout: 300_000 } /* 52 s alone, 106–131 s in clean CI runs beside the other files, over 150 s once with a helper's work beside it */, async () => {
     const meetings = await call<{ meetings: { id: number; unitName: string; liveK: number }[] }>(t, session, 'GET', '/api/meetings');
     const village = meetings.meetings.find((m) => m.unitName === '红旗村')!;
     const k = village.liveK;
