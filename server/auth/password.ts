@@ -8,8 +8,9 @@ export const MAX_PASSWORD_LENGTH = 256;
 
 /**
  * r = 8, p = 2 with N = 2^16 (SCRYPT_LOG_N's default): 64 MiB per check, where N = 2^17 with p = 1 took
- * 128 MiB (0.47 s against 0.71 s on the 2-core machine: the smaller array stays closer to the caches). OWASP's Password Storage Cheat Sheet lists the two as equal choices; the
- * smaller one keeps a township server's memory peak near 200 MB through a login (bench/README.md).
+ * 128 MiB (0.47 s against 0.71 s on the 2-core machine: the smaller array stays closer to the caches).
+ * OWASP's Password Storage Cheat Sheet lists the two as equal choices; the smaller one keeps a township
+ * server's memory peak near 200 MB through a login (bench/README.md).
  * Hashes made with other parameters still verify, and are made again at the next good login (needsRehash).
  */
 const R = 8;

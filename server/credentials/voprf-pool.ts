@@ -68,17 +68,14 @@ export class VoprfPool {
       try {
         const worker = new Worker(serverFile('credentials', 'voprf.worker.mjs'));
         const pending = new Map<number, Pending>();
-        // A worker answers each task as soon as it is done (a message of one answer), so the pool hands it
-        // the next one while it works on the rest of what it holds (IN_FLIGHT), as before the tasks of a
-        // turn travelled together.
-        worker.on('message', (answers: ({ id: number; error?: string } & Record<string, Uint8Array>)[]) => {
-          for (const m of answers) {
-            const p = pending.get(m.id);
-            if (!p) continue;
-            pending.delete(m.id);
-            if (m.error) p.reject(new Error(m.error));
-            else p.resolve(m);
-          }
+        // A worker answers each task as soon as it is done, so the pool hands it the next one while it works
+        // on the rest of what it holds (IN_FLIGHT), though the tasks of one turn travel to it together.
+        worker.on('message', (m: { id: number; error?: string } & Record<string, Uint8Array>) => {
+          const p = pending.get(m.id);
+          if (!p) return;
+          pending.delete(m.id);
+          if (m.error) p.reject(new Error(m.error));
+          else p.resolve(m);
           this.#pump();
           if (pending.size === 0) worker.unref();
         });
@@ -95,20 +92,21 @@ export class VoprfPool {
         // Idle workers do not keep the process alive; a worker with work in hand does (#send), or a
         // script awaiting a redemption with nothing else open would end with exit code 13 mid-await.
         worker.unref();
-        const outbox = new TurnOutbox<Record<string, unknown>>((tasks) => {
-          try {
+        const outbox = new TurnOutbox<Record<string, unknown>>(
+          (tasks) => {
             worker.postMessage(tasks);
             this.posted++;
-          } catch (e) {
-            // Nothing of it reached the worker: each task fails, and the others go on.
+          },
+          // Nothing of the message reached the worker: each of its tasks fails.
+          (tasks, error) => {
             for (const t of tasks) {
               const p = pending.get(t.id as number);
               pending.delete(t.id as number);
-              p?.reject(e instanceof Error ? e : new Error(String(e)));
+              p?.reject(error);
             }
             if (pending.size === 0) worker.unref();
-          }
-        });
+          },
+        );
         this.#workers.push({ worker, pending, outbox });
       } catch {
         break;

@@ -24,5 +24,5 @@ function answer(task) {
 // (voprf-pool.ts). Each is answered as soon as it is done, not all at the end: the pool refills a worker
 // as its answers come back, and a worker answering sixteen at once would idle between refills.
 parentPort.on('message', (tasks) => {
-  for (const task of tasks) parentPort.postMessage([answer(task)]);
+  for (const task of tasks) parentPort.postMessage(answer(task));
 });

@@ -137,22 +137,22 @@ export class SqliteThread {
    * the moment of posting: when the one they were made for was lost meanwhile, they failed with it
    * (#start's `lost` clears the outbox), and what is left was made for this one.
    */
-  readonly #outbox = new TurnOutbox<ThreadRequest>((requests) => {
-    try {
+  readonly #outbox = new TurnOutbox<ThreadRequest>(
+    (requests) => {
       if (!this.#worker) throw threadLost('no thread to post to');
       this.#worker.postMessage(requests);
       this.posted++;
-    } catch (e) {
-      // Nothing of the message reached the thread (a parameter that cannot be copied, say): each of its
-      // requests fails, and the process goes on.
+    },
+    // Nothing of the message reached the thread (a parameter that cannot be copied, say): each of its requests fails.
+    (requests, error) => {
       for (const r of requests) {
         const p = this.#pending.get(r.id);
         this.#pending.delete(r.id);
-        p?.reject(e);
+        p?.reject(error);
       }
       if (this.#pending.size === 0 && !this.#closed) this.#worker?.unref();
-    }
-  });
+    },
+  );
 
   /** While a request is pending the thread keeps the process alive; idle, it does not. */
   #send(worker: Worker, req: Request): Promise<ThreadReply> {

@@ -10,17 +10,19 @@
  * message; queued from synchronous code, it runs before the turn's promise callbacks, and what those send
  * makes a second message.
  *
- * `post` runs outside the caller's promise: it must settle the items itself when posting fails (a value
- * that cannot be copied to another thread), or they would wait for ever and the error would crash the
- * process.
+ * Posting runs outside the caller's promise: when it throws (a value that cannot be copied to another
+ * thread, no thread to post to), `fail` gets the message's items, to settle each; the error goes no
+ * further, so it cannot end the process and the other turns' messages go on.
  */
 export class TurnOutbox<T> {
   #items: T[] = [];
   readonly #post: (items: T[]) => void;
+  readonly #fail: (items: T[], error: Error) => void;
 
   /** `post` gets the turn's items in the order they were pushed (never an empty list). */
-  constructor(post: (items: T[]) => void) {
+  constructor(post: (items: T[]) => void, fail: (items: T[], error: Error) => void) {
     this.#post = post;
+    this.#fail = fail;
   }
 
   push(item: T): void {
@@ -37,6 +39,10 @@ export class TurnOutbox<T> {
     const items = this.#items;
     if (items.length === 0) return;
     this.#items = [];
-    this.#post(items);
+    try {
+      this.#post(items);
+    } catch (e) {
+      this.#fail(items, e instanceof Error ? e : new Error(String(e)));
+    }
   }
 }
