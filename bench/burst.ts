@@ -11,7 +11,9 @@
  * medians. A variant's "BUNDLE" is not an environment variable but the server bundle to start (another
  * build of the sources, for comparing two versions). BURST_LOAD=closed sends the same casts as section 1
  * of run.ts does instead (100 connections kept busy, every third request on a new connection) and prints
- * the rate. BURST_THREADS=1 prints the server's CPU per thread. ROUNDS=3 (default 2); BURST_PROFILE=1 prints each thread's profile within each burst (BURST_PROFILE_US: the sampling interval in µs, default 1000; BURST_PROFILE_SAVE=DIR keeps the profiles there);
+ * the rate. BURST_THREADS=1 prints the server's CPU per thread. ROUNDS=3 (default 2); BURST_PROFILE=1
+ * prints each thread's profile within each burst (BURST_PROFILE_US: the sampling interval in µs, default
+ * 1000; BURST_PROFILE_SAVE=DIR keeps the profiles there);
  * BURST_PEOPLE=N bursts N phones instead of 300 (the prepared folder is made for one number).
  * BURST_PREP=DIR keeps the prepared folder there and reuses it when it exists (prepare again after a
  * migration).
@@ -22,6 +24,7 @@ import path from 'node:path';
 import { freePort, HttpAdmin, startServer } from '../tests/helpers/server-process.ts';
 import { summariseProfile } from './lib/cpuprofile.ts';
 import { burst, closedLoop } from './lib/load.ts';
+import { memory } from './lib/processes.ts';
 import { castBodies, makeCampaign, makeHallMeeting } from './lib/meetings.ts';
 import { spread } from './lib/stats.ts';
 
@@ -102,7 +105,7 @@ try {
       const cpu = cpuMs() - cpu0;
       const threads = [...threadMs()].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
       if (process.env.BURST_THREADS === '1') console.log(`  CPU by thread: ${threads.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
-      const peakMiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${s.proc.pid}/status`, 'utf8'))![1]) / 1024;
+      const { peakMiB } = memory(s.proc.pid!);
       await s.stop();
       const client = spread(r.samples.map((x) => x.ms));
       const serverMs = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"route":"/api/voter/cast"')).slice(WARM).map((l) => (JSON.parse(l) as { ms: number }).ms);
