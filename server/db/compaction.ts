@@ -14,11 +14,48 @@ import { DomainError } from '../errors.ts';
  * rebuild is VACUUM FULL of the voting tables: each is written into a new file holding only its live
  * rows (in that order), and the old file, with every dead row version (earlier places of the ballots,
  * the deleted nullifiers, keys and blinded hashes), is removed. It needs each table to itself for a
- * moment: when a lock is not had within a second it gives up and is retried, as on SQLite. What it
- * cannot reach is the server's write-ahead log and its archives (README, "Running on PostgreSQL").
+ * moment: when a lock is not had within a second it gives up and is retried, as on SQLite. VACUUM FULL
+ * also copies every "recently dead" version that a snapshot still open in the same database might read:
+ * a transaction of another connection begun before the close (a report, the live step, an ANALYZE by
+ * autovacuum, an administrator's psql) would leave earlier places of the ballots in the new file. So the
+ * rebuild first waits until no other session of the database holds a transaction or snapshot older than
+ * the rebuild's start (`olderSessions`), up to `HORIZON_WAIT_MS`, and otherwise fails and is retried.
+ * What it cannot reach is the server's write-ahead log and its archives (README, "Running on PostgreSQL").
  */
 /** The tables a meeting's voting wrote to, rewritten on PostgreSQL after close. */
 const VOTING_TABLES = ['ballots', 'receipts', 'spent_tokens', 'meeting_keys', 'tickets', 'paper_pending'] as const;
+
+/** How long one attempt on PostgreSQL waits for older snapshots to end before it fails (and is retried). */
+const HORIZON_WAIT_MS = 5000;
+
+/**
+ * The other sessions of this database whose transaction or snapshot began before transaction `xid` (the
+ * rebuild's own, begun after the close committed): their horizon keeps the rows the close made dead. A
+ * plain autovacuum VACUUM holds no such horizon (PostgreSQL ignores it); its ANALYZE does.
+ */
+async function olderSessions(conn: Db, xid: string): Promise<number[]> {
+  const r = await sql<{ pid: number }>`
+    select pid from pg_stat_activity
+    where datname = current_database() and pid <> pg_backend_pid()
+      and not (backend_type = 'autovacuum worker' and query not ilike '%analyze%')
+      and greatest(age(backend_xid), age(backend_xmin)) > age(${xid}::xid)`.execute(conn);
+  return r.rows.map((x) => x.pid);
+}
+
+async function waitForOlderSessions(conn: Db, log: FastifyBaseLogger): Promise<void> {
+  // A transaction id of our own, assigned now: every session that began later cannot see the close's dead rows.
+  const xid = (await sql<{ x: string }>`select (txid_current() % 4294967296)::text as x`.execute(conn)).rows[0]!.x;
+  const until = Date.now() + HORIZON_WAIT_MS;
+  for (;;) {
+    const older = await olderSessions(conn, xid);
+    if (older.length === 0) return;
+    if (Date.now() > until) {
+      log.warn({ pids: older }, 'the rebuild after close waits for sessions of this database holding transactions begun before it');
+      throw new Error(`sessions ${older.join(', ')} hold snapshots older than the rebuild`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 export class Compactor {
   readonly #db: Db;
@@ -81,6 +118,7 @@ export class Compactor {
       await this.#db.connection().execute(async (conn) => {
         if (this.#store.dialect === 'postgres') {
           // Casts of other meetings wait behind the rebuild's lock: keep that wait short, retry instead.
+          await waitForOlderSessions(conn, this.#log);
           await sql`set lock_timeout = 1000`.execute(conn);
           try {
             await sql.raw(`vacuum full ${VOTING_TABLES.join(', ')}`).execute(conn);

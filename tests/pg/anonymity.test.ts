@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestApp, type TestApp } from '../helpers/harness.ts';
+import { makeTestApp, openReader, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
 import { loginAs } from '../helpers/auth.ts';
 import { fullPackage } from '../helpers/packages.ts';
@@ -97,6 +97,7 @@ describe.skipIf(!pg)('anonymity at rest on PostgreSQL: xmin, ctid and the files 
   let closed: BallotVersion[] = [];
   let closedReceiptXmins: string[] = [];
   let closeXmin = '';
+  let rebuildWaitedForSnapshot = false;
 
   beforeAll(async () => {
     t = await makeTestApp({ seed: 20201127, backend: 'postgres' });
@@ -139,9 +140,30 @@ describe.skipIf(!pg)('anonymity at rest on PostgreSQL: xmin, ctid and the files 
       await call(t, checker, 'POST', `/api/meetings/${m.meetingId}/paper-ballots/${pendingId}/confirm`, {});
     }
     cells.voting = await everyCell(t.db);
+    // Another session's snapshot taken before the close and still open when the rebuild starts, in a
+    // transaction that touched no voting table (so it holds no lock the rebuild would wait for: a report,
+    // an administrator's psql, autovacuum's ANALYZE of another table): VACUUM FULL would copy the ballots'
+    // pre-close versions that snapshot can see into the new file. The rebuild must wait for it.
+    const other = openReader(t);
+    let release!: () => void;
+    let snapshotTaken!: () => void;
+    const taken = new Promise<void>((r) => (snapshotTaken = r));
+    const held = other.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+      await trx.selectFrom('meetings').select('id').limit(1).execute();
+      snapshotTaken();
+      await new Promise<void>((r) => (release = r));
+    });
+    await taken;
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     closeXmin = (await xminsOf(t.db, 'meetings', m.meetingId))[0]!;
-    await t.app.services.compactor.ensure(m.meetingId);
+    let rebuilt = false;
+    const rebuilding = t.app.services.compactor.ensure(m.meetingId).then(() => (rebuilt = true));
+    await new Promise((r) => setTimeout(r, 1500));
+    rebuildWaitedForSnapshot = !rebuilt;
+    release();
+    await held;
+    await other.destroy();
+    await rebuilding;
     closed = await ballots(t.db, m.meetingId);
     closedReceiptXmins = await xminsOf(t.db, 'receipts', m.meetingId);
     cells.closed = await everyCell(t.db);
@@ -239,6 +261,8 @@ describe.skipIf(!pg)('anonymity at rest on PostgreSQL: xmin, ctid and the files 
   });
 
   it('after the rebuild, the voting tables’ files hold each ballot once and no nullifier, key or blinded hash; the write-ahead log still holds ballots (README)', async () => {
+    // The rebuild waited while a snapshot older than the close was open in another session.
+    expect(rebuildWaitedForSnapshot).toBe(true);
     await sql`checkpoint`.execute(t.db);
     const dataDir = (await sql<{ d: string }>`select setting as d from pg_settings where name = 'data_directory'`.execute(t.db)).rows[0]!.d;
     const fileOf = async (table: string) => {
