@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { App } from '../app.ts';
+import { wellFormedCast } from './cast-body.ts';
 import {
   CastRequest, CastResponse, ErrorResponse, MeetingStatusRequest, MeetingStatusResponse, RedeemRequest, RedeemResponse,
 } from './voter.schemas.ts';
@@ -45,7 +47,19 @@ export async function voterRoutes(app: App): Promise<void> {
 
   app.post(
     '/api/voter/cast',
-    { config: limit(30, keyOn((b) => (b.token as { input?: unknown } | undefined)?.input)), schema: { body: CastRequest, response: { 200: CastResponse, ...errors } } },
+    {
+      config: limit(30, keyOn((b) => (b.token as { input?: unknown } | undefined)?.input)),
+      schema: { body: CastRequest, response: { 200: CastResponse, ...errors } },
+      // The body: a hand-written check of a well-formed one first (cast-body.ts), zod's for anything else.
+      validatorCompiler: (route) => {
+        const zod = validatorCompiler(route as unknown as Parameters<typeof validatorCompiler>[0]);
+        if (route.httpPart !== 'body') return zod;
+        return (data: unknown) => {
+          const value = wellFormedCast(data);
+          return value ? { value } : zod(data);
+        };
+      },
+    },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
       return casting.cast(req.body, req.ip);
