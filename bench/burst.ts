@@ -14,6 +14,9 @@
  * the rate. BURST_THREADS=1 prints the server's CPU per thread. ROUNDS=3 (default 2); BURST_PROFILE=1
  * prints each thread's profile within each burst (BURST_PROFILE_US: the sampling interval in µs, default
  * 1000; BURST_PROFILE_SAVE=DIR keeps the profiles there);
+ * BURST_LOG_SAVE=DIR keeps each server's log there. A variant's NODE_ARGS (space-separated) are flags for
+ * node, after npm start's own (SERVER_NODE_FLAGS), so they override them: `{"NODE_ARGS":"--trace-gc"}`.
+ * BURST_THREADS=tid prints each thread apart (V8's helpers, which run the garbage collector, are all "node").
  * BURST_PEOPLE=N bursts N phones instead of 300 (the prepared folder is made for one number).
  * BURST_PREP=DIR keeps the prepared folder there and reuses it when it exists (prepare again after a
  * migration).
@@ -68,8 +71,8 @@ try {
       const i = n++;
       const log = path.join(dir, `server-${i}.log`);
       const profDir = path.join(dir, `profile-${i}`);
-      const { BUNDLE, ...vars } = env;
-      const s = await startServer(dir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '12', ...vars }, { logFile: log, bundle: BUNDLE, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${process.env.BURST_PROFILE_US ?? 1000}`] : [] });
+      const { BUNDLE, NODE_ARGS, ...vars } = env;
+      const s = await startServer(dir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '12', ...vars }, { logFile: log, bundle: BUNDLE, nodeArgs: [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${process.env.BURST_PROFILE_US ?? 1000}`] : []), ...(NODE_ARGS ? NODE_ARGS.split(' ') : [])] });
       for (const body of meetings[i]!.slice(0, WARM)) {
         const res = await fetch(`${s.base}/api/voter/cast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         if (!res.ok) throw new Error(`warm-up cast → ${res.status} ${await res.text()}`);
@@ -85,7 +88,7 @@ try {
           try {
             const name = readFileSync(`/proc/${s.proc.pid}/task/${tid}/comm`, 'utf8').trim();
             const f = readFileSync(`/proc/${s.proc.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-            const key = `${name}${tid === String(s.proc.pid) ? ' (main)' : ''}`;
+            const key = `${name}${tid === String(s.proc.pid) ? ' (main)' : process.env.BURST_THREADS === 'tid' ? `#${tid}` : ''}`;
             out.set(`${key} user`, (out.get(`${key} user`) ?? 0) + Number(f[11]) * 10);
             out.set(`${key} sys`, (out.get(`${key} sys`) ?? 0) + Number(f[12]) * 10);
           } catch {
@@ -104,10 +107,11 @@ try {
       const to = Number(process.hrtime.bigint() / 1000n);
       const cpu = cpuMs() - cpu0;
       const threads = [...threadMs()].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
-      if (process.env.BURST_THREADS === '1') console.log(`  CPU by thread: ${threads.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+      if (process.env.BURST_THREADS) console.log(`  CPU by thread: ${threads.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
       const { peakMiB } = memory(s.proc.pid!);
       await s.stop();
       const client = spread(r.samples.map((x) => x.ms));
+      if (process.env.BURST_LOG_SAVE) cpSync(log, path.join(process.env.BURST_LOG_SAVE, `burst-${i}.log`));
       const serverMs = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"route":"/api/voter/cast"')).slice(WARM).map((l) => (JSON.parse(l) as { ms: number }).ms);
       const server = spread(serverMs);
       const key = JSON.stringify(env);

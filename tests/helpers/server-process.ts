@@ -46,7 +46,7 @@ export interface StartOptions {
    * would: a bench's own busy event loop then never holds up a server writing its log line per request.
    */
   logFile?: string;
-  /** Flags for node itself, before the script (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  /** Flags for node itself, before the script and after SERVER_NODE_FLAGS, which they override (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
   nodeArgs?: string[];
   /** Another bundle than npm start's (the bench's build without the token check). */
   bundle?: string;
@@ -71,7 +71,7 @@ export async function startServer(dataDir: string, port: number, env: Record<str
   const bundle = opts.bundle ?? (await serverBundle());
   const logFd = opts.logFile ? openSync(opts.logFile, 'a') : null;
   // One process (node itself, not npm), so a kill reaches the server itself and not a wrapper.
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...SERVER_NODE_FLAGS, bundle], {
+  const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(opts.nodeArgs ?? []), bundle], {
     cwd: root,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, SCRYPT_LOG_N: '12', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
