@@ -59,7 +59,8 @@ if (!existsSync(bodiesFile)) {
   console.log(`prepared ${meetings.length} meetings of ${PEOPLE} phones in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 const meetings = JSON.parse(readFileSync(bodiesFile, 'utf8')) as string[][];
-if (meetings.length < variants.length * rounds) throw new Error(`${prep} holds ${meetings.length} meetings; ${variants.length * rounds} needed (prepare again)`);
+// More runs than prepared meetings: the folder is copied afresh before each run, and the meetings used again in turn.
+const reuse = meetings.length < variants.length * rounds;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ceping-burst-'));
 cpSync(prep, dir, { recursive: true });
@@ -72,8 +73,12 @@ try {
       const log = path.join(dir, `server-${i}.log`);
       const profDir = path.join(dir, `profile-${i}`);
       const { BUNDLE, NODE_ARGS, ...vars } = env;
+      if (reuse) {
+        rmSync(dir, { recursive: true, force: true });
+        cpSync(prep, dir, { recursive: true });
+      }
       const s = await startServer(dir, await freePort(), { LOG_LEVEL: 'info', SCRYPT_LOG_N: '12', ...vars }, { logFile: log, bundle: BUNDLE, nodeArgs: [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${process.env.BURST_PROFILE_US ?? 1000}`] : []), ...(NODE_ARGS ? NODE_ARGS.split(' ') : [])] });
-      for (const body of meetings[i]!.slice(0, WARM)) {
+      for (const body of meetings[i % meetings.length]!.slice(0, WARM)) {
         const res = await fetch(`${s.base}/api/voter/cast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         if (!res.ok) throw new Error(`warm-up cast → ${res.status} ${await res.text()}`);
       }
@@ -100,7 +105,7 @@ try {
       const threads0 = threadMs();
       const cpu0 = cpuMs();
       const from = Number(process.hrtime.bigint() / 1000n);
-      const bodies = meetings[i]!.slice(WARM);
+      const bodies = meetings[i % meetings.length]!.slice(WARM);
       const r = closed
         ? await closedLoop({ origin: s.base, path: '/api/voter/cast', connections: 100, body: (j) => bodies[j]!, total: bodies.length, freshEvery: 3 })
         : await burst(s.base, '/api/voter/cast', bodies, 1000);

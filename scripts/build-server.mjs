@@ -19,9 +19,13 @@ export const SERVER_BUNDLE = path.join(root, 'dist/server/main.mjs');
  *   peak fell from 188 to 171 MiB in a QUICK bench, at no cost the bench could see;
  * - the old generation may grow to 1.5 times what a full collection left alive, not to V8's own factor
  *   (up to 4 under a busy event loop): 12,300 casts in one process peaked at 184–186 MiB instead of
- *   243–265 with about 36 MiB alive after each full collection, at no cost in casts per second.
+ *   243–265 with about 36 MiB alive after each full collection, at no cost in casts per second;
+ * - the garbage collector works on the thread whose heap it is, not on helper threads as well: on two
+ *   cores the helpers took 560 ms of the 1,800 ms of CPU 2,000 casts cost (bench/README.md, "Garbage per
+ *   cast"), competing with the event loop, the database thread and the curve workers; single-threaded,
+ *   the same casts cost 5–15 % less CPU and came 5–18 % faster in alternating rounds, memory unchanged.
  */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50', '--single-threaded-gc'];
 
 /**
  * For `npm run bench` only: the same server with the cast's token check compiled out, for the issue's
