@@ -71,6 +71,7 @@ export class BallotBox {
     this.#queue = new WriteQueue(
       deps.db,
       {
+        begin: this.#sql ? () => this.#sql!.begin() : undefined,
         beforeCommit: (tx) => this.#takeLiveStep(tx),
         afterCommit: () => {
           this.#tally.commit();

@@ -66,8 +66,10 @@ export class CastStatements {
   readonly #spend: Statement<[string, number, string]>;
   readonly #receipt: Statement<[string, number]>;
   readonly #live: Statement<[number], LiveRow>;
+  readonly #sqlite: Database.Database;
 
   constructor(sqlite: Database.Database) {
+    this.#sqlite = sqlite;
     this.#state = sqlite.prepare('select state, ballot_bytes from meetings where id = ?');
     this.#spent = sqlite.prepare('select retry_check from spent_tokens where nullifier = ?');
     this.#count = sqlite.prepare("update meetings set cast_count = cast_count + 1 where id = ? and state = 'voting' and cast_count < issued_count");
@@ -101,6 +103,9 @@ export class CastStatements {
    * comes before the first write, so a refusal writes nothing. Runs inside the batch's transaction.
    */
   write(b: CastRow, slot: number | null): CastOutcome {
+    // A batch sends its BEGIN and its ballots without waiting in between (CastWriter.begin): a BEGIN that
+    // failed must not leave a ballot written on its own, outside the batch's transaction.
+    if (!this.#sqlite.inTransaction) throw new Error('a ballot outside a transaction (its batch did not begin)');
     const spent = this.#spent.get(b.nullifier);
     if (spent) return { kind: 'spent', retryCheck: spent.retry_check };
     if (this.#count.run(b.meetingId).changes !== 1) return { kind: 'refused', counters: this.#why.get(b.meetingId) ?? null };
@@ -124,6 +129,12 @@ type MaybePromise<T> = T | Promise<T>;
 export interface CastWriter {
   /** Compile the statements now (the tables exist: after the migrations), not at the first ballot. */
   prepare(): void;
+  /**
+   * Begin the batch's transaction (BEGIN IMMEDIATE) on the connection the batch holds: sent (or run) before
+   * this returns, so whatever is sent after it runs after it, and the batch's ballots need not wait for
+   * its answer (a round trip to the database thread each batch). A write finds no transaction if it failed.
+   */
+  begin(): Promise<void> | void;
   /** Outside any batch: the meeting's state and slot size. */
   meetingState(meetingId: number): MaybePromise<{ state: string; ballot_bytes: number } | undefined>;
   /** Inside a batch: the meeting's empty slots. */

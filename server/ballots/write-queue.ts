@@ -30,6 +30,12 @@ interface Job {
 }
 
 export interface WriteQueueHooks {
+  /**
+   * Begins the batch's transaction by sending BEGIN at once, in order before anything the batch sends
+   * after it (CastWriter.begin), so the first jobs need not wait for its answer. Without it the batch
+   * awaits a BEGIN sent through Kysely first.
+   */
+  begin?: () => Promise<void> | void;
   /** Runs inside the batch's transaction after every job, before the commit. */
   beforeCommit?: (tx: Tx) => Promise<void> | void;
   /** Runs after a successful commit, before the replies are released. */
@@ -145,12 +151,15 @@ export class WriteQueue {
     await this.#db
       .connection()
       .execute(async (tx) => {
-        await beginBatch(this.#dialect).execute(tx);
+        const begin = this.#hooks.begin;
+        // A BEGIN sent without waiting is settled with the pipelined jobs, before anything else is sent.
+        const begun = begin ? (async () => begin())() : null;
+        if (!begun) await beginBatch(this.#dialect).execute(tx);
         try {
           const sliceMs = this.#hooks.sliceMs ?? SLICE_MS;
           let sliceStart = performance.now();
           // Pipelined jobs under way: each settles its own outcome; the first other error fails the batch.
-          let inFlight: Promise<void>[] = [];
+          let inFlight: Promise<void>[] = begun ? [begun] : [];
           // Every one of them settles before anything else is sent (a failed batch included: none may go on
           // writing after its ROLLBACK).
           const settle = async () => {

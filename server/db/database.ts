@@ -77,6 +77,7 @@ function localCastWriter(sqlite: Database.Database): CastWriter {
   const statements = () => (s ??= new CastStatements(sqlite));
   return {
     prepare: () => void statements(),
+    begin: () => void sqlite.exec('begin immediate'),
     meetingState: (meetingId) => statements().meetingState(meetingId),
     freeSlots: (meetingId) => statements().freeSlots(meetingId),
     liveRow: (meetingId) => statements().liveRow(meetingId),

@@ -211,9 +211,15 @@ class ThreadConnection implements DatabaseConnection {
     // The thread the BEGIN is sent to: the transaction is on it only once the BEGIN has succeeded there.
     const generation = this.#thread.generation;
     if (!text.startsWith('select')) this.#thread.writes++;
+    const sent = this.request({ op: 'query', sql: q.sql, params: q.parameters });
+    // From the BEGIN's sending on: what the batch sends before its answer (CastWriter.begin) is checked
+    // against the thread it went to as well. A BEGIN that fails ends it again.
+    if (begins) this.#txGeneration = generation;
     try {
-      const r = await this.request({ op: 'query', sql: q.sql, params: q.parameters });
-      if (begins) this.#txGeneration = generation;
+      const r = await sent.catch((e: unknown) => {
+        if (begins) this.#txGeneration = null;
+        throw e;
+      });
       if ('rows' in r) return { rows: withBuffers(r.rows) as R[] };
       if ('changes' in r) return { numAffectedRows: BigInt(r.changes), insertId: r.lastInsertRowid, rows: [] };
       throw new Error('the database thread answered a query without rows or changes');
@@ -326,6 +332,8 @@ export function threadCastWriter(thread: SqliteThread, dialect: ThreadDialect): 
   return {
     // The thread compiles them at its first ballot.
     prepare: () => undefined,
+    // Posted in this turn (executeQuery sends before its first await), ahead of the batch's ballots.
+    begin: async () => void (await driver.connection.executeQuery(CompiledQuery.raw('begin immediate'))),
     // Outside the batch, on the thread's reading connection: what is committed, without waiting for the
     // batch under way to commit (sqlite.worker.ts).
     meetingState: (meetingId) => {

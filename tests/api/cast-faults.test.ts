@@ -1,7 +1,8 @@
 /**
  * Faults in the durable path of a phone ballot, in process on a real SQLite file, through the real
  * cast route: a disk that refuses writes (SQLite's own I/O error), a write that fails half-way through a
- * ballot, a failure after the ballots of a batch are written, and a COMMIT that throws. Each time:
+ * ballot, a failure after the ballots of a batch are written, a COMMIT that throws, and a BEGIN that fails
+ * with the ballots already sent behind it. Each time:
  *   - no ballot of the failed batch is acknowledged (no 200, no receipt in any answer);
  *   - nothing is half-written: another connection sees filled slots = spent tokens = receipts = the
  *     meeting's cast count, unchanged by the failed batch, and `integrity_check` ok;
@@ -209,6 +210,40 @@ describe('a fault in the durable path acknowledges nothing and leaves nothing ha
     await resendRecordsEach(bs);
     expectWhole(before, bs.length);
   }, 60_000);
+
+  it('a BEGIN that fails while the file stays writable: the ballots sent behind it (without waiting for its answer) are written nowhere, none acknowledged', async () => {
+    const bs = ballots(5);
+    const before = counts();
+    // The batch after the held one: its BEGIN fails (as after a busy wait that ran out), but nothing else
+    // holds the file, so a ballot that ran on its own, outside the transaction, would be committed by itself.
+    const first = await holdQueue();
+    const exec = t.sqlite.exec.bind(t.sqlite);
+    let begins = 0;
+    t.sqlite.exec = ((source: string) => {
+      if (/^\s*begin immediate\s*$/i.test(source)) {
+        begins++;
+        throw new Database.SqliteError('database is locked', 'SQLITE_BUSY');
+      }
+      return exec(source);
+    }) as typeof t.sqlite.exec;
+    let answered: LightMyRequestResponse[];
+    try {
+      const replies = Promise.all(bs.map((b) => cast(t, b.token, b.pkg)));
+      await until('the casts to reach the queue', () => box().waiting === bs.length);
+      first.release();
+      answered = await replies;
+    } finally {
+      t.sqlite.exec = exec;
+    }
+    expect(begins).toBeGreaterThanOrEqual(1);
+    for (const r of answered) {
+      expect(r.statusCode, r.body).toBeGreaterThanOrEqual(500);
+      expect(r.body).not.toMatch(/receipt/);
+    }
+    expectWhole(before, 0);
+    await resendRecordsEach(bs);
+    expectWhole(before, bs.length);
+  }, 60_000);
 });
 
 describe('a reply waits for its commit', () => {
@@ -251,7 +286,7 @@ describe('after the faults', () => {
     }
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     const results = await call<{ parts: Parts }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/results`);
-    expect(recordedGrades).toHaveLength(28);
+    expect(recordedGrades).toHaveLength(33);
     for (const part of results.parts.filter((p) => p.kind === 'rating')) {
       for (const row of part.rows ?? []) {
         row.counts.forEach((c, g) => expect(c, `part ${part.key}, grade ${g}`).toBe(byGrade(g)));
