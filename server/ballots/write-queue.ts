@@ -114,7 +114,12 @@ export class WriteQueue {
 
   async #drain(): Promise<void> {
     try {
+      let first = true;
       while (this.#pending.length > 0) {
+        // After a commit, one turn of the event loop before the next batch: the requests already read
+        // from their sockets by then join it, instead of waiting for a batch of the few that came first.
+        if (!first && this.#pending.length < MAX_BATCH) await nextTurn();
+        first = false;
         // A cap keeps one reply from waiting on thousands of others.
         const batch = this.#pending.splice(0, MAX_BATCH);
         await this.#runBatch(batch);
