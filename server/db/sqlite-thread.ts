@@ -208,12 +208,12 @@ class ThreadConnection implements DatabaseConnection {
     const text = q.sql.trimStart().slice(0, 10).toLowerCase();
     const ends = text.startsWith('commit') || text.startsWith('end') || (text.startsWith('rollback') && !/^\s*rollback\s+to\b/i.test(q.sql));
     const begins = text.startsWith('begin');
-    // The thread the BEGIN is sent to: the transaction is on it only once the BEGIN has succeeded there.
+    // The thread the BEGIN is sent to. The transaction is held to it from the BEGIN's sending on, not its
+    // answer: a batch sends its ballots before that answer (CastWriter.begin), and a ballot must fail if
+    // the thread it goes to is not the one that began. A BEGIN that fails ends it again.
     const generation = this.#thread.generation;
     if (!text.startsWith('select')) this.#thread.writes++;
     const sent = this.request({ op: 'query', sql: q.sql, params: q.parameters });
-    // From the BEGIN's sending on: what the batch sends before its answer (CastWriter.begin) is checked
-    // against the thread it went to as well. A BEGIN that fails ends it again.
     if (begins) this.#txGeneration = generation;
     try {
       const r = await sent.catch((e: unknown) => {
