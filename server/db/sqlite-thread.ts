@@ -37,6 +37,8 @@ type Request = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<
 
 export type ThreadReply =
   | { id: number; rows: Record<string, unknown>[] }
+  /** After a message's casts: the live row of each meeting they wrote to, read after the message's last request (id 0). */
+  | { id: 0; live: { meetingId: number; row: LiveRow | undefined }[] }
   | { id: number; changes: number; lastInsertRowid: bigint }
   | { id: number; value: unknown }
   | { id: number; error: { message: string; code: string | undefined; name: string } };
@@ -77,6 +79,16 @@ export class SqliteThread {
    * transaction) and every new thread: a value read while it stayed the same is still what is committed.
    */
   writes = 0;
+  /**
+   * Counts every request sent that may change what the connection sees (everything but reads: the state,
+   * the free slots, the live row, a SELECT), casts included. A live row read after a message stays what
+   * the connection would read while this stays what it was when that message was posted.
+   */
+  changes = 0;
+  /** The newest live row of each meeting the thread read after a message of casts, and `changes` when that message was posted. */
+  readonly #live = new Map<number, { row: LiveRow | undefined; changes: number }>();
+  /** `changes` as each message to the current thread was posted, oldest first: each message gets one answer, in order. */
+  #postedChanges: number[] = [];
   #closed = false;
 
   constructor(file: string) {
@@ -88,10 +100,18 @@ export class SqliteThread {
     const { url, entry } = workerEntry();
     const worker = new Worker(url, { workerData: { file: this.#file, entry } });
     this.writes++;
+    this.changes++;
+    this.#live.clear();
+    const postedChanges: number[] = (this.#postedChanges = []);
     worker.unref();
     // The thread answers each message (the requests of one turn) with one message: their replies, in order.
     worker.on('message', (replies: ThreadReply[]) => {
+      const changes = postedChanges.shift();
       for (const reply of replies) {
+        if ('live' in reply) {
+          if (changes !== undefined && this.#worker === worker) for (const { meetingId, row } of reply.live) this.#live.set(meetingId, { row, changes });
+          continue;
+        }
         const p = this.#pending.get(reply.id);
         if (!p) continue;
         this.#pending.delete(reply.id);
@@ -108,6 +128,8 @@ export class SqliteThread {
       // transaction).
       this.generation++;
       this.writes++;
+      this.changes++;
+      this.#live.clear();
       // Requests not yet posted were for this thread: they fail with the rest.
       this.#outbox.clear();
       const pending = [...this.#pending.values()];
@@ -141,6 +163,7 @@ export class SqliteThread {
     (requests) => {
       if (!this.#worker) throw threadLost('no thread to post to');
       this.#worker.postMessage(requests);
+      this.#postedChanges.push(this.changes);
       this.posted++;
     },
     // Nothing of the message reached the thread (a parameter that cannot be copied, say): each of its requests fails.
@@ -157,12 +180,22 @@ export class SqliteThread {
   /** While a request is pending the thread keeps the process alive; idle, it does not. */
   #send(worker: Worker, req: Request): Promise<ThreadReply> {
     this.sent[req.op]++;
+    if (!(req.op === 'meetingState' || req.op === 'freeSlots' || req.op === 'liveRow' || (req.op === 'query' && /^\s*select\b/i.test(req.sql)))) this.changes++;
     const id = this.#next++;
     return new Promise<ThreadReply>((resolve, reject) => {
       if (this.#pending.size === 0) worker.ref();
       this.#pending.set(id, { resolve, reject });
       this.#outbox.push({ ...req, id } as ThreadRequest);
     });
+  }
+
+  /**
+   * The meeting's live row as the thread read it after a message of casts, if nothing that may change it
+   * has been sent since (the same row a fresh read would give); otherwise null, and the caller reads it.
+   */
+  keptLiveRow(meetingId: number): { row: LiveRow | undefined } | null {
+    const kept = this.#live.get(meetingId);
+    return kept && kept.changes === this.changes ? { row: kept.row } : null;
   }
 
   /** Stop the thread at once, as a crash would (tests): requests in flight fail with THREAD_LOST, the next one starts a new thread. */
@@ -349,7 +382,12 @@ export function threadCastWriter(thread: SqliteThread, dialect: ThreadDialect): 
     },
     // Inside the batch, which holds the connection.
     freeSlots: async (meetingId) => value(await driver.connection.request({ op: 'freeSlots', meetingId })) as number[],
-    liveRow: async (meetingId) => value(await driver.connection.request({ op: 'liveRow', meetingId })) as LiveRow | undefined,
+    // Most batches need no request for it: the thread read it after the batch's last casts (sqlite.worker.ts).
+    liveRow: async (meetingId) => {
+      const kept = thread.keptLiveRow(meetingId);
+      if (kept) return kept.row;
+      return value(await driver.connection.request({ op: 'liveRow', meetingId })) as LiveRow | undefined;
+    },
     // Only the row's own fields travel: a structured clone copies whatever else the object carries.
     write: async (row, slot) => {
       const { meetingId, nullifier, retryCheck, receiptHash, body } = row;

@@ -60,6 +60,8 @@ describe('SQLite on the database thread', () => {
     expect(sent.meetingState).toBeLessThan(36);
     expect(batches).toBeLessThan(36);
     expect(sent.query, `${batches} batches`).toBeLessThanOrEqual(6 * batches);
+    // Each batch's live step took the live row the thread read after the batch's last casts: no request of its own.
+    expect(sent.liveRow).toBe(0);
     // The casts of a batch travel together, in one message (each message wakes the thread): per batch
     // its BEGIN, its casts, what the batch reads after them, its COMMIT; not one message per cast.
     expect(posted, `${batches} batches`).toBeLessThanOrEqual(6 * batches + 2);
@@ -73,6 +75,41 @@ describe('SQLite on the database thread', () => {
     expect(reused.statusCode).toBe(409);
     expect(reused.json().error.code).toBe('TOKEN_USED');
     expect(await counts()).toEqual({ ballots: 36, spent: 36, receipts: 36, counted: 36 });
+  });
+
+  it('the live row the thread read after a batch’s casts is used only while nothing that may change it has been sent since', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    const m = await makeMeeting(t, { kind: 'station', roster: 20, signIn: 20, liveK: 5 });
+    const thread = t.store.dialect === 'sqlite' ? t.store.thread! : null;
+    const box = t.app.services.box;
+    const pkg = fullPackage(m.form!, 1);
+    // One cast first: the meeting's form is read (through the connection a held batch would hold) and kept.
+    expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
+    // Hold the queue with a job, so the casts below land together in the next batch, followed by a job that looks.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let holding = false;
+    const held = box.run(async () => {
+      holding = true;
+      await gate;
+    });
+    while (!holding) await new Promise((r) => setTimeout(r, 5));
+    const replies = Promise.all(m.tokens.slice(1, 7).map((token) => cast(t, token, pkg)));
+    while (box.waiting < 6) await new Promise((r) => setTimeout(r, 5));
+    const seen: Record<string, unknown> = {};
+    const look = box.run(async (tx) => {
+      // After the batch's casts: the row read behind them, with their six ballots and the first counted.
+      seen.afterCasts = thread!.keptLiveRow(m.meetingId)?.row?.cast_count;
+      // A statement that may change the meeting (here it changes nothing, but the rule cannot know): the kept row is no longer used.
+      await sql`update meetings set live_k = live_k where id = ${m.meetingId}`.execute(tx);
+      seen.afterUpdate = thread!.keptLiveRow(m.meetingId);
+    });
+    release();
+    await Promise.all([held, look]);
+    expect((await replies).map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(seen).toEqual({ afterCasts: 7, afterUpdate: null });
+    // After the commit, neither.
+    expect(thread!.keptLiveRow(m.meetingId)).toBeNull();
   });
 
   it('takes exactly one cast per token when each token is sent five times at once with different packages (the casts are pipelined to the thread)', async () => {
