@@ -18,8 +18,8 @@ import { DomainError } from '../errors.ts';
  * also copies every "recently dead" version that a snapshot still open in the same database might read:
  * a transaction of another connection begun before the close (a report, the live step, an ANALYZE by
  * autovacuum, an administrator's psql) would leave earlier places of the ballots in the new file. So the
- * rebuild first waits until no other session of the database holds a transaction or snapshot older than
- * the rebuild's start (`olderSessions`), up to `HORIZON_WAIT_MS`, and otherwise fails and is retried.
+ * rebuild first waits until nothing holds a transaction or snapshot begun before the close
+ * (`horizonHolders`), up to `HORIZON_WAIT_MS`, and otherwise fails and is retried.
  * What it cannot reach is the server's write-ahead log and its archives (README, "Running on PostgreSQL").
  */
 /** The tables a meeting's voting wrote to, rewritten on PostgreSQL after close. */
@@ -29,29 +29,37 @@ const VOTING_TABLES = ['ballots', 'receipts', 'spent_tokens', 'meeting_keys', 't
 const HORIZON_WAIT_MS = 5000;
 
 /**
- * The other sessions of this database whose transaction or snapshot began before transaction `xid` (the
- * rebuild's own, begun after the close committed): their horizon keeps the rows the close made dead. A
- * plain autovacuum VACUUM holds no such horizon (PostgreSQL ignores it); its ANALYZE does.
+ * What still holds PostgreSQL's cleanup horizon at or before the newest close waiting for its rebuild (the
+ * xid that last wrote its meeting's row, the close's or younger): a session of this database whose
+ * transaction or snapshot began before that close committed, a walsender carrying a standby's
+ * hot_standby_feedback (no database), a replication slot's xmin, a prepared transaction. VACUUM FULL keeps
+ * the versions such a holder may read, so the rebuild waits for them. Only columns every role can read of
+ * other roles' sessions are used (a role without pg_read_all_stats sees no backend_type or query), so a
+ * plain autovacuum VACUUM, which holds no horizon, is waited for too; it ends soon on these tables.
  */
-async function olderSessions(conn: Db, xid: string): Promise<number[]> {
-  const r = await sql<{ pid: number }>`
-    select pid from pg_stat_activity
-    where datname = current_database() and pid <> pg_backend_pid()
-      and not (backend_type = 'autovacuum worker' and query not ilike '%analyze%')
-      and greatest(age(backend_xid), age(backend_xmin)) > age(${xid}::xid)`.execute(conn);
-  return r.rows.map((x) => x.pid);
+async function horizonHolders(conn: Db): Promise<string[]> {
+  const r = await sql<{ holder: string }>`
+    with close as (select min(age(xmin)) as a from meetings where state in ('closed', 'sealed') and compacted_at is null)
+    select 'session ' || pid as holder from pg_stat_activity, close
+      where (datname = current_database() or datname is null) and pid <> pg_backend_pid()
+        and greatest(age(backend_xid), age(backend_xmin)) >= close.a
+    union all
+    select 'replication slot ' || slot_name from pg_replication_slots, close
+      where (database = current_database() or database is null) and age(xmin) >= close.a
+    union all
+    select 'prepared transaction ' || gid from pg_prepared_xacts, close
+      where database = current_database() and age(transaction) >= close.a`.execute(conn);
+  return r.rows.map((x) => x.holder);
 }
 
-async function waitForOlderSessions(conn: Db, log: FastifyBaseLogger): Promise<void> {
-  // A transaction id of our own, assigned now: every session that began later cannot see the close's dead rows.
-  const xid = (await sql<{ x: string }>`select (txid_current() % 4294967296)::text as x`.execute(conn)).rows[0]!.x;
+async function waitForHorizon(conn: Db, log: FastifyBaseLogger): Promise<void> {
   const until = Date.now() + HORIZON_WAIT_MS;
   for (;;) {
-    const older = await olderSessions(conn, xid);
-    if (older.length === 0) return;
+    const holders = await horizonHolders(conn);
+    if (holders.length === 0) return;
     if (Date.now() > until) {
-      log.warn({ pids: older }, 'the rebuild after close waits for sessions of this database holding transactions begun before it');
-      throw new Error(`sessions ${older.join(', ')} hold snapshots older than the rebuild`);
+      log.warn({ holders }, 'the rebuild after close waits for what still holds transactions begun before the close (a session left in a transaction: end it, or set idle_in_transaction_session_timeout)');
+      throw new Error(`${holders.join(', ')} still hold transactions begun before the close`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -118,7 +126,7 @@ export class Compactor {
       await this.#db.connection().execute(async (conn) => {
         if (this.#store.dialect === 'postgres') {
           // Casts of other meetings wait behind the rebuild's lock: keep that wait short, retry instead.
-          await waitForOlderSessions(conn, this.#log);
+          await waitForHorizon(conn, this.#log);
           await sql`set lock_timeout = 1000`.execute(conn);
           try {
             await sql.raw(`vacuum full ${VOTING_TABLES.join(', ')}`).execute(conn);

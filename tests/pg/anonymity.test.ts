@@ -156,6 +156,18 @@ describe.skipIf(!pg)('anonymity at rest on PostgreSQL: xmin, ctid and the files 
     await taken;
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     closeXmin = (await xminsOf(t.db, 'meetings', m.meetingId))[0]!;
+    // A snapshot taken after the close (a pg_dump, a client left in a transaction) cannot see the ballots'
+    // earlier versions: the rebuild must not wait for it (it stays open until the rebuild is done).
+    const later = openReader(t);
+    let releaseLater!: () => void;
+    let laterTaken!: () => void;
+    const laterReady = new Promise<void>((r) => (laterTaken = r));
+    const heldLater = later.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+      await trx.selectFrom('meetings').select('id').limit(1).execute();
+      laterTaken();
+      await new Promise<void>((r) => (releaseLater = r));
+    });
+    await laterReady;
     let rebuilt = false;
     const rebuilding = t.app.services.compactor.ensure(m.meetingId).then(() => (rebuilt = true));
     await new Promise((r) => setTimeout(r, 1500));
@@ -164,6 +176,9 @@ describe.skipIf(!pg)('anonymity at rest on PostgreSQL: xmin, ctid and the files 
     await held;
     await other.destroy();
     await rebuilding;
+    releaseLater();
+    await heldLater;
+    await later.destroy();
     closed = await ballots(t.db, m.meetingId);
     closedReceiptXmins = await xminsOf(t.db, 'receipts', m.meetingId);
     cells.closed = await everyCell(t.db);
