@@ -52,6 +52,30 @@ async function everyCell(db: Db): Promise<Cell[]> {
   return cells;
 }
 
+/**
+ * Another session of the test's database, in a repeatable-read transaction whose snapshot is taken now
+ * (reading `meetings` only, so it holds no lock on a voting table) and kept until `end`.
+ */
+async function holdSnapshot(t: TestApp): Promise<{ end: () => Promise<void> }> {
+  const db = openReader(t);
+  let release!: () => void;
+  let taken!: () => void;
+  const ready = new Promise<void>((r) => (taken = r));
+  const held = db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+    await trx.selectFrom('meetings').select('id').limit(1).execute();
+    taken();
+    await new Promise<void>((r) => (release = r));
+  });
+  await ready;
+  return {
+    end: async () => {
+      release();
+      await held;
+      await db.destroy();
+    },
+  };
+}
+
 async function ballots(db: Db, meetingId: number): Promise<BallotVersion[]> {
   const r = await sql<BallotVersion>`select xmin::text as xmin, ctid::text as ctid, id, body from ballots where meeting_id = ${meetingId} and filled = 1`.execute(db);
   return r.rows;
@@ -144,41 +168,19 @@ describe.skipIf(!pg)('anonymity at rest on PostgreSQL: xmin, ctid and the files 
     // transaction that touched no voting table (so it holds no lock the rebuild would wait for: a report,
     // an administrator's psql, autovacuum's ANALYZE of another table): VACUUM FULL would copy the ballots'
     // pre-close versions that snapshot can see into the new file. The rebuild must wait for it.
-    const other = openReader(t);
-    let release!: () => void;
-    let snapshotTaken!: () => void;
-    const taken = new Promise<void>((r) => (snapshotTaken = r));
-    const held = other.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
-      await trx.selectFrom('meetings').select('id').limit(1).execute();
-      snapshotTaken();
-      await new Promise<void>((r) => (release = r));
-    });
-    await taken;
+    const before = await holdSnapshot(t);
     await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
     closeXmin = (await xminsOf(t.db, 'meetings', m.meetingId))[0]!;
     // A snapshot taken after the close (a pg_dump, a client left in a transaction) cannot see the ballots'
     // earlier versions: the rebuild must not wait for it (it stays open until the rebuild is done).
-    const later = openReader(t);
-    let releaseLater!: () => void;
-    let laterTaken!: () => void;
-    const laterReady = new Promise<void>((r) => (laterTaken = r));
-    const heldLater = later.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
-      await trx.selectFrom('meetings').select('id').limit(1).execute();
-      laterTaken();
-      await new Promise<void>((r) => (releaseLater = r));
-    });
-    await laterReady;
+    const after = await holdSnapshot(t);
     let rebuilt = false;
     const rebuilding = t.app.services.compactor.ensure(m.meetingId).then(() => (rebuilt = true));
     await new Promise((r) => setTimeout(r, 1500));
     rebuildWaitedForSnapshot = !rebuilt;
-    release();
-    await held;
-    await other.destroy();
+    await before.end();
     await rebuilding;
-    releaseLater();
-    await heldLater;
-    await later.destroy();
+    await after.end();
     closed = await ballots(t.db, m.meetingId);
     closedReceiptXmins = await xminsOf(t.db, 'receipts', m.meetingId);
     cells.closed = await everyCell(t.db);
