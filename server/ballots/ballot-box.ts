@@ -13,7 +13,7 @@ import type { LiveHub } from '../live/live.hub.ts';
 import type { LiveMessage, Snapshot } from '../live/live.schemas.ts';
 import { SLOT_BATCH } from './slots.ts';
 import { WriteQueue, type Tx } from './write-queue.ts';
-import { noEmptySlot, type CastOutcome, type CastWriter } from './cast-statements.ts';
+import { noEmptySlot, type CastOutcome, type CastWriter, type SnapshotWrite } from './cast-statements.ts';
 import * as repo from './ballots.repository.ts';
 import type { CastResponse } from './voter.schemas.ts';
 
@@ -59,6 +59,8 @@ export class BallotBox {
   /** Meetings changed by the batch being written: whether voting closed in it, and the ballots' increments. */
   #touched = new Map<number, { closing: boolean; increments: TallyRow[] }>();
   #outbox: LiveMessage[] = [];
+  /** SQLite: the snapshots of the batch's live step, written with its COMMIT, each with the message that waits on it. */
+  #snapshots: { write: SnapshotWrite; message: LiveMessage }[] = [];
   /** Each meeting's form as last parsed, with the text it came from: a batch parses it again only if the text changed. */
   readonly #forms = new Map<number, { json: string; form: Form }>();
 
@@ -73,6 +75,7 @@ export class BallotBox {
       {
         begin: this.#sql ? () => this.#sql!.begin() : undefined,
         beforeCommit: (tx) => this.#takeLiveStep(tx),
+        commit: this.#sql ? () => this.#commit(this.#sql!) : undefined,
         afterCommit: () => {
           this.#tally.commit();
           for (const m of this.#outbox) this.#live.deliver(m);
@@ -82,6 +85,7 @@ export class BallotBox {
           this.#tally.rollback();
           this.#touched = new Map();
           this.#outbox = [];
+          this.#snapshots = [];
           // A failed batch may have taken slots it did not fill: read them again from the file.
           this.#free.clear();
         },
@@ -293,6 +297,18 @@ export class BallotBox {
     return this.#d.random(16).toString('hex');
   }
 
+  /**
+   * SQLite: the batch's snapshots and its COMMIT, one request. A snapshot is published only if it was
+   * written: only if the step it was decided against is still the last one (the decision is the database's).
+   */
+  async #commit(sql: CastWriter): Promise<void> {
+    const pending = this.#snapshots;
+    this.#snapshots = [];
+    const written = await sql.commit(pending.map((p) => p.write));
+    const dropped = new Set(pending.filter((_, i) => written[i] !== true).map((p) => p.message));
+    if (dropped.size > 0) this.#outbox = this.#outbox.filter((message) => !dropped.has(message));
+  }
+
   /** Inside the batch's transaction: take a new snapshot where the k-rule allows, and queue the messages. */
   async #takeLiveStep(tx: Tx): Promise<void> {
     this.#outbox = [];
@@ -321,6 +337,11 @@ export class BallotBox {
         if (closing) {
           await updateMeeting(tx, meetingId, { snapshot_json: JSON.stringify(snapshot), snapshot_count: phone, results_json: JSON.stringify(results) });
           this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
+        } else if (this.#sql) {
+          // Written with the batch's COMMIT, in the same request (#commit).
+          const message: LiveMessage = { type: 'snapshot', meetingId, snapshot };
+          this.#snapshots.push({ write: { meetingId, lastPhone: m.snapshot_count, phone, json: JSON.stringify(snapshot) }, message });
+          this.#outbox.push(message);
         } else if (await publishSnapshot(tx, meetingId, { lastPhone: m.snapshot_count, phone, json: JSON.stringify(snapshot) })) {
           // Published only if the step it was decided against is still the last one: the decision is the database's.
           this.#outbox.push({ type: 'snapshot', meetingId, snapshot });

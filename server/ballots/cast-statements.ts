@@ -47,6 +47,17 @@ export interface LiveRow {
 }
 
 /**
+ * A live step's snapshot, written with its batch's COMMIT (CastWriter.commit): the meeting's row takes it
+ * only if no other step was taken since the one it was decided against (`lastPhone`, what the row held).
+ */
+export interface SnapshotWrite {
+  meetingId: number;
+  lastPhone: number;
+  phone: number;
+  json: string;
+}
+
+/**
  * - written: counted, the slot filled, the token spent, the receipt kept;
  * - spent: the token was spent already (nothing written): its retry check, to tell a lost reply from a reuse;
  * - refused: not counted (nothing written): the meeting's state and counters, to say why.
@@ -66,6 +77,7 @@ export class CastStatements {
   readonly #spend: Statement<[string, number, string]>;
   readonly #receipt: Statement<[string, number]>;
   readonly #live: Statement<[number], LiveRow>;
+  readonly #publish: Statement<[string, number, number, number]>;
   readonly #sqlite: Database.Database;
 
   constructor(sqlite: Database.Database) {
@@ -79,6 +91,7 @@ export class CastStatements {
     this.#spend = sqlite.prepare('insert into spent_tokens (nullifier, meeting_id, retry_check) values (?, ?, ?)');
     this.#receipt = sqlite.prepare('insert into receipts (receipt_hash, meeting_id) values (?, ?)');
     this.#live = sqlite.prepare(`${LIVE_ROW_SQL}?`);
+    this.#publish = sqlite.prepare('update meetings set snapshot_json = ?, snapshot_count = ? where id = ? and snapshot_count = ?');
   }
 
   /** The meeting's state and slot size (the state can change between casts). */
@@ -116,6 +129,17 @@ export class CastStatements {
     this.#receipt.run(b.receiptHash, b.meetingId);
     return { kind: 'written' };
   }
+
+  /**
+   * The end of a batch: its live step's snapshots, then its COMMIT. Whether each snapshot was written (a
+   * step taken meanwhile keeps the newer one). A statement that fails stops here, before the COMMIT: the
+   * transaction stays open for the batch's ROLLBACK, and nothing of it is kept.
+   */
+  commit(snapshots: readonly SnapshotWrite[]): boolean[] {
+    const written = snapshots.map((s) => this.#publish.run(s.json, s.phone, s.meetingId, s.lastPhone).changes === 1);
+    this.#sqlite.exec('commit');
+    return written;
+  }
 }
 
 /** A counted ballot found no empty slot: a fault (slots are made when ballots are issued), so its batch rolls back. */
@@ -143,4 +167,9 @@ export interface CastWriter {
   liveRow(meetingId: number): MaybePromise<LiveRow | undefined>;
   /** Inside a batch: CastStatements.write. */
   write(b: CastRow, slot: number | null): MaybePromise<CastOutcome>;
+  /**
+   * The end of the batch: its snapshots and its COMMIT in one go (CastStatements.commit), so a batch that
+   * publishes a step costs no request more than one that does not. Resolves after the commit is durable.
+   */
+  commit(snapshots: readonly SnapshotWrite[]): MaybePromise<boolean[]>;
 }

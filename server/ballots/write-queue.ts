@@ -38,6 +38,11 @@ export interface WriteQueueHooks {
   begin?: () => Promise<void> | void;
   /** Runs inside the batch's transaction after every job, before the commit. */
   beforeCommit?: (tx: Tx) => Promise<void> | void;
+  /**
+   * Commits the batch's transaction, with whatever beforeCommit left to be written with the COMMIT
+   * (CastWriter.commit: one request for both). Without it, a COMMIT through Kysely.
+   */
+  commit?: () => Promise<void> | void;
   /** Runs after a successful commit, before the replies are released. */
   afterCommit?: () => void;
   /** Runs when the batch's transaction was rolled back (nothing of it was written). */
@@ -206,7 +211,8 @@ export class WriteQueue {
           await settle();
           await this.#hooks.beforeCommit?.(tx);
           committing = true;
-          await sql`commit`.execute(tx);
+          if (this.#hooks.commit) await this.#hooks.commit();
+          else await sql`commit`.execute(tx);
           this.#batches++;
         } catch (error) {
           // The COMMIT was sent and the connection broke (or the database thread stopped) before its

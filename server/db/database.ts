@@ -82,6 +82,7 @@ function localCastWriter(sqlite: Database.Database): CastWriter {
     freeSlots: (meetingId) => statements().freeSlots(meetingId),
     liveRow: (meetingId) => statements().liveRow(meetingId),
     write: (row, slot) => statements().write(row, slot),
+    commit: (snapshots) => statements().commit(snapshots),
   };
 }
 

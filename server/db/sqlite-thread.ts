@@ -9,7 +9,7 @@ import {
   type Driver,
   type QueryResult,
 } from 'kysely';
-import type { CastOutcome, CastRow, CastWriter, LiveRow } from '../ballots/cast-statements.ts';
+import type { CastOutcome, CastRow, CastWriter, LiveRow, SnapshotWrite } from '../ballots/cast-statements.ts';
 import { serverFile } from '../paths.ts';
 import { THREAD_LOST } from './dialect.ts';
 import { TurnOutbox } from '../shared/turn-outbox.ts';
@@ -31,6 +31,8 @@ export type ThreadRequest =
   | { id: number; op: 'liveRow'; meetingId: number }
   | { id: number; op: 'meetingState'; meetingId: number }
   | { id: number; op: 'cast'; row: CastRow; slot: number | null }
+  /** A batch's snapshots and its COMMIT (CastStatements.commit). */
+  | { id: number; op: 'commit'; snapshots: readonly SnapshotWrite[] }
   | { id: number; op: 'close' };
 
 type Request = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -149,7 +151,7 @@ export class SqliteThread {
   }
 
   /** Requests sent to the thread so far, by kind (tests count the hops a cast costs). */
-  readonly sent = { query: 0, cast: 0, meetingState: 0, freeSlots: 0, liveRow: 0, close: 0 };
+  readonly sent = { query: 0, cast: 0, commit: 0, meetingState: 0, freeSlots: 0, liveRow: 0, close: 0 };
   /** Messages posted to the thread so far: each carries the requests of one turn of the event loop, and each wakes the thread. */
   posted = 0;
 
@@ -239,25 +241,41 @@ class ThreadConnection implements DatabaseConnection {
 
   async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
     const text = q.sql.trimStart().slice(0, 10).toLowerCase();
-    const ends = text.startsWith('commit') || text.startsWith('end') || (text.startsWith('rollback') && !/^\s*rollback\s+to\b/i.test(q.sql));
-    const begins = text.startsWith('begin');
+    const r = await this.#exchange(
+      { op: 'query', sql: q.sql, params: q.parameters },
+      {
+        begins: text.startsWith('begin'),
+        ends: text.startsWith('commit') || text.startsWith('end') || (text.startsWith('rollback') && !/^\s*rollback\s+to\b/i.test(q.sql)),
+        writes: !text.startsWith('select'),
+      },
+    );
+    if ('rows' in r) return { rows: withBuffers(r.rows) as R[] };
+    if ('changes' in r) return { numAffectedRows: BigInt(r.changes), insertId: r.lastInsertRowid, rows: [] };
+    throw new Error('the database thread answered a query without rows or changes');
+  }
+
+  /** The batch's snapshots and its COMMIT, one request (CastStatements.commit): whether each snapshot was written. */
+  async commit(snapshots: readonly SnapshotWrite[]): Promise<boolean[]> {
+    const r = await this.#exchange({ op: 'commit', snapshots }, { begins: false, ends: true, writes: true });
+    return 'value' in r ? (r.value as boolean[]) : [];
+  }
+
+  /** Send a request that may begin or end the transaction, and keep the transaction's thread and the write count true. */
+  async #exchange(req: Request, o: { begins: boolean; ends: boolean; writes: boolean }): Promise<ThreadReply> {
     // The thread the BEGIN is sent to. The transaction is held to it from the BEGIN's sending on, not its
     // answer: a batch sends its ballots before that answer (CastWriter.begin), and a ballot must fail if
     // the thread it goes to is not the one that began. A BEGIN that fails ends it again.
     const generation = this.#thread.generation;
-    if (!text.startsWith('select')) this.#thread.writes++;
-    const sent = this.request({ op: 'query', sql: q.sql, params: q.parameters });
-    if (begins) this.#txGeneration = generation;
+    if (o.writes) this.#thread.writes++;
+    const sent = this.request(req);
+    if (o.begins) this.#txGeneration = generation;
     try {
-      const r = await sent.catch((e: unknown) => {
-        if (begins) this.#txGeneration = null;
+      return await sent.catch((e: unknown) => {
+        if (o.begins) this.#txGeneration = null;
         throw e;
       });
-      if ('rows' in r) return { rows: withBuffers(r.rows) as R[] };
-      if ('changes' in r) return { numAffectedRows: BigInt(r.changes), insertId: r.lastInsertRowid, rows: [] };
-      throw new Error('the database thread answered a query without rows or changes');
     } finally {
-      if (ends) {
+      if (o.ends) {
         this.#txGeneration = null;
         // What the transaction wrote is committed (or gone) now.
         this.#thread.writes++;
@@ -393,5 +411,7 @@ export function threadCastWriter(thread: SqliteThread, dialect: ThreadDialect): 
       const { meetingId, nullifier, retryCheck, receiptHash, body } = row;
       return value(await driver.connection.request({ op: 'cast', row: { meetingId, nullifier, retryCheck, receiptHash, body }, slot })) as CastOutcome;
     },
+    // The batch holds the connection; the COMMIT ends its transaction on this thread's side too.
+    commit: (snapshots) => driver.connection.commit(snapshots),
   };
 }

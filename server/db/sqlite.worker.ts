@@ -73,6 +73,8 @@ function answer(m: ThreadRequest): ThreadReply {
       const row: CastRow = { ...m.row, body: param(m.row.body) as Buffer };
       return { id: m.id, value: castStatements().write(row, m.slot) };
     }
+    case 'commit':
+      return { id: m.id, value: castStatements().commit(m.snapshots) };
     case 'close':
       readerDb?.close();
       statements.close();
