@@ -16,6 +16,8 @@
  * 1000; BURST_PROFILE_SAVE=DIR keeps the profiles there);
  * BURST_LOG_SAVE=DIR keeps each server's log there. A variant's NODE_ARGS (space-separated) are flags for
  * node, after npm start's own (SERVER_NODE_FLAGS), so they override them: `{"NODE_ARGS":"--trace-gc"}`.
+ * A variant's WARM_CLOSED=N casts the burst's first N ballots in a closed loop before it, untimed, so the
+ * JIT has settled (V8 compiles on its helper threads for the first thousand or so casts).
  * BURST_THREADS=tid prints each thread apart (V8's helpers, which run the garbage collector, are all "node").
  * BURST_PEOPLE=N bursts N phones instead of 300 (the prepared folder is made for one number).
  * BURST_PREP=DIR keeps the prepared folder there and reuses it when it exists (prepare again after a
@@ -72,7 +74,7 @@ try {
       const i = n++;
       const log = path.join(dir, `server-${i}.log`);
       const profDir = path.join(dir, `profile-${i}`);
-      const { BUNDLE, NODE_ARGS, ...vars } = env;
+      const { BUNDLE, NODE_ARGS, WARM_CLOSED, ...vars } = env;
       if (reuse) {
         rmSync(dir, { recursive: true, force: true });
         cpSync(prep, dir, { recursive: true });
@@ -102,10 +104,16 @@ try {
         }
         return out;
       };
+      // WARM_CLOSED=N: the first N casts of the burst go in a closed loop first, untimed (the JIT settles), and the rest are measured.
+      const warmClosed = Number(WARM_CLOSED ?? 0);
+      if (warmClosed > 0) {
+        const warmBodies = meetings[i % meetings.length]!.slice(WARM, WARM + warmClosed);
+        await closedLoop({ origin: s.base, path: '/api/voter/cast', connections: 100, body: (j) => warmBodies[j]!, total: warmBodies.length, freshEvery: 3 });
+      }
       const threads0 = threadMs();
       const cpu0 = cpuMs();
       const from = Number(process.hrtime.bigint() / 1000n);
-      const bodies = meetings[i % meetings.length]!.slice(WARM);
+      const bodies = meetings[i % meetings.length]!.slice(WARM + warmClosed);
       const r = closed
         ? await closedLoop({ origin: s.base, path: '/api/voter/cast', connections: 100, body: (j) => bodies[j]!, total: bodies.length, freshEvery: 3 })
         : await burst(s.base, '/api/voter/cast', bodies, 1000);
@@ -117,7 +125,7 @@ try {
       await s.stop();
       const client = spread(r.samples.map((x) => x.ms));
       if (process.env.BURST_LOG_SAVE) cpSync(log, path.join(process.env.BURST_LOG_SAVE, `burst-${i}.log`));
-      const serverMs = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"route":"/api/voter/cast"')).slice(WARM).map((l) => (JSON.parse(l) as { ms: number }).ms);
+      const serverMs = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"route":"/api/voter/cast"')).slice(WARM + warmClosed).map((l) => (JSON.parse(l) as { ms: number }).ms);
       const server = spread(serverMs);
       const key = JSON.stringify(env);
       const rate = (bodies.length / (to - from)) * 1e6;

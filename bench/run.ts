@@ -106,7 +106,10 @@ try {
   await prepAdmin.setup(prep.setupCode!);
   const hall = await makeCampaign(prepAdmin, 2020);
   const make = (people: number, liveK?: number) => makeHallMeeting(prepAdmin, hall, { people, liveK });
-  const warm = await make(100);
+  // As many warm-up casts as the hello-world's second of warm-up is worth (about a second of casts): with
+  // 100, V8 was still compiling on its helper threads through the first round (~450 ms of CPU per 2,000
+  // casts; bench/README.md, "A fair warm-up").
+  const warm = await make(QUICK ? 300 : 1200);
   const throughputMeetings: HallMeeting[] = [];
   const burstMeetings: HallMeeting[] = [];
   const acceptMeetings: HallMeeting[] = [];
