@@ -62,7 +62,7 @@ export async function voterRoutes(app: App): Promise<void> {
     },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return casting.cast(req.body, req.ip);
+      return casting.cast(req.body, () => req.ip);
     },
   );
 }
