@@ -38,6 +38,31 @@ export function subjectName(s: Subject): string {
   return s.detail ? `${s.detail} ${s.label}` : s.label;
 }
 
+/**
+ * What every check of a part looks up, built once per part object and kept while the object lives: a
+ * form is frozen from sign-in on, and each cast would otherwise build these maps and sets again.
+ */
+const lookups = new WeakMap<object, unknown>();
+function lookup<K extends object, V>(key: K, build: (key: K) => V): V {
+  let v = lookups.get(key) as V | undefined;
+  if (v === undefined) lookups.set(key, (v = build(key)));
+  return v;
+}
+
+const partKeys = (form: Form) => lookup(form, (f) => new Set<string>(f.parts.map((p) => p.key)));
+const ratingLookup = (part: RatingPart) =>
+  lookup(part, (p) => ({
+    bySubject: new Map(p.subjects.map((s) => [s.key, s])),
+    gradeKeys: new Set(p.grades.map((g) => g.key)),
+    limits: p.quotas.map((q) => quotaLimit(p, q)),
+  }));
+const recommendLookup = (part: RecommendPart) =>
+  lookup(part, (p) => ({
+    byKey: new Map(p.candidates.map((c) => [c.key, c])),
+    // Names are compared without spaces: a list may print 王　芳 for alignment while the voter writes 王芳.
+    byName: new Map(p.candidates.map((c) => [c.name.replace(/\s+/g, ''), c])),
+  }));
+
 /** How many subjects in scope may get the quota's grade on one ballot. A share never rounds a team down to none. */
 export function quotaLimit(part: RatingPart, quota: Quota): number {
   const n = part.subjects.filter((s) => quota.scope === 'all' || s.member).length;
@@ -47,9 +72,11 @@ export function quotaLimit(part: RatingPart, quota: Quota): number {
 
 /** The first quota a rating part's grades break, with the figures to say so; null within every quota. */
 export function quotaOverrun(part: RatingPart, grades: Record<string, string | undefined>): { label: string; limit: number; used: number } | null {
-  for (const q of part.quotas) {
-    const limit = quotaLimit(part, q);
-    const used = part.subjects.filter((s) => (q.scope === 'all' || s.member) && grades[s.key] === q.grade).length;
+  const { limits } = ratingLookup(part);
+  for (const [i, q] of part.quotas.entries()) {
+    const limit = limits[i]!;
+    let used = 0;
+    for (const s of part.subjects) if ((q.scope === 'all' || s.member) && grades[s.key] === q.grade) used++;
     if (used > limit) return { label: part.grades.find((g) => g.key === q.grade)?.label ?? q.grade, limit, used };
   }
   return null;
@@ -68,9 +95,9 @@ class Refusal extends Error {
  */
 export function validatePackage(form: Form, input: BallotPackage, source: BallotSource): PackageCheck {
   try {
-    const known = new Set(form.parts.map((p) => p.key));
+    const known = partKeys(form);
     for (const k of Object.keys(input)) {
-      if (!known.has(k as PartKey)) throw new Refusal({ part: null, subject: null, message: `测评表中没有第「${k}」部分` });
+      if (!known.has(k)) throw new Refusal({ part: null, subject: null, message: `测评表中没有第「${k}」部分` });
     }
     const pkg: NormalizedPackage = {};
     for (const part of form.parts) pkg[part.key] = checkPart(form, part, input[part.key], source);
@@ -82,9 +109,8 @@ export function validatePackage(form: Form, input: BallotPackage, source: Ballot
 }
 
 function checkPart(form: Form, part: FormPart, answer: unknown, source: BallotSource): NormalizedAnswer {
-  const where = partName(form, part);
   const refuse = (message: string, subject: string | null = null): never => {
-    throw new Refusal({ part: part.key, subject, message: `${where}：${message}` });
+    throw new Refusal({ part: part.key, subject, message: `${partName(form, part)}：${message}` });
   };
   if (answer !== undefined && typeof answer === 'object' && answer !== null && 'void' in answer) {
     if (source !== 'paper') refuse('手机测评不能作废');
@@ -129,9 +155,8 @@ function checkRating(
 ): NormalizedAnswer {
   if (answer === undefined && source === 'phone') refuse('尚未填写');
   const given = answer === undefined ? {} : has(answer, 'grades') ? (answer.grades as Record<string, string>) : refuse('内容格式不正确');
-  const bySubject = new Map(part.subjects.map((s) => [s.key, s]));
+  const { bySubject, gradeKeys } = ratingLookup(part);
   for (const k of Object.keys(given)) if (!bySubject.has(k)) refuse(`没有「${k}」这一项`);
-  const gradeKeys = new Set(part.grades.map((g) => g.key));
   const grades: Record<string, string> = {};
   for (const s of part.subjects) {
     const g = given[s.key];
@@ -184,9 +209,7 @@ export function collectRecommendations(
   refuse: (m: string, s?: string | null) => never,
 ): { picks: string[]; writeIns: string[] } {
   if (!has(answer, 'picks') || !has(answer, 'writeIns')) return refuse('内容格式不正确');
-  const byKey = new Map(part.candidates.map((c) => [c.key, c]));
-  // Names are compared without spaces: a list may print 王　芳 for alignment while the voter writes 王芳.
-  const byName = new Map(part.candidates.map((c) => [c.name.replace(/\s+/g, ''), c]));
+  const { byKey, byName } = recommendLookup(part);
   const picks = new Set<string>();
   for (const k of answer.picks as string[]) {
     if (!byKey.has(k)) refuse(`候选人「${k}」不在名单中`);
