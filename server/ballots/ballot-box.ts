@@ -197,6 +197,9 @@ export class BallotBox {
     this.#free.delete(meetingId);
     this.#reserved.delete(meetingId);
     this.#forms.delete(meetingId);
+    // Unused random bytes say nothing of the draws made, but nothing of the voting need stay either.
+    this.#pool.fill(0);
+    this.#pooledAt = this.#pool.length;
   }
 
   /** formOf, without a JSON and schema parse in every batch (the form is frozen from sign-in on). */
@@ -305,6 +308,8 @@ export class BallotBox {
       this.#pooledAt = 0;
     }
     const n = this.#pool.readUInt32BE(this.#pooledAt);
+    // A draw's bytes do not stay behind: with the free slots they would tell which slot each recent cast took.
+    this.#pool.fill(0, this.#pooledAt, this.#pooledAt + 4);
     this.#pooledAt += 4;
     return n;
   }

@@ -136,6 +136,8 @@ export class CastStatements {
    * transaction stays open for the batch's ROLLBACK, and nothing of it is kept.
    */
   commit(snapshots: readonly SnapshotWrite[]): boolean[] {
+    // A snapshot outside a transaction would be committed on its own, before the COMMIT failed.
+    if (!this.#sqlite.inTransaction) throw new Error('a batch’s end outside a transaction');
     const written = snapshots.map((s) => this.#publish.run(s.json, s.phone, s.meetingId, s.lastPhone).changes === 1);
     this.#sqlite.exec('commit');
     return written;

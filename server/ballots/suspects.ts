@@ -22,6 +22,8 @@ export class SuspectSenders {
 
   /** `sender`'s token failed its check at `now`. */
   mark(sender: string, now: number): void {
+    // No address (the socket was gone before it was read): nobody to hold, and holding "nobody" would hold every such sender.
+    if (sender === '') return;
     if (!this.#until.has(sender) && this.#until.size >= this.max) {
       for (const [k, until] of this.#until) if (until <= now) this.#until.delete(k);
       // Still full: forget the longest-held.

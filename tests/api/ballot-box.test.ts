@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BallotPackage, Form } from '../../server/forms/form.schemas.ts';
 import type { PhoneBallot } from '../../server/ballots/ballot-box.ts';
+import { CastStatements } from '../../server/ballots/cast-statements.ts';
 import { validatePackage } from '../../server/ballots/validate-package.ts';
 import { decodeSlot, encodeSlot, SLOT_BATCH } from '../../server/ballots/slots.ts';
 import { tallyIncrements } from '../../server/counting/tally.ts';
@@ -192,6 +193,24 @@ describe('the ballot box', () => {
     expect(row.snapshot_count).toBe(6);
     expect(JSON.parse(row.snapshot_json!)).toMatchObject({ count: 6, final: true });
     expect(countsOfResults(JSON.parse(row.results_json!).parts)).toEqual(expected());
+  });
+
+  it('ends a batch with its snapshots and its COMMIT: a snapshot decided against a step no longer the last is not written, the rest is committed; none outside a transaction', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, redeem: false });
+    const statements = new CastStatements(t.sqlite);
+    const snapshot = () => t.sqlite.prepare('select snapshot_count as n, snapshot_json as json from meetings where id = ?').get(m.meetingId) as { n: number; json: string | null };
+    const before = snapshot();
+    expect(() => statements.commit([{ meetingId: m.meetingId, lastPhone: before.n, phone: before.n + 5, json: '{"count":5}' }])).toThrow(/outside a transaction/);
+    expect(snapshot()).toEqual(before);
+    t.sqlite.exec('begin immediate');
+    t.sqlite.prepare('update meetings set live_k = live_k where id = ?').run(m.meetingId);
+    expect(statements.commit([{ meetingId: m.meetingId, lastPhone: before.n + 1, phone: before.n + 6, json: '{"count":6}' }])).toEqual([false]);
+    expect(t.sqlite.inTransaction).toBe(false);
+    expect(snapshot()).toEqual(before);
+    t.sqlite.exec('begin immediate');
+    expect(statements.commit([{ meetingId: m.meetingId, lastPhone: before.n, phone: before.n + 5, json: '{"count":5}' }])).toEqual([true]);
+    expect(t.sqlite.inTransaction).toBe(false);
+    expect(snapshot()).toEqual({ n: before.n + 5, json: '{"count":5}' });
   });
 
   it('counts commits and waiting writes, and flush waits for the writes queued', async () => {

@@ -81,6 +81,60 @@ describe('SQLite on the database thread', () => {
     expect(await counts()).toEqual({ ballots: 36, spent: 36, receipts: 36, counted: 36 });
   });
 
+  it('refuses the whole batch when its snapshot cannot be written with the COMMIT: nothing kept, no step published; the re-sends are recorded and step', async () => {
+    t = await makeTestApp({ sqliteThread: true });
+    const m = await makeMeeting(t, { kind: 'station', roster: 30, signIn: 30, liveK: 5 });
+    const pkg = fullPackage(m.form!, 1);
+    const steps: number[] = [];
+    const unsubscribe = t.app.services.live.subscribe(m.meetingId, {
+      send: (text) => {
+        const message = JSON.parse(text) as { type: string; snapshot?: { count: number } };
+        if (message.type === 'snapshot') steps.push(message.snapshot!.count);
+      },
+      close: () => undefined,
+    });
+    try {
+      // On the thread's connection (a temporary trigger lives on the connection that made it).
+      await sql`create temp trigger refuse_step before update of snapshot_count on meetings begin select raise(abort, 'the disk refused the step'); end`.execute(t.db);
+      // One cast first: the meeting's form is read (through the connection a held batch holds) and kept.
+      expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
+      // The next twelve in one batch (held behind a job until they are queued), whose step (13 ≥ k, 17 tickets still out) is due.
+      const box = t.app.services.box;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let holding = false;
+      const held = box.run(async () => {
+        holding = true;
+        await gate;
+      }).catch(() => undefined);
+      while (!holding) await new Promise((r) => setTimeout(r, 5));
+      const sent = Promise.all(m.tokens.slice(1, 13).map((token) => cast(t, token, pkg)));
+      while (box.waiting < 12) await new Promise((r) => setTimeout(r, 5));
+      release();
+      await held;
+      const refused = await sent;
+      for (const r of refused) {
+        expect(r.statusCode).toBeGreaterThanOrEqual(500);
+        expect(r.body).not.toMatch(/receipt/);
+      }
+      expect(await counts()).toEqual({ ballots: 1, spent: 1, receipts: 1, counted: 1 });
+      expect(steps).toEqual([]);
+      await sql`drop trigger refuse_step`.execute(t.db);
+      const again = await Promise.all(m.tokens.slice(1, 13).map((token) => cast(t, token, pkg)));
+      expect(again.map((r) => r.statusCode)).toEqual(again.map(() => 200));
+      expect(again.map((r) => r.json().alreadyRecorded)).toEqual(again.map(() => false));
+      expect(await counts()).toEqual({ ballots: 13, spent: 13, receipts: 13, counted: 13 });
+      // The step each publishing batch took reached the file with its COMMIT, and only then the dashboards.
+      const row = (await sql<{ n: number; json: string }>`select snapshot_count as n, snapshot_json as json from meetings where id = ${m.meetingId}`.execute(t.db)).rows[0]!;
+      expect(steps.length).toBeGreaterThanOrEqual(1);
+      expect(row.n).toBeGreaterThanOrEqual(5);
+      expect(steps.at(-1)).toBe(row.n);
+      expect(JSON.parse(row.json).count).toBe(row.n);
+    } finally {
+      unsubscribe();
+    }
+  });
+
   it('the live row the thread read after a batch’s casts is used only while nothing that may change it has been sent since', async () => {
     t = await makeTestApp({ sqliteThread: true });
     const m = await makeMeeting(t, { kind: 'station', roster: 20, signIn: 20, liveK: 5 });
