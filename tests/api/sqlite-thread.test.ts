@@ -17,6 +17,19 @@ describe('SQLite on the database thread', () => {
     await t?.close();
   });
 
+  /** A job that holds the write queue's batch (its transaction open) until released; resolves once it runs. */
+  const holdQueue = async (): Promise<{ release: () => void; held: Promise<void> }> => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let holding = false;
+    const held = t.app.services.box.run(async () => {
+      holding = true;
+      await gate;
+    });
+    while (!holding) await new Promise((r) => setTimeout(r, 5));
+    return { release, held };
+  };
+
   const counts = async () => {
     const one = async (q: ReturnType<typeof sql<{ n: number }>>) => Number((await q.execute(t.db)).rows[0]!.n);
     return {
@@ -100,14 +113,7 @@ describe('SQLite on the database thread', () => {
       expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
       // The next twelve in one batch (held behind a job until they are queued), whose step (13 ≥ k, 17 tickets still out) is due.
       const box = t.app.services.box;
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      let holding = false;
-      const held = box.run(async () => {
-        holding = true;
-        await gate;
-      }).catch(() => undefined);
-      while (!holding) await new Promise((r) => setTimeout(r, 5));
+      const { release, held } = await holdQueue();
       const sent = Promise.all(m.tokens.slice(1, 13).map((token) => cast(t, token, pkg)));
       while (box.waiting < 12) await new Promise((r) => setTimeout(r, 5));
       release();
@@ -144,14 +150,7 @@ describe('SQLite on the database thread', () => {
     // One cast first: the meeting's form is read (through the connection a held batch would hold) and kept.
     expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
     // Hold the queue with a job, so the casts below land together in the next batch, followed by a job that looks.
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let holding = false;
-    const held = box.run(async () => {
-      holding = true;
-      await gate;
-    });
-    while (!holding) await new Promise((r) => setTimeout(r, 5));
+    const { release, held } = await holdQueue();
     const replies = Promise.all(m.tokens.slice(1, 7).map((token) => cast(t, token, pkg)));
     while (box.waiting < 6) await new Promise((r) => setTimeout(r, 5));
     const seen: Record<string, unknown> = {};
