@@ -36,8 +36,9 @@ const HORIZON_WAIT_MS = 5000;
  * the versions such a holder may read, so the rebuild waits for them. Only columns every role can read of
  * other roles' sessions are used (a role without pg_read_all_stats sees no backend_type or query), so a
  * plain autovacuum VACUUM, which holds no horizon, is waited for too; it ends soon on these tables.
+ * Exported for tests/pg/plain-role.test.ts, which checks it as a plain role against a superuser's session.
  */
-async function horizonHolders(conn: Db): Promise<string[]> {
+export async function horizonHolders(conn: Db): Promise<string[]> {
   const r = await sql<{ holder: string }>`
     with close as (select min(age(xmin)) as a from meetings where state in ('closed', 'sealed') and compacted_at is null)
     select 'session ' || pid as holder from pg_stat_activity, close

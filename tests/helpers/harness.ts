@@ -48,14 +48,19 @@ export interface TestAppOptions {
    * refuses every use. Default: CEPING_TEST_SQLITE_THREAD=1 (the `thread` project of vitest.config.ts).
    */
   sqliteThread?: boolean;
+  /**
+   * PostgreSQL only: connect to this database instead of a fresh copy of the run's template (e.g. a
+   * database owned by a plain role, connected as that role, migrated here as the server would at start).
+   */
+  databaseUrl?: string;
 }
 
 /** A fresh, migrated database (a file, or a PostgreSQL database of its own) and a built app per call; never a shared database. */
 export async function makeTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ceping-test-'));
   const file = path.join(dir, 'ceping.db');
-  const backend = opts.backend ?? testBackend;
-  const databaseUrl = backend === 'postgres' ? await freshDatabaseUrl() : null;
+  const backend = opts.databaseUrl ? 'postgres' : (opts.backend ?? testBackend);
+  const databaseUrl = opts.databaseUrl ?? (backend === 'postgres' ? await freshDatabaseUrl() : null);
   // Both start from a migrated copy made once per run (a template database; a template file); migrateToLatest then has nothing to do.
   if (!databaseUrl) await copySqliteTemplate(file);
   const store: Store = databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(file, { thread: opts.sqliteThread ?? process.env.CEPING_TEST_SQLITE_THREAD === '1' });
