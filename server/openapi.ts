@@ -2,7 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ERRORS } from './errors.ts';
+import { ErrorBody } from './error.schemas.ts';
 import { ADMIN_GUARD_ROLE } from './auth/auth.guard.ts';
 
 /**
@@ -12,16 +12,7 @@ import { ADMIN_GUARD_ROLE } from './auth/auth.guard.ts';
  * which request bodies may be left out; and the live websocket's messages (x-websocket).
  */
 
-/** The one error shape, `{ error: { code, message } }`, with every code of the registry. */
-export const ErrorBody = z
-  .object({
-    error: z.object({
-      code: z.enum(Object.keys(ERRORS) as [keyof typeof ERRORS, ...(keyof typeof ERRORS)[]]),
-      message: z.string().describe('Chinese, for the user; never repeats the request'),
-      details: z.record(z.string(), z.unknown()).optional(),
-    }),
-  })
-  .describe('Refused: { error: { code, message } }');
+export { ErrorBody } from './error.schemas.ts';
 
 /** A response with no body (204, 101). */
 export const NoBody = z.undefined().describe('No content');

@@ -2,7 +2,7 @@
  * Ballot slots. Every ballot of a meeting is stored in a row of one fixed size, made empty before it is
  * needed and filled in place at a randomly chosen free one. SQLite overwrites a same-size record where
  * it lies, so neither the order of rows nor the bytes of any page say which ballot came first.
- * (tests/api/cast-order-at-rest.test.ts reads the raw file to check this.)
+ * (tests/api/anonymity.test.ts reads the raw file to check this.)
  */
 import type { Form } from '../forms/form.schemas.ts';
 

@@ -3,8 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { App } from '../app.ts';
 import { wellFormedCast } from './cast-body.ts';
+import { ErrorBody } from '../error.schemas.ts';
 import {
-  CastRequest, CastResponse, ErrorResponse, MeetingStatusRequest, MeetingStatusResponse, RedeemRequest, RedeemResponse,
+  CastRequest, CastResponse, MeetingStatusRequest, MeetingStatusResponse, RedeemRequest, RedeemResponse,
 } from './voter.schemas.ts';
 
 /**
@@ -24,7 +25,8 @@ function keyOn(pick: (body: Record<string, unknown>) => unknown) {
 export async function voterRoutes(app: App): Promise<void> {
   const { ballots, casting, tickets } = app.services;
   const limit = (max: number, key: (req: FastifyRequest) => string) => ({ rateLimit: { max, timeWindow: '1 minute', keyGenerator: key, hook: 'preHandler' as const } });
-  const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse };
+  // The one error shape with every code listed, as every other route's refusals (error.schemas.ts).
+  const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 
   app.post(
     '/api/voter/redeem',

@@ -71,10 +71,6 @@ export const CastResponse = z.object({
 });
 export type CastResponse = z.infer<typeof CastResponse>;
 
-export const ErrorResponse = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.record(z.string(), z.unknown()).optional(),
-  }),
-});
+
+/** A refusal as the pages read it: the routes declare openapi.ts's ErrorBody, which lists every code. */
+export type { ErrorBody as ErrorResponse } from '../error.schemas.ts';

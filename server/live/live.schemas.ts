@@ -73,6 +73,7 @@ export const LIVE_SOCKET = {
   },
   closeCodes: {
     1001: 'the server is closing',
+    1009: 'a frame from the client over 64 KiB',
     1011: 'the session could not be checked',
     4001: 'the session ended, the account was disabled, or the meeting is no longer assigned to it',
   },

@@ -340,3 +340,24 @@ describe('live tally property: no subscriber ever sees a distribution move by fe
     );
   }, 60_000);
 });
+
+describe('a live socket takes no large frames', () => {
+  it('closes with 1009 (listed in the OpenAPI document) on a frame from the client over 64 KiB', async () => {
+    const t = await makeTestApp();
+    try {
+      const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3 });
+      const sub = await subscribeLive(t, m.meetingId, m.session);
+      const closed = new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('socket still open')), 3000);
+        sub.ws.on('close', (code: number) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+      });
+      sub.ws.send('x'.repeat(64 * 1024 + 1));
+      expect(await closed).toBe(1009);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -62,7 +62,7 @@ describe('the document', () => {
   it('describes the live websocket and each message it sends', () => {
     const ws = ops.find((o) => o.key === 'GET /api/meetings/{id}/live/ws')!;
     expect(Object.keys(ws['x-websocket']!.messages).sort()).toEqual(['snapshot', 'timers', 'turnout']);
-    expect(Object.keys(ws['x-websocket']!.closeCodes).sort()).toEqual(['1001', '1011', '4001']);
+    expect(Object.keys(ws['x-websocket']!.closeCodes).sort()).toEqual(['1001', '1009', '1011', '4001']);
     expect(ws.responses['101']).toBeDefined();
   });
 });
