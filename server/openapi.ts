@@ -12,8 +12,6 @@ import { ADMIN_GUARD_ROLE } from './auth/auth.guard.ts';
  * which request bodies may be left out; and the live websocket's messages (x-websocket).
  */
 
-export { ErrorBody } from './error.schemas.ts';
-
 /** A response with no body (204, 101). */
 export const NoBody = z.undefined().describe('No content');
 

@@ -71,6 +71,5 @@ export const CastResponse = z.object({
 });
 export type CastResponse = z.infer<typeof CastResponse>;
 
-
-/** A refusal as the pages read it: the routes declare openapi.ts's ErrorBody, which lists every code. */
+/** A refusal as the pages read it: the routes declare ErrorBody, which lists every code. */
 export type { ErrorBody as ErrorResponse } from '../error.schemas.ts';
