@@ -24,6 +24,7 @@ import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { cast, type PhoneToken } from '../helpers/phone.ts';
 import { readCounts } from '../helpers/crash-cycles.ts';
+import { holdQueue } from '../helpers/write-queue.ts';
 import { castOver, freePort, HttpAdmin, startServer, votingMeetingOver, type ServerProcess } from '../helpers/server-process.ts';
 
 let t: TestApp;
@@ -67,25 +68,12 @@ async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void
   }
 }
 
-/** A job that holds the write queue's batch (its transaction open) until released; resolves once it runs. */
-async function holdQueue(): Promise<{ release: () => void }> {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let running = false;
-  void box().run(() => {
-    running = true;
-    return gate;
-  }).catch(() => undefined); // its batch fails with the others when the fault is in the commit
-  await until('the holding job to run', () => running);
-  return { release };
-}
-
 /**
  * Sends the ballots so they all land in one batch: the queue is held by a job until all have reached
  * it. `last`, when given, is queued after them in the same batch (it runs after they are written).
  */
 async function castInOneBatch(bs: Ballot[], last?: () => Promise<void>): Promise<{ replies: Promise<LightMyRequestResponse[]>; releaseFirst: () => void }> {
-  const first = await holdQueue();
+  const first = await holdQueue(box());
   const replies = Promise.all(bs.map((b) => cast(t, b.token, b.pkg)));
   await until('the casts to reach the queue', () => box().waiting === bs.length);
   if (last) void box().run(last).catch(() => undefined);
@@ -214,7 +202,7 @@ describe('a fault in the durable path acknowledges nothing and leaves nothing ha
     const before = counts();
     // The batch after the held one: its BEGIN fails (as after a busy wait that ran out), but nothing else
     // holds the file, so a ballot that ran on its own, outside the transaction, would be committed by itself.
-    const first = await holdQueue();
+    const first = await holdQueue(box());
     const exec = t.sqlite.exec.bind(t.sqlite);
     let begins = 0;
     t.sqlite.exec = ((source: string) => {

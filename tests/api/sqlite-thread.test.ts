@@ -5,6 +5,7 @@ import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { makeMeeting } from '../helpers/meeting.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { cast } from '../helpers/phone.ts';
+import { holdQueue } from '../helpers/write-queue.ts';
 
 /**
  * The SQLite connection on the database thread (server/db/sqlite-thread.ts), as `npm start` runs it: the
@@ -16,19 +17,6 @@ describe('SQLite on the database thread', () => {
   afterEach(async () => {
     await t?.close();
   });
-
-  /** A job that holds the write queue's batch (its transaction open) until released; resolves once it runs. */
-  const holdQueue = async (): Promise<{ release: () => void; held: Promise<void> }> => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let holding = false;
-    const held = t.app.services.box.run(async () => {
-      holding = true;
-      await gate;
-    });
-    while (!holding) await new Promise((r) => setTimeout(r, 5));
-    return { release, held };
-  };
 
   const counts = async () => {
     const one = async (q: ReturnType<typeof sql<{ n: number }>>) => Number((await q.execute(t.db)).rows[0]!.n);
@@ -113,7 +101,7 @@ describe('SQLite on the database thread', () => {
       expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
       // The next twelve in one batch (held behind a job until they are queued), whose step (13 ≥ k, 17 tickets still out) is due.
       const box = t.app.services.box;
-      const { release, held } = await holdQueue();
+      const { release, held } = await holdQueue(t.app.services.box);
       const sent = Promise.all(m.tokens.slice(1, 13).map((token) => cast(t, token, pkg)));
       while (box.waiting < 12) await new Promise((r) => setTimeout(r, 5));
       release();
@@ -150,7 +138,7 @@ describe('SQLite on the database thread', () => {
     // One cast first: the meeting's form is read (through the connection a held batch would hold) and kept.
     expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
     // Hold the queue with a job, so the casts below land together in the next batch, followed by a job that looks.
-    const { release, held } = await holdQueue();
+    const { release, held } = await holdQueue(t.app.services.box);
     const replies = Promise.all(m.tokens.slice(1, 7).map((token) => cast(t, token, pkg)));
     while (box.waiting < 6) await new Promise((r) => setTimeout(r, 5));
     const seen: Record<string, unknown> = {};
