@@ -11,8 +11,11 @@
 import { createHash } from 'node:crypto';
 import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve.js';
 import { sha512 } from '@noble/hashes/sha2.js';
-import sodium from 'libsodium-wrappers-sumo';
 
+// Imported when this module is first evaluated, not hoisted into the server bundle's start: the main
+// thread evaluates it only when curve work runs there (voprf-pool.ts, no worker), so a server whose
+// workers do that work never holds libsodium's WebAssembly and its heap on the main thread.
+const sodium = (await import('libsodium-wrappers-sumo')).default;
 await sodium.ready;
 
 // contextString = "OPRFV1-" || I2OSP(mode = 0x01 VOPRF, 1) || "-" || "ristretto255-SHA512"

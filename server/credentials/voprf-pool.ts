@@ -2,7 +2,6 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { serverFile } from '../paths.ts';
 import { TurnOutbox } from '../shared/turn-outbox.ts';
-import { tokenOutput } from './token-output.mjs';
 import { voprf, type MeetingKey } from './voprf.ts';
 
 /** Bytes of randomness a proof takes (noble draws a scalar from 48 bytes for ristretto255). */
@@ -179,11 +178,21 @@ export class VoprfPool {
   }
 }
 
+/** libsodium for an evaluation on this thread, loaded with the first one (see token-output.mjs). */
+let inlineOutput: Promise<typeof import('./token-output.mjs')> | undefined;
+
 /** A task on this thread, as voprf.worker.mjs would run it. */
 function runInline({ message: m, pending }: Task): void {
   try {
-    if (m.op === 'evaluate') pending.resolve({ output: tokenOutput(m.secretKey as Uint8Array, m.input as Uint8Array) });
-    else {
+    if (m.op === 'evaluate') {
+      // A failed load, or an input that maps to the identity (tokenOutput throws), refuses the task.
+      (inlineOutput ??= import('./token-output.mjs'))
+        .then(({ tokenOutput }) => tokenOutput(m.secretKey as Uint8Array, m.input as Uint8Array))
+        .then(
+          (output) => pending.resolve({ output }),
+          (e: unknown) => pending.reject(e instanceof Error ? e : new Error(String(e))),
+        );
+    } else {
       const r = voprf.blindEvaluate(m.secretKey as Uint8Array, m.publicKey as Uint8Array, m.blinded as Uint8Array, () => m.random as Uint8Array);
       pending.resolve({ evaluated: r.evaluated, proof: r.proof });
     }

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { DB } from './schema.ts';
 import { StatementCache } from './statement-cache.ts';
@@ -87,6 +88,15 @@ function localCastWriter(sqlite: Database.Database): CastWriter {
 }
 
 /** int8 (count(*), sum(), bigint keys) as a JS number: every such value here is far below 2^53. */
+/**
+ * The PostgreSQL driver, loaded when a PostgreSQL database is first opened: a server on its SQLite file
+ * never loads it (about 4 MiB of heap and more of the process's memory, bench/README.md).
+ */
+export function pgDriver(): typeof pg {
+  return (driver ??= createRequire(import.meta.url)('pg') as typeof pg);
+}
+let driver: typeof pg | undefined;
+
 function parseInt8(text: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n)) throw new Error(`integer out of range: ${text}`);
@@ -95,7 +105,7 @@ function parseInt8(text: string): number {
 
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    oid === pgDriver().types.builtins.INT8 ? parseInt8 : pgDriver().types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
 export function connectionLabel(url: string): string {
@@ -120,7 +130,7 @@ export interface PostgresOptions {
  * as numbers.
  */
 export function openPostgresStore(url: string, o: PostgresOptions = {}): PostgresStore {
-  const pool = new pg.Pool({
+  const pool = new (pgDriver().Pool)({
     connectionString: url,
     max: o.poolSize ?? 10,
     types,

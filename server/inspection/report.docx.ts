@@ -1,8 +1,8 @@
-import {
-  AlignmentType, Document, Footer, LineRuleType, Packer, PageNumber, Paragraph, Table, TableCell, TableLayoutType, TableRow, TextRun, VerticalAlignTable, WidthType,
-  type IParagraphOptions,
-} from 'docx';
+import type { Footer, IParagraphOptions, Paragraph, Table, TextRun } from 'docx';
 import type { ReportModel, ReportTable } from './report.model.ts';
+
+/** The `docx` library, loaded with the first report asked for: a server that makes none never holds it (bench/README.md). */
+type Docx = typeof import('docx');
 
 /**
  * The 考察报告 as a Word file, laid out as a township document is (GB/T 9704 conventions, as far as
@@ -33,29 +33,30 @@ export function xmlSafe(text: string): string {
   return text.replace(NOT_XML, '');
 }
 
-function run(text: string, o: { font?: ReturnType<typeof font>; size?: number; bold?: boolean } = {}): TextRun {
-  return new TextRun({ text: xmlSafe(text), font: o.font ?? FANGSONG, size: o.size ?? SIZE.sanhao, bold: o.bold ?? false, language: LANG });
+function run(d: Docx, text: string, o: { font?: ReturnType<typeof font>; size?: number; bold?: boolean } = {}): TextRun {
+  return new d.TextRun({ text: xmlSafe(text), font: o.font ?? FANGSONG, size: o.size ?? SIZE.sanhao, bold: o.bold ?? false, language: LANG });
 }
 
-const bodySpacing = { line: BODY_LINE, lineRule: LineRuleType.EXACT, before: 0, after: 0 };
+/** LineRuleType.EXACT is the string 'exact' (kept literal, so this needs no library). */
+const bodySpacing = { line: BODY_LINE, lineRule: 'exact', before: 0, after: 0 } as const;
 
-function body(text: string, extra: Partial<IParagraphOptions> = {}): Paragraph {
-  return new Paragraph({ children: [run(text)], indent: { firstLine: 2 * 320 }, spacing: bodySpacing, alignment: AlignmentType.JUSTIFIED, ...extra });
+function body(d: Docx, text: string, extra: Partial<IParagraphOptions> = {}): Paragraph {
+  return new d.Paragraph({ children: [run(d, text)], indent: { firstLine: 2 * 320 }, spacing: bodySpacing, alignment: d.AlignmentType.JUSTIFIED, ...extra });
 }
 
-function heading1(text: string): Paragraph {
-  return new Paragraph({ children: [run(text, { font: HEITI })], indent: { firstLine: 2 * 320 }, spacing: bodySpacing, keepNext: true });
+function heading1(d: Docx, text: string): Paragraph {
+  return new d.Paragraph({ children: [run(d, text, { font: HEITI })], indent: { firstLine: 2 * 320 }, spacing: bodySpacing, keepNext: true });
 }
 
-function heading2(text: string): Paragraph {
-  return new Paragraph({ children: [run(text, { font: KAITI })], indent: { firstLine: 2 * 320 }, spacing: bodySpacing, keepNext: true });
+function heading2(d: Docx, text: string): Paragraph {
+  return new d.Paragraph({ children: [run(d, text, { font: KAITI })], indent: { firstLine: 2 * 320 }, spacing: bodySpacing, keepNext: true });
 }
 
-function cellParagraph(text: string, o: { bold?: boolean; left?: boolean }): Paragraph {
-  return new Paragraph({
-    children: [run(text, { size: SIZE.wuhao, bold: o.bold ?? false, font: o.bold ? HEITI : FANGSONG })],
-    alignment: o.left ? AlignmentType.LEFT : AlignmentType.CENTER,
-    spacing: { line: 300, lineRule: LineRuleType.AT_LEAST, before: 20, after: 20 },
+function cellParagraph(d: Docx, text: string, o: { bold?: boolean; left?: boolean }): Paragraph {
+  return new d.Paragraph({
+    children: [run(d, text, { size: SIZE.wuhao, bold: o.bold ?? false, font: o.bold ? HEITI : FANGSONG })],
+    alignment: o.left ? d.AlignmentType.LEFT : d.AlignmentType.CENTER,
+    spacing: { line: 300, lineRule: d.LineRuleType.AT_LEAST, before: 20, after: 20 },
   });
 }
 
@@ -69,35 +70,35 @@ function columnWidths(weights: number[]): number[] {
   return widths;
 }
 
-function table(t: ReportTable): (Paragraph | Table)[] {
+function table(d: Docx, t: ReportTable): (Paragraph | Table)[] {
   const cw = columnWidths(t.widths);
-  const header = new TableRow({
+  const header = new d.TableRow({
     tableHeader: true,
     cantSplit: true,
-    children: t.header.map((h, i) => new TableCell({ children: [cellParagraph(h, { bold: true, left: i === 0 && t.header.length > 3 })], verticalAlign: VerticalAlignTable.CENTER, width: { size: cw[i]!, type: WidthType.DXA } })),
+    children: t.header.map((h, i) => new d.TableCell({ children: [cellParagraph(d, h, { bold: true, left: i === 0 && t.header.length > 3 })], verticalAlign: d.VerticalAlignTable.CENTER, width: { size: cw[i]!, type: d.WidthType.DXA } })),
   });
   const rows = t.rows.map(
     (r) =>
-      new TableRow({
+      new d.TableRow({
         cantSplit: true,
-        children: r.map((c, i) => new TableCell({ children: [cellParagraph(c, { left: i === 0 && t.header.length > 3 })], verticalAlign: VerticalAlignTable.CENTER, width: { size: cw[i]!, type: WidthType.DXA } })),
+        children: r.map((c, i) => new d.TableCell({ children: [cellParagraph(d, c, { left: i === 0 && t.header.length > 3 })], verticalAlign: d.VerticalAlignTable.CENTER, width: { size: cw[i]!, type: d.WidthType.DXA } })),
       }),
   );
   const out: (Paragraph | Table)[] = [
-    new Paragraph({ children: [run(t.caption, { size: SIZE.xiaosi, font: HEITI })], alignment: AlignmentType.CENTER, spacing: { before: 120, after: 60 }, keepNext: true }),
-    new Table({ rows: [header, ...rows], width: { size: TYPE_WIDTH, type: WidthType.DXA }, columnWidths: columnWidths(t.widths), layout: TableLayoutType.FIXED }),
+    new d.Paragraph({ children: [run(d, t.caption, { size: SIZE.xiaosi, font: HEITI })], alignment: d.AlignmentType.CENTER, spacing: { before: 120, after: 60 }, keepNext: true }),
+    new d.Table({ rows: [header, ...rows], width: { size: TYPE_WIDTH, type: d.WidthType.DXA }, columnWidths: columnWidths(t.widths), layout: d.TableLayoutType.FIXED }),
   ];
-  if (t.note) out.push(new Paragraph({ children: [run(t.note, { size: SIZE.wuhao })], spacing: { before: 60, after: 120 } }));
+  if (t.note) out.push(new d.Paragraph({ children: [run(d, t.note, { size: SIZE.wuhao })], spacing: { before: 60, after: 120 } }));
   return out;
 }
 
-function pageFooter(align: (typeof AlignmentType)[keyof typeof AlignmentType]): Footer {
-  return new Footer({
+function pageFooter(d: Docx, align: 'left' | 'right'): Footer {
+  return new d.Footer({
     children: [
-      new Paragraph({
-        alignment: align,
-        indent: align === AlignmentType.RIGHT ? { right: 320 } : { left: 320 },
-        children: [new TextRun({ children: ['— ', PageNumber.CURRENT, ' —'], font: SONGTI, size: SIZE.sihao, language: LANG })],
+      new d.Paragraph({
+        alignment: align === 'right' ? d.AlignmentType.RIGHT : d.AlignmentType.LEFT,
+        indent: align === 'right' ? { right: 320 } : { left: 320 },
+        children: [new d.TextRun({ children: ['— ', d.PageNumber.CURRENT, ' —'], font: SONGTI, size: SIZE.sihao, language: LANG })],
       }),
     ],
   });
@@ -105,32 +106,33 @@ function pageFooter(align: (typeof AlignmentType)[keyof typeof AlignmentType]): 
 
 /** The report's Word file. */
 export async function reportDocx(model: ReportModel): Promise<Buffer> {
+  const d: Docx = await import('docx');
   const children: (Paragraph | Table)[] = [
-    new Paragraph({
-      children: [run(model.title, { font: SONGTI, size: SIZE.erhao, bold: true })],
-      alignment: AlignmentType.CENTER,
-      spacing: { line: 700, lineRule: LineRuleType.EXACT, after: BODY_LINE },
+    new d.Paragraph({
+      children: [run(d, model.title, { font: SONGTI, size: SIZE.erhao, bold: true })],
+      alignment: d.AlignmentType.CENTER,
+      spacing: { line: 700, lineRule: d.LineRuleType.EXACT, after: BODY_LINE },
     }),
-    body(model.intro),
+    body(d, model.intro),
   ];
   for (const s of model.sections) {
-    children.push(heading1(s.heading));
-    for (const p of s.paragraphs) children.push(body(p));
+    children.push(heading1(d, s.heading));
+    for (const p of s.paragraphs) children.push(body(d, p));
     for (const sub of s.subsections) {
-      children.push(heading2(sub.heading));
-      for (const p of sub.paragraphs) children.push(body(p));
-      for (const t of sub.tables) children.push(...table(t));
+      children.push(heading2(d, sub.heading));
+      for (const p of sub.paragraphs) children.push(body(d, p));
+      for (const t of sub.tables) children.push(...table(d, t));
     }
   }
   children.push(
-    new Paragraph({ children: [], spacing: bodySpacing }),
-    new Paragraph({ children: [run(model.signature.team)], alignment: AlignmentType.RIGHT, indent: { right: 4 * 320 }, spacing: bodySpacing }),
-    new Paragraph({ children: [run(model.signature.date)], alignment: AlignmentType.RIGHT, indent: { right: 4 * 320 }, spacing: bodySpacing }),
-    new Paragraph({ children: [], spacing: bodySpacing }),
-    new Paragraph({ children: [run(`附注：${model.source.text}`, { size: SIZE.xiaosi })], spacing: { line: 360, lineRule: LineRuleType.AT_LEAST } }),
+    new d.Paragraph({ children: [], spacing: bodySpacing }),
+    new d.Paragraph({ children: [run(d, model.signature.team)], alignment: d.AlignmentType.RIGHT, indent: { right: 4 * 320 }, spacing: bodySpacing }),
+    new d.Paragraph({ children: [run(d, model.signature.date)], alignment: d.AlignmentType.RIGHT, indent: { right: 4 * 320 }, spacing: bodySpacing }),
+    new d.Paragraph({ children: [], spacing: bodySpacing }),
+    new d.Paragraph({ children: [run(d, `附注：${model.source.text}`, { size: SIZE.xiaosi })], spacing: { line: 360, lineRule: d.LineRuleType.AT_LEAST } }),
   );
 
-  const doc = new Document({
+  const doc = new d.Document({
     creator: 'Ceping',
     title: xmlSafe(model.title),
     description: xmlSafe(model.source.text),
@@ -145,10 +147,10 @@ export async function reportDocx(model: ReportModel): Promise<Buffer> {
           },
         },
         // Single pages carry the number on the right, double pages on the left (GB/T 9704 §7.5).
-        footers: { default: pageFooter(AlignmentType.RIGHT), even: pageFooter(AlignmentType.LEFT) },
+        footers: { default: pageFooter(d, 'right'), even: pageFooter(d, 'left') },
         children,
       },
     ],
   });
-  return Packer.toBuffer(doc);
+  return d.Packer.toBuffer(doc);
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
-import type { DbOrTrx, PostgresStore } from '../db/database.ts';
+import { pgDriver, type DbOrTrx, type PostgresStore } from '../db/database.ts';
 import type { LiveHub, LiveRelay } from './live.hub.ts';
 import type { LiveMessage } from './live.schemas.ts';
 
@@ -64,7 +64,7 @@ export class PgLiveRelay implements LiveRelay {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#store.url });
+    const client = new (pgDriver().Client)({ connectionString: this.#store.url });
     client.on('error', () => this.#lost(client));
     client.on('end', () => this.#lost(client));
     client.on('notification', (n) => {

@@ -38,6 +38,18 @@ describe('the server as npm start runs it (the bundle on plain node)', () => {
     expect(server.proc.spawnargs.join(' ')).not.toMatch(/tsx|\.ts\b/);
   });
 
+  it('loads the libraries only some requests need when they are needed, not at start', async () => {
+    // Each is several MiB of the process's memory (bench/README.md, "The optimising compiler, sooner"):
+    // the Word report's library, the PostgreSQL driver on a server of an SQLite file, and libsodium on the
+    // main thread while the curve workers hold their own. A static import in the bundle is evaluated at start.
+    const bundle = readFileSync(await serverBundle(), 'utf8');
+    const staticImports = [...bundle.matchAll(/^import\s[^;]*?\sfrom\s+"([^"]+)"/gm)].map((m) => m[1]);
+    expect(staticImports).toContain('fastify');
+    for (const lazy of ['docx', 'pg', 'libsodium-wrappers-sumo', 'exceljs', 'pdfkit']) expect(staticImports, lazy).not.toContain(lazy);
+    expect(bundle).toContain('import("docx")');
+    expect(bundle).toContain('import("libsodium-wrappers-sumo")');
+  });
+
   it('serves the admin pages and the phone page from dist/', async () => {
     for (const page of ['/admin/', '/v/']) {
       const res = await fetch(server.base + page);

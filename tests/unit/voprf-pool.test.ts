@@ -101,3 +101,22 @@ describe('VoprfPool messages', () => {
     }
   }, 60_000);
 });
+
+describe('VoprfPool without workers (VOPRF_WORKERS=0)', () => {
+  it('evaluates on this thread, loading libsodium with the first task, and refuses a task it cannot do', async () => {
+    const pool = new VoprfPool(0);
+    const key = newMeetingKey();
+    const input = (i: number) => new Uint8Array(32).fill(i);
+    try {
+      expect(pool.size).toBe(0);
+      // Several at once before the library is loaded: each waits for the one load, none is lost.
+      const outs = await Promise.all(Array.from({ length: 5 }, (_, i) => pool.evaluate(key.secretKey, input(i))));
+      outs.forEach((out, i) => expect(Buffer.from(out).equals(Buffer.from(tokenOutput(key.secretKey, input(i))))).toBe(true));
+      // libsodium refuses a scalar of the wrong length: the task is refused, not left hanging or thrown elsewhere.
+      await expect(pool.evaluate(key.secretKey.subarray(0, 31), input(1))).rejects.toThrow();
+      expect(Buffer.from(await pool.evaluate(key.secretKey, input(7))).equals(Buffer.from(tokenOutput(key.secretKey, input(7))))).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+});
