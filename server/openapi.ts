@@ -71,7 +71,25 @@ export function errorStatuses(route: RouteOptions): number[] {
 
 interface RouteNote {
   bodyOptional: boolean;
+  /** Behind @fastify/rate-limit (config.rateLimit): its answers carry the x-ratelimit-* headers. */
+  rateLimited: boolean;
 }
+
+type HeaderDoc = { description: string; schema: { type: 'string' } };
+const header = (description: string): HeaderDoc => ({ description, schema: { type: 'string' } });
+
+/**
+ * The headers a rate-limited route's answers carry, whatever their status, once the request has passed its
+ * body check (the limit is counted after it): not with a refusal of the body itself (400 VALIDATION, 413, 415).
+ */
+const RATE_LIMIT_HEADERS: Record<string, HeaderDoc> = {
+  'x-ratelimit-limit': header('Requests allowed per minute for this key (see the README: per token, per ticket, per meeting, or for all askers)'),
+  'x-ratelimit-remaining': header('Requests left in the current minute'),
+  'x-ratelimit-reset': header('Seconds until the minute ends'),
+};
+
+/** Sent with a 429 when the server knows how long to wait (the per-minute limits, the login brake); not with every 429. */
+const RETRY_AFTER = header('Seconds to wait before trying again');
 
 /** OpenAPI's spelling of a Fastify path: /api/meetings/:id → /api/meetings/{id}. */
 export function openApiPath(url: string): string {
@@ -92,7 +110,8 @@ export async function registerApiDescription(app: FastifyInstance<any, any, any,
     const body = schema.body;
     // Fastify hands a route `{}` when no body came (http-errors.ts): such a body is optional.
     const bodyOptional = body instanceof z.ZodType && body.safeParse({}).success;
-    for (const m of [route.method].flat()) notes.set(`${String(m).toLowerCase()} ${openApiPath(route.url)}`, { bodyOptional });
+    const rateLimited = Boolean(route.config?.rateLimit);
+    for (const m of [route.method].flat()) notes.set(`${String(m).toLowerCase()} ${openApiPath(route.url)}`, { bodyOptional, rateLimited });
   });
 
   await app.register(fastifySwagger, {
@@ -108,11 +127,21 @@ export async function registerApiDescription(app: FastifyInstance<any, any, any,
     },
     transform: jsonSchemaTransform,
     transformObject: (doc) => {
-      type Op = { requestBody?: { required?: boolean }; responses?: Record<string, { content?: Record<string, unknown> }> };
+      type Op = { requestBody?: { required?: boolean }; responses?: Record<string, { content?: Record<string, unknown>; headers?: Record<string, HeaderDoc> }> };
       const api = ('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject) as { paths?: Record<string, Record<string, Op>> };
       for (const [path, ops] of Object.entries(api.paths ?? {})) {
         for (const [method, op] of Object.entries(ops)) {
-          if (op.requestBody && notes.get(`${method} ${path}`)?.bodyOptional) op.requestBody.required = false;
+          const note = notes.get(`${method} ${path}`);
+          if (op.requestBody && note?.bodyOptional) op.requestBody.required = false;
+          // The headers an answer may carry beyond content-type: the rate limits' and retry-after.
+          for (const [status, response] of Object.entries(op.responses ?? {})) {
+            const code = Number(status);
+            const headers = {
+              ...(note?.rateLimited ? RATE_LIMIT_HEADERS : {}),
+              ...(code === 429 ? { 'retry-after': RETRY_AFTER } : {}),
+            };
+            if (Object.keys(headers).length > 0) response.headers = { ...response.headers, ...headers };
+          }
           // A download route's `produces` is its success's media type; its refusals are JSON like every other.
           for (const [status, response] of Object.entries(op.responses ?? {})) {
             const content = response.content;

@@ -204,3 +204,26 @@ describe.skipIf(testBackend === 'postgres')('503, as declared', () => {
     expect(problems).toEqual([]);
   }, 60_000);
 });
+
+describe('headers, as declared', () => {
+  // Last: it spends the example token's per-minute limit, which the tests above cast with.
+  it('declares the rate limit\'s headers where they are sent: on a phone\'s answers, and with the 429 past the limit', async () => {
+    const op = ops.find((o) => o.key === 'POST /api/voter/cast')!;
+    // The example's token again and again (answered "already recorded") until its per-minute limit: 30.
+    const [ex] = await EXAMPLES['POST /api/voter/cast']!(w);
+    const answers = [];
+    for (let i = 0; i < 31; i++) answers.push(await send(w, op, ex!));
+    const ok = answers.find((r) => r.statusCode === 200)!;
+    const limited = answers.at(-1)!;
+    expect(limited.statusCode).toBe(429);
+    expect(ok.headers['x-ratelimit-limit']).toBe('30');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(answers.flatMap((r) => checkAnswer(op, r, checker))).toEqual([]);
+    expect(Object.keys(op.responses['200']!.headers ?? {}).sort()).toEqual(['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']);
+    expect(Object.keys(op.responses['429']!.headers ?? {}).sort()).toEqual(['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']);
+    // Not on a route without a rate limit, whose 429 (if any) may still say how long to wait.
+    const login = ops.find((o) => o.key === 'POST /api/auth/login')!;
+    expect(login.responses['200']?.headers).toBeUndefined();
+    expect(Object.keys(login.responses['429']?.headers ?? {})).toEqual(['retry-after']);
+  });
+});

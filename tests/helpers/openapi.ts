@@ -14,7 +14,7 @@ export interface Operation {
   path: string;
   parameters?: { name: string; in: 'path' | 'query'; required?: boolean; schema: object }[];
   requestBody?: { required?: boolean; content: Record<string, { schema: object }> };
-  responses: Record<string, { description?: string; content?: Record<string, { schema: object }> }>;
+  responses: Record<string, { description?: string; content?: Record<string, { schema: object }>; headers?: Record<string, { schema: object }> }>;
   'x-websocket'?: { messages: Record<string, object>; closeCodes: Record<string, string> };
 }
 
@@ -51,11 +51,17 @@ export interface Answer {
   rawPayload: Buffer;
 }
 
+/** Headers a client acts on (how long to wait, how many requests are left): an answer may carry one only where the document declares it. */
+export const DOCUMENTED_HEADERS = ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
+
 /** What is wrong with an answer, judged by the document alone (empty when nothing). */
 export function checkAnswer(op: Operation, res: Answer, checker: SchemaChecker): string[] {
   const problems: string[] = [];
   const declared = op.responses[String(res.statusCode)] ?? op.responses.default;
   if (!declared) return [`${op.key}: status ${res.statusCode} is not declared (declared: ${Object.keys(op.responses).join(', ')}) ${res.body.slice(0, 200)}`];
+  for (const name of DOCUMENTED_HEADERS) {
+    if (res.headers[name] !== undefined && !declared.headers?.[name]) problems.push(`${op.key}: ${res.statusCode} sent the header ${name}, which is not declared`);
+  }
   const type = String(res.headers['content-type'] ?? '');
   if (!declared.content) {
     if (res.rawPayload.length > 0) problems.push(`${op.key}: ${res.statusCode} declares no body but sent ${res.rawPayload.length} bytes`);
