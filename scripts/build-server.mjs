@@ -23,15 +23,11 @@ export const SERVER_BUNDLE = path.join(root, 'dist/server/main.mjs');
  * - the garbage collector works on the thread whose heap it is, not on helper threads as well: on two
  *   cores the helpers took 560 ms of the 1,800 ms of CPU 2,000 casts cost (bench/README.md, "Garbage per
  *   cast"), competing with the event loop, the database thread and the curve workers; single-threaded,
- *   the same casts cost 5–15 % less CPU and came 5–18 % faster in alternating rounds, memory unchanged;
- * - V8 optimises a function after an eighth of its default interrupt budget (8,192 bytes of bytecode run
- *   instead of 67,584): a function called once per request (Node's HTTP parser callbacks, Fastify's
- *   hooks, the cast route) otherwise reaches the optimising compiler only after 1,000–1,500 requests, so a
- *   hall's meeting, a few hundred casts, ran almost wholly in the baseline tiers. Casts 800–2,000 of a
- *   fresh server cost about 30 % less CPU and came 20–35 % faster in alternating rounds (bench/README.md,
- *   "The optimising compiler, sooner"); memory unchanged.
+ *   the same casts cost 5–15 % less CPU and came 5–18 % faster in alternating rounds, memory unchanged.
+ * V8's tiering (`--interrupt-budget`) is set by the server itself (server/tiering.ts): node refuses a V8
+ * flag on its command line that its V8 does not know.
  */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50', '--single-threaded-gc', '--interrupt-budget=8192'];
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50', '--single-threaded-gc'];
 
 /**
  * For `npm run bench` only: the same server with the cast's token check compiled out, for the issue's

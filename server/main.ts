@@ -1,3 +1,5 @@
+// First: V8's tiering is tuned before anything else of the server runs (tiering.ts).
+import './tiering.ts';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
