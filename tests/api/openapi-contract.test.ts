@@ -211,8 +211,9 @@ describe('headers, as declared', () => {
     const op = ops.find((o) => o.key === 'POST /api/voter/cast')!;
     // The example's token again and again (answered "already recorded") until its per-minute limit: 30.
     const [ex] = await EXAMPLES['POST /api/voter/cast']!(w);
+    // Until the first 429: at most 61, should the minute counted from the token's first cast end midway.
     const answers = [];
-    for (let i = 0; i < 31; i++) answers.push(await send(w, op, ex!));
+    while (answers.length < 61 && answers.at(-1)?.statusCode !== 429) answers.push(await send(w, op, ex!));
     const ok = answers.find((r) => r.statusCode === 200)!;
     const limited = answers.at(-1)!;
     expect(limited.statusCode).toBe(429);
