@@ -87,7 +87,6 @@ function localCastWriter(sqlite: Database.Database): CastWriter {
   };
 }
 
-/** int8 (count(*), sum(), bigint keys) as a JS number: every such value here is far below 2^53. */
 /**
  * The PostgreSQL driver, loaded when a PostgreSQL database is first opened: a server on its SQLite file
  * never loads it (about 4 MiB of heap and more of the process's memory, bench/README.md).
@@ -97,6 +96,7 @@ export function pgDriver(): typeof pg {
 }
 let driver: typeof pg | undefined;
 
+/** int8 (count(*), sum(), bigint keys) as a JS number: every such value here is far below 2^53. */
 function parseInt8(text: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n)) throw new Error(`integer out of range: ${text}`);
