@@ -35,7 +35,7 @@ import { HttpAdmin, type ServerProcess } from '../tests/helpers/server-process.t
 import { buildServer } from '../scripts/build-server.mjs';
 import { burst, closedLoop, probeWhile, type LoadResult } from './lib/load.ts';
 import { castBodies, makeCampaign, makeHallMeeting, type HallMeeting } from './lib/meetings.ts';
-import { buildPages, loggedErrors, memory, repoRoot, resetPeakMemory, startCeping, startHello } from './lib/processes.ts';
+import { buildPages, cpuMs, loggedErrors, memory, repoRoot, resetPeakMemory, startCeping, startHello } from './lib/processes.ts';
 import type { ReportMeetings } from './lib/report-data.ts';
 import { fmtSpread, median, ms, spread, type Spread } from './lib/stats.ts';
 import { summariseProfile, type CpuProfile } from './lib/cpuprofile.ts';
@@ -182,6 +182,8 @@ try {
   const noCheckRuns: LoadResult[] = [];
   const ratios: number[] = [];
   const noCheckRatios: number[] = [];
+  type CpuPerRequest = { load: number; server: number };
+  const cpu = { hello: [] as CpuPerRequest[], cast: [] as CpuPerRequest[], noCheck: [] as CpuPerRequest[] };
   for (let r = 0; r < ROUNDS; r++) {
     const bodies = castBodies(throughputMeetings[r]!);
     const runCast = async () => {
@@ -192,18 +194,29 @@ try {
     };
     const runHello = () => closedLoop({ origin: hello.base, path: '/hello', connections: CONNECTIONS, body: (i) => bodies[i % bodies.length]!, durationMs: SIZE.helloMs, freshEvery: 3 });
     const noCheckBase = noCheck.base;
+    const noCheckPid = noCheck.proc.pid!;
     const runNoCheck = () => closedLoop({ origin: noCheckBase, path: '/api/voter/cast', connections: CONNECTIONS, body: (i) => bodies[i]!, total: bodies.length, freshEvery: 3 });
+    /** The run, and the CPU per request of this process (the load generator) and of the server (all its threads). */
+    const measured = async (run: () => Promise<LoadResult>, pid: number, into: CpuPerRequest[]): Promise<LoadResult> => {
+      const own = process.cpuUsage();
+      const server0 = cpuMs(pid);
+      const result = await run();
+      const used = process.cpuUsage(own);
+      into.push({ load: (used.user + used.system) / result.samples.length, server: ((cpuMs(pid) - server0) * 1000) / result.samples.length });
+      return result;
+    };
+    const runs = { h: () => measured(runHello, hello.proc.pid!, cpu.hello), c: () => measured(runCast, server.proc.pid!, cpu.cast), n: () => measured(runNoCheck, noCheckPid, cpu.noCheck) };
     let c: LoadResult;
     let h: LoadResult;
     let n: LoadResult;
     if (r % 2 === 0) {
-      h = await runHello();
-      c = await runCast();
-      n = await runNoCheck();
+      h = await runs.h();
+      c = await runs.c();
+      n = await runs.n();
     } else {
-      n = await runNoCheck();
-      c = await runCast();
-      h = await runHello();
+      n = await runs.n();
+      c = await runs.c();
+      h = await runs.h();
     }
     castRuns.push(c);
     helloRuns.push(h);
@@ -223,6 +236,9 @@ try {
   const tp = { cast: pooled(castRuns), hello: pooled(helloRuns), castFresh: pooledFresh(castRuns), helloFresh: pooledFresh(helloRuns) };
   say(`  cast  latency ${fmtSpread(tp.cast)}; on a new connection p99 ${ms(tp.castFresh.p99)}`);
   say(`  hello latency ${fmtSpread(tp.hello)}; on a new connection p99 ${ms(tp.helloFresh.p99)}`);
+  // Both share two cores: what the load generator spends per request is taken from the server's share too.
+  const perRequest = (xs: CpuPerRequest[]) => `load generator ${median(xs.map((x) => x.load)).toFixed(0)} µs, server ${median(xs.map((x) => x.server)).toFixed(0)} µs`;
+  say(`  CPU per request (medians of the rounds; the server's in ticks of 10 ms): hello ${perRequest(cpu.hello)} · cast ${perRequest(cpu.cast)} · without the token check ${perRequest(cpu.noCheck)}`);
   say(`  target: ≥ ${TARGETS.ratioWithTokenCheck} with the token check, ≥ ${TARGETS.ratioWithoutTokenCheck} without it (the same server built with the check compiled out, on a copy of the same folder)`);
   say();
 

@@ -82,6 +82,12 @@ export async function startHello(): Promise<HelloProcess> {
   };
 }
 
+/** CPU a process has used so far, all its threads, user and system, in ms (/proc/<pid>/stat, ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 /** Peak and current resident memory of a process, in MiB (VmHWM, VmRSS of /proc/<pid>/status). */
 export function memory(pid: number): { peakMiB: number; nowMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
