@@ -133,17 +133,14 @@ export async function registerApiDescription(app: FastifyInstance<any, any, any,
         for (const [method, op] of Object.entries(ops)) {
           const note = notes.get(`${method} ${path}`);
           if (op.requestBody && note?.bodyOptional) op.requestBody.required = false;
-          // The headers an answer may carry beyond content-type: the rate limits' and retry-after.
           for (const [status, response] of Object.entries(op.responses ?? {})) {
-            const code = Number(status);
+            // The headers an answer may carry beyond content-type: the rate limits' and retry-after.
             const headers = {
               ...(note?.rateLimited ? RATE_LIMIT_HEADERS : {}),
-              ...(code === 429 ? { 'retry-after': RETRY_AFTER } : {}),
+              ...(Number(status) === 429 ? { 'retry-after': RETRY_AFTER } : {}),
             };
             if (Object.keys(headers).length > 0) response.headers = { ...response.headers, ...headers };
-          }
-          // A download route's `produces` is its success's media type; its refusals are JSON like every other.
-          for (const [status, response] of Object.entries(op.responses ?? {})) {
+            // A download route's `produces` is its success's media type; its refusals are JSON like every other.
             const content = response.content;
             if (Number(status) >= 400 && content && !('application/json' in content)) {
               response.content = { 'application/json': Object.values(content)[0] };
