@@ -29,7 +29,7 @@ import path from 'node:path';
 import { freePort, HttpAdmin, startServer } from '../tests/helpers/server-process.ts';
 import { summariseProfile } from './lib/cpuprofile.ts';
 import { burst, closedLoop } from './lib/load.ts';
-import { memory } from './lib/processes.ts';
+import { cpuMs, memory } from './lib/processes.ts';
 import { castBodies, makeCampaign, makeHallMeeting } from './lib/meetings.ts';
 import { spread } from './lib/stats.ts';
 
@@ -84,10 +84,6 @@ try {
         const res = await fetch(`${s.base}/api/voter/cast`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         if (!res.ok) throw new Error(`warm-up cast → ${res.status} ${await res.text()}`);
       }
-      const cpuMs = () => {
-        const f = readFileSync(`/proc/${s.proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in clock ticks of 10 ms
-      };
       /** CPU per thread name (/proc/<pid>/task/<tid>/comm), user and system apart, summed: main thread, workers, V8's and libuv's helpers. */
       const threadMs = () => {
         const out = new Map<string, number>();
@@ -111,14 +107,14 @@ try {
         await closedLoop({ origin: s.base, path: '/api/voter/cast', connections: 100, body: (j) => warmBodies[j]!, total: warmBodies.length, freshEvery: 3 });
       }
       const threads0 = threadMs();
-      const cpu0 = cpuMs();
+      const cpu0 = cpuMs(s.proc.pid!);
       const from = Number(process.hrtime.bigint() / 1000n);
       const bodies = meetings[i % meetings.length]!.slice(WARM + warmClosed);
       const r = closed
         ? await closedLoop({ origin: s.base, path: '/api/voter/cast', connections: 100, body: (j) => bodies[j]!, total: bodies.length, freshEvery: 3 })
         : await burst(s.base, '/api/voter/cast', bodies, 1000);
       const to = Number(process.hrtime.bigint() / 1000n);
-      const cpu = cpuMs() - cpu0;
+      const cpu = cpuMs(s.proc.pid!) - cpu0;
       const threads = [...threadMs()].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
       if (process.env.BURST_THREADS) console.log(`  CPU by thread: ${threads.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
       const { peakMiB } = memory(s.proc.pid!);
