@@ -70,6 +70,3 @@ export const CastResponse = z.object({
   rehearsal: z.boolean(),
 });
 export type CastResponse = z.infer<typeof CastResponse>;
-
-/** A refusal as the pages read it: the routes declare ErrorBody, which lists every code. */
-export type { ErrorBody as ErrorResponse } from '../error.schemas.ts';

@@ -8,7 +8,7 @@ import type * as Setup from '../../../server/setup/setup.schemas.ts';
 import type * as Meetings from '../../../server/meetings/meetings.schemas.ts';
 import type * as Roster from '../../../server/roster/roster.schemas.ts';
 import type * as Live from '../../../server/live/live.schemas.ts';
-import type { ErrorResponse } from '../../../server/ballots/voter.schemas.ts';
+import type { ErrorBody as ErrorSchema } from '../../../server/error.schemas.ts';
 import type * as Archive from '../../../server/archive/archive.schemas.ts';
 import type * as Inspection from '../../../server/inspection/inspection.schemas.ts';
 
@@ -96,5 +96,5 @@ export type ImportedInspection = z.infer<typeof Inspection.ImportedInspection>;
 export type InspectionImportResponse = z.infer<typeof Inspection.InspectionImportResponse>;
 export type { ReportModel, ReportSection, ReportTable } from '../../../server/inspection/report.model.ts';
 
-export type ErrorBody = z.infer<typeof ErrorResponse>;
+export type ErrorBody = z.infer<typeof ErrorSchema>;
 export type { PaperPartPreview } from '../../../server/ballots/paper-preview.ts';

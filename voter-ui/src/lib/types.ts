@@ -4,7 +4,8 @@
  */
 import type { z } from 'zod';
 import type { ABSTAIN as ServerAbstain } from '../../../server/forms/form.schemas.ts';
-import type { ErrorResponse, MeetingStatusRequest as MeetingStatusRequestSchema, RedeemRequest as RedeemRequestSchema } from '../../../server/ballots/voter.schemas.ts';
+import type { ErrorBody as ErrorSchema } from '../../../server/error.schemas.ts';
+import type { MeetingStatusRequest as MeetingStatusRequestSchema, RedeemRequest as RedeemRequestSchema } from '../../../server/ballots/voter.schemas.ts';
 import type { ReceiptCheckRequest as ReceiptCheckRequestSchema } from '../../../server/archive/archive.schemas.ts';
 
 export type {
@@ -28,4 +29,4 @@ export type ReceiptCheckRequest = z.infer<typeof ReceiptCheckRequestSchema>;
 export const ABSTAIN: typeof ServerAbstain = 'abstain';
 
 /** The body of every refusal. */
-export type ErrorBody = z.infer<typeof ErrorResponse>;
+export type ErrorBody = z.infer<typeof ErrorSchema>;
