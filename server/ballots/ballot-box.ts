@@ -13,7 +13,7 @@ import type { LiveHub } from '../live/live.hub.ts';
 import type { LiveMessage, Snapshot } from '../live/live.schemas.ts';
 import { SLOT_BATCH } from './slots.ts';
 import { WriteQueue, type Tx } from './write-queue.ts';
-import { noEmptySlot, type CastOutcome, type CastWriter, type SnapshotWrite } from './cast-statements.ts';
+import { EXPECTED_FIELDS, noEmptySlot, type CastOutcome, type CastWriter, type ExpectedLiveRow, type LiveRow, type SnapshotWrite } from './cast-statements.ts';
 import * as repo from './ballots.repository.ts';
 import type { CastResponse } from './voter.schemas.ts';
 
@@ -63,6 +63,17 @@ export class BallotBox {
   #snapshots: { write: SnapshotWrite; message: LiveMessage }[] = [];
   /** Each meeting's form as last parsed, with the text it came from: a batch parses it again only if the text changed. */
   readonly #forms = new Map<number, { json: string; form: Form }>();
+  /**
+   * SQLite: each meeting's live row as the last committed batch of this ballot box left it (what the next
+   * batch's live step is decided against in advance, #commitEarly), and the rows of the batch under way.
+   * Anything else that changes a meeting (a sign-in, paper) makes the row stale; the database thread
+   * then refuses the early commit, and the batch takes its step from the real row.
+   */
+  readonly #rows = new Map<number, LiveRow>();
+  #nextRows = new Map<number, LiveRow>();
+  /** SQLite: the phone ballots of the batch under way whose write has been sent, in order. */
+  #sent: PhoneBallot[] = [];
+  #early = 0;
   /** Random bytes for the slot draws (#draw), and how many of them are used. */
   #pool: Buffer = Buffer.alloc(0);
   #pooledAt = 0;
@@ -76,11 +87,21 @@ export class BallotBox {
     this.#queue = new WriteQueue(
       deps.db,
       {
-        begin: this.#sql ? () => this.#sql!.begin() : undefined,
+        begin: this.#sql
+          ? () => {
+              this.#sent = [];
+              return this.#sql!.begin();
+            }
+          : undefined,
+        commitEarly: this.#sql ? (jobs) => this.#commitEarly(this.#sql!, jobs) : undefined,
         beforeCommit: (tx) => this.#takeLiveStep(tx),
         commit: this.#sql ? () => this.#commit(this.#sql!) : undefined,
         afterCommit: () => {
           this.#tally.commit();
+          for (const [id, row] of this.#nextRows) this.#rows.set(id, row);
+          this.#nextRows = new Map();
+          // An early commit took the batch's step before its ballots' answers touched their meetings.
+          this.#touched = new Map();
           for (const m of this.#outbox) this.#live.deliver(m);
           this.#outbox = [];
         },
@@ -89,6 +110,8 @@ export class BallotBox {
           this.#touched = new Map();
           this.#outbox = [];
           this.#snapshots = [];
+          this.#nextRows = new Map();
+          this.#rows.clear();
           // A failed batch may have taken slots it did not fill: read them again from the file.
           this.#free.clear();
         },
@@ -99,6 +122,11 @@ export class BallotBox {
 
   get commits(): number {
     return this.#queue.batches;
+  }
+
+  /** Of those, the batches ended by an early commit (#commitEarly): one round trip to the database thread. */
+  get earlyCommits(): number {
+    return this.#early;
   }
 
   /** Writes waiting for the next batch. */
@@ -125,7 +153,11 @@ export class BallotBox {
     if (!sql) return this.#queue.run((tx) => this.#recordPhoneOnPostgres(tx, b));
     // Pipelined: the whole check-then-write is one request, so a batch sends them all without waiting.
     return this.#queue.run(async () => {
-      const r = await this.#writeInRandomSlot(sql, b.meetingId, (slot) => sql.write(b, slot));
+      const r = await this.#writeInRandomSlot(sql, b.meetingId, (slot) => {
+        const written = sql.write(b, slot);
+        this.#sent.push(b);
+        return written;
+      });
       if (r.kind === 'spent') {
         // A lost reply: the same token and the same package get the same receipt back.
         if (r.retryCheck !== null && safeEqual(r.retryCheck, b.retryCheck)) return { receipt: b.receipt, alreadyRecorded: true, rehearsal: false };
@@ -197,6 +229,7 @@ export class BallotBox {
     this.#free.delete(meetingId);
     this.#reserved.delete(meetingId);
     this.#forms.delete(meetingId);
+    this.#rows.delete(meetingId);
     // Unused random bytes say nothing of the draws made, but nothing of the voting need stay either.
     this.#pool.fill(0);
     this.#pooledAt = this.#pool.length;
@@ -327,8 +360,70 @@ export class BallotBox {
     const pending = this.#snapshots;
     this.#snapshots = [];
     const written = await sql.commit(pending.map((p) => p.write));
+    this.#published(pending, written);
+  }
+
+  /** After the COMMIT: the snapshots not written are not published, and the rows kept say which were. */
+  #published(pending: { write: SnapshotWrite; message: LiveMessage }[], written: boolean[]): void {
     const dropped = new Set(pending.filter((_, i) => written[i] !== true).map((p) => p.message));
     if (dropped.size > 0) this.#outbox = this.#outbox.filter((message) => !dropped.has(message));
+    pending.forEach(({ write }, i) => {
+      const row = this.#nextRows.get(write.meetingId);
+      if (written[i] === true && row) row.snapshot_count = write.phone;
+    });
+  }
+
+  /**
+   * SQLite, a batch of phone ballots only, once every one of them has been sent: decide the batch's live
+   * step now, from each meeting's row as the last batch left it plus these ballots, and send its snapshots
+   * and COMMIT right behind the ballots (CastWriter.commitIf), so the batch costs the database thread one
+   * round trip, not two. The thread commits only if every ballot was written and each row reads exactly as
+   * predicted; otherwise the step is taken again from the real row (#takeLiveStep). Null when it cannot be
+   * decided in advance (a meeting not seen since the start, a count not in memory, a ballot still waiting
+   * for its slot).
+   */
+  #commitEarly(sql: CastWriter, jobs: number): Promise<boolean> | null {
+    if (this.#sent.length !== jobs) return null;
+    const byMeeting = new Map<number, PhoneBallot[]>();
+    for (const b of this.#sent) byMeeting.set(b.meetingId, [...(byMeeting.get(b.meetingId) ?? []), b]);
+    const expect: ExpectedLiveRow[] = [];
+    const steps: { write: SnapshotWrite; message: LiveMessage }[] = [];
+    const outbox: LiveMessage[] = [];
+    const rows = new Map<number, LiveRow>();
+    for (const [meetingId, ballots] of byMeeting) {
+      const before = this.#rows.get(meetingId);
+      if (!before || before.state !== 'voting') return this.#notEarly();
+      const m: LiveRow = { ...before, cast_count: before.cast_count + ballots.length };
+      const form = this.#formOf(m);
+      const counts = form && this.#tally.stageKnown(meetingId, ballots.flatMap((b) => b.increments));
+      if (!form || !counts) return this.#notEarly();
+      const gate = gateOf(m);
+      if (gate.publish) {
+        const message: LiveMessage = { type: 'snapshot', meetingId, snapshot: snapshotOf(m, form, counts, false) };
+        steps.push({ write: { meetingId, lastPhone: m.snapshot_count, phone: gate.phone, json: JSON.stringify(message.snapshot) }, message });
+        outbox.push(message);
+      }
+      outbox.push(turnoutMessage(m));
+      expect.push(expectedOf(m));
+      rows.set(meetingId, m);
+    }
+    return Promise.resolve(sql.commitIf(expect, steps.map((p) => p.write))).then((r) => {
+      if (!r.committed) {
+        this.#notEarly();
+        return false;
+      }
+      this.#early++;
+      this.#outbox = outbox;
+      this.#nextRows = rows;
+      this.#published(steps, r.written);
+      return true;
+    });
+  }
+
+  /** Nothing of an early step is kept: the batch takes its step as any other. */
+  #notEarly(): null {
+    this.#tally.rollback();
+    return null;
   }
 
   /** Inside the batch's transaction: take a new snapshot where the k-rule allows, and queue the messages. */
@@ -345,21 +440,17 @@ export class BallotBox {
       }
       const m = this.#sql ? await this.#sql.liveRow(meetingId) : await repo.pgCast.liveRow(tx, meetingId);
       if (!m) continue;
-      const turnout = turnoutOf(m);
       const form = this.#formOf(m);
       if (!form) continue;
-      const phone = m.cast_count - m.paper_count;
-      const phoneOutstanding = m.issued_count - m.paper_issued - phone;
-      // snapshot_count holds the phone ballots of the last snapshot: only they step the gate.
-      const publish = closing || shouldPublishSnapshot({ phone, lastPhone: m.snapshot_count, phoneOutstanding, k: m.live_k });
-      if (publish) {
-        const rows = closing ? await recountBallots(tx, meetingId, form) : await this.#tally.stage(tx, meetingId, form, increments);
-        const results = computeResults(form, rows, turnout);
-        const snapshot: Snapshot = { count: m.cast_count, final: closing, parts: results.parts };
-        if (closing) {
-          await updateMeeting(tx, meetingId, { snapshot_json: JSON.stringify(snapshot), snapshot_count: phone, results_json: JSON.stringify(results) });
-          this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
-        } else if (this.#sql) {
+      const { phone, publish } = gateOf(m);
+      if (closing) {
+        const results = computeResults(form, await recountBallots(tx, meetingId, form), turnoutOf(m));
+        const snapshot: Snapshot = { count: m.cast_count, final: true, parts: results.parts };
+        await updateMeeting(tx, meetingId, { snapshot_json: JSON.stringify(snapshot), snapshot_count: phone, results_json: JSON.stringify(results) });
+        this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
+      } else if (publish) {
+        const snapshot = snapshotOf(m, form, await this.#tally.stage(tx, meetingId, form, increments), false);
+        if (this.#sql) {
           // Written with the batch's COMMIT, in the same request (#commit).
           const message: LiveMessage = { type: 'snapshot', meetingId, snapshot };
           this.#snapshots.push({ write: { meetingId, lastPhone: m.snapshot_count, phone, json: JSON.stringify(snapshot) }, message });
@@ -368,12 +459,37 @@ export class BallotBox {
           // Published only if the step it was decided against is still the last one: the decision is the database's.
           this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
         }
-      } else if (!closing) {
+      } else {
         await this.#tally.note(tx, meetingId, form, increments);
       }
-      this.#outbox.push({ type: 'turnout', meetingId, state: m.state, k: m.live_k, turnout });
+      this.#outbox.push(turnoutMessage(m));
+      // What the next batch's early step is decided against (its snapshot_count once this COMMIT says).
+      if (this.#sql && !closing) this.#nextRows.set(meetingId, { ...m });
     }
     // The other server processes hear of it when (and only if) this transaction commits.
     for (const message of this.#outbox) await this.#live.announce(tx, message);
   }
+}
+
+/** The k-rule on a meeting's row after a batch: its phone ballots, and whether a step is due. */
+function gateOf(m: LiveRow): { phone: number; publish: boolean } {
+  const phone = m.cast_count - m.paper_count;
+  const phoneOutstanding = m.issued_count - m.paper_issued - phone;
+  // snapshot_count holds the phone ballots of the last snapshot: only they step the gate.
+  return { phone, publish: shouldPublishSnapshot({ phone, lastPhone: m.snapshot_count, phoneOutstanding, k: m.live_k }) };
+}
+
+function snapshotOf(m: LiveRow, form: Form, counts: TallyRow[], final: boolean): Snapshot {
+  return { count: m.cast_count, final, parts: computeResults(form, counts, turnoutOf(m)).parts };
+}
+
+function turnoutMessage(m: LiveRow): LiveMessage {
+  return { type: 'turnout', meetingId: m.id, state: m.state, k: m.live_k, turnout: turnoutOf(m) };
+}
+
+/** What commitIf compares: the row without its form. */
+function expectedOf(m: LiveRow): ExpectedLiveRow {
+  const e = {} as Record<string, unknown>;
+  for (const f of EXPECTED_FIELDS) e[f] = m[f];
+  return e as ExpectedLiveRow;
 }

@@ -62,6 +62,28 @@ export interface SnapshotWrite {
  * - spent: the token was spent already (nothing written): its retry check, to tell a lost reply from a reuse;
  * - refused: not counted (nothing written): the meeting's state and counters, to say why.
  */
+/**
+ * What a batch that only cast expects a meeting's live row to read after its ballots, every field but the
+ * form (frozen from sign-in on): the row its live step was decided against before the ballots' answers
+ * came (CastWriter.commitIf).
+ */
+export type ExpectedLiveRow = Omit<LiveRow, 'form_json'>;
+
+/** The fields of a live row that commitIf compares: all but the form. */
+export const EXPECTED_FIELDS = [
+  'id',
+  'state',
+  'live_k',
+  'cast_count',
+  'paper_count',
+  'issued_count',
+  'paper_issued',
+  'reissued_count',
+  'snapshot_count',
+  'roster_size',
+  'signed_in',
+] as const satisfies readonly (keyof ExpectedLiveRow)[];
+
 export type CastOutcome =
   | { kind: 'written' }
   | { kind: 'spent'; retryCheck: string | null }
@@ -79,6 +101,8 @@ export class CastStatements {
   readonly #live: Statement<[number], LiveRow>;
   readonly #publish: Statement<[string, number, number, number]>;
   readonly #sqlite: Database.Database;
+  /** A ballot write of the open transaction failed (commitIf then never commits it). */
+  #failed = false;
 
   constructor(sqlite: Database.Database) {
     this.#sqlite = sqlite;
@@ -119,6 +143,16 @@ export class CastStatements {
     // A batch sends its BEGIN and its ballots without waiting in between (CastWriter.begin): a BEGIN that
     // failed must not leave a ballot written on its own, outside the batch's transaction.
     if (!this.#sqlite.inTransaction) throw new Error('a ballot outside a transaction (its batch did not begin)');
+    try {
+      return this.#write(b, slot);
+    } catch (e) {
+      // Perhaps half written: the batch rolls back, and a commitIf sent behind this ballot must not commit.
+      this.#failed = true;
+      throw e;
+    }
+  }
+
+  #write(b: CastRow, slot: number | null): CastOutcome {
     const spent = this.#spent.get(b.nullifier);
     if (spent) return { kind: 'spent', retryCheck: spent.retry_check };
     if (this.#count.run(b.meetingId).changes !== 1) return { kind: 'refused', counters: this.#why.get(b.meetingId) ?? null };
@@ -141,6 +175,28 @@ export class CastStatements {
     const written = snapshots.map((s) => this.#publish.run(s.json, s.phone, s.meetingId, s.lastPhone).changes === 1);
     this.#sqlite.exec('commit');
     return written;
+  }
+
+  /** Begin a batch's transaction (BEGIN IMMEDIATE: it will write). */
+  begin(): void {
+    this.#sqlite.exec('begin immediate');
+    this.#failed = false;
+  }
+
+  /**
+   * The end of a batch that only cast, sent behind its ballots before their answers came: commit (as
+   * `commit`) only if every ballot write of the transaction succeeded and each meeting's live row now reads
+   * exactly as `expect` says, the row the batch's live step and snapshots were decided against. Otherwise
+   * nothing happens here and the transaction stays open: the batch takes its live step from the real row
+   * and ends as any other (or rolls back).
+   */
+  commitIf(expect: readonly ExpectedLiveRow[], snapshots: readonly SnapshotWrite[]): { committed: false } | { committed: true; written: boolean[] } {
+    if (!this.#sqlite.inTransaction || this.#failed) return { committed: false };
+    for (const e of expect) {
+      const row = this.#live.get(e.id);
+      if (!row || EXPECTED_FIELDS.some((f) => row[f] !== e[f])) return { committed: false };
+    }
+    return { committed: true, written: this.commit(snapshots) };
   }
 }
 
@@ -174,4 +230,10 @@ export interface CastWriter {
    * publishes a step costs no request more than one that does not. Resolves after the commit is durable.
    */
   commit(snapshots: readonly SnapshotWrite[]): MaybePromise<boolean[]>;
+  /**
+   * The end of a batch that only cast, sent right behind its ballots (CastStatements.commitIf): one round
+   * trip to the database thread for the whole batch instead of two. Not committed: the transaction is
+   * still open.
+   */
+  commitIf(expect: readonly ExpectedLiveRow[], snapshots: readonly SnapshotWrite[]): MaybePromise<{ committed: false } | { committed: true; written: boolean[] }>;
 }

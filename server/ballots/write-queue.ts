@@ -36,7 +36,14 @@ export interface WriteQueueHooks {
    * awaits a BEGIN sent through Kysely first.
    */
   begin?: () => Promise<void> | void;
-  /** Runs inside the batch's transaction after every job, before the commit. */
+  /**
+   * A batch of pipelined jobs only (casts): called once every job has begun, in the same turn, before any
+   * of their answers. It may send the batch's end right behind them (BallotBox: CastWriter.commitIf, a
+   * live step decided in advance) and give back whether that committed; null when it sent nothing. Not
+   * committed: the batch goes on as any other, beforeCommit and commit.
+   */
+  commitEarly?: (jobs: number) => Promise<boolean> | null;
+  /** Runs inside the batch's transaction after every job, before the commit (not after a commitEarly that committed). */
   beforeCommit?: (tx: Tx) => Promise<void> | void;
   /**
    * Commits the batch's transaction, with whatever beforeCommit left to be written with the COMMIT
@@ -153,6 +160,20 @@ export class WriteQueue {
     }
   }
 
+  /**
+   * The commitEarly hook, for a batch of pipelined jobs only, called after every job has begun: their
+   * first steps were queued as promise callbacks before this one. Its answer is awaited after the jobs
+   * settle, or not at all when one failed (then it never committed: the thread refuses to commit a
+   * transaction one of whose writes failed).
+   */
+  async #commitEarly(batch: Job[], savepoints: boolean): Promise<Promise<boolean> | null> {
+    const hook = this.#hooks.commitEarly;
+    if (!hook || savepoints || !batch.every((job) => job.pipelined)) return null;
+    const early = await Promise.resolve().then(() => ({ sent: hook(batch.length) }));
+    early.sent?.catch(() => undefined);
+    return early.sent;
+  }
+
   async #attempt(batch: Job[]): Promise<{ ok: true; outcomes: Outcome[] } | { ok: false; error: unknown }> {
     const outcomes: Outcome[] = [];
     const savepoints = this.#dialect === 'postgres';
@@ -208,7 +229,15 @@ export class WriteQueue {
               outcomes[i] = { ok: false, error };
             }
           }
+          // Behind a batch of casts only, perhaps its end at once (one round trip for the batch, not two).
+          const early = await this.#commitEarly(batch, savepoints);
+          if (early) committing = true;
           await settle();
+          if (early && (await early)) {
+            this.#batches++;
+            return;
+          }
+          committing = false;
           await this.#hooks.beforeCommit?.(tx);
           committing = true;
           if (this.#hooks.commit) await this.#hooks.commit();

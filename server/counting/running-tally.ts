@@ -7,6 +7,11 @@ import { sumRows, type TallyRow } from './tally.ts';
 export interface LiveCounts {
   /** The counters as they will be once this transaction commits; `pending` are its ballots' increments. */
   stage(trx: DbOrTrx, meetingId: number, form: Form, pending: TallyRow[]): Promise<TallyRow[]>;
+  /**
+   * `stage` without a read: the counters with `pending`, or null when they are not in memory (the first
+   * step after a start-up recounts). A batch's live step decided before its ballots' answers uses it.
+   */
+  stageKnown(meetingId: number, pending: TallyRow[]): TallyRow[] | null;
   /** The batch changed the counts but publishes no step. */
   note(trx: DbOrTrx, meetingId: number, form: Form, pending: TallyRow[]): Promise<void>;
   commit(): void;
@@ -28,9 +33,18 @@ export class RunningTally implements LiveCounts {
   readonly #staged = new Map<number, TallyRow[]>();
 
   async stage(trx: DbOrTrx, meetingId: number, form: Form, pending: TallyRow[]): Promise<TallyRow[]> {
-    const committed = this.#committed.get(meetingId);
+    const known = this.stageKnown(meetingId, pending);
+    if (known) return known;
     // Not loaded yet: recount inside the transaction, which already holds this batch's ballots.
-    const rows = committed ? sumRows([...committed, ...pending]) : await recountBallots(trx, meetingId, form);
+    const rows = await recountBallots(trx, meetingId, form);
+    this.#staged.set(meetingId, rows);
+    return rows;
+  }
+
+  stageKnown(meetingId: number, pending: TallyRow[]): TallyRow[] | null {
+    const committed = this.#committed.get(meetingId);
+    if (!committed) return null;
+    const rows = sumRows([...committed, ...pending]);
     this.#staged.set(meetingId, rows);
     return rows;
   }
@@ -63,6 +77,9 @@ export class RecountingTally implements LiveCounts {
     return recountBallots(trx, meetingId, form);
   }
 
+  stageKnown(): null {
+    return null;
+  }
   async note(): Promise<void> {}
   commit(): void {}
   rollback(): void {}

@@ -78,12 +78,13 @@ function localCastWriter(sqlite: Database.Database): CastWriter {
   const statements = () => (s ??= new CastStatements(sqlite));
   return {
     prepare: () => void statements(),
-    begin: () => void sqlite.exec('begin immediate'),
+    begin: () => statements().begin(),
     meetingState: (meetingId) => statements().meetingState(meetingId),
     freeSlots: (meetingId) => statements().freeSlots(meetingId),
     liveRow: (meetingId) => statements().liveRow(meetingId),
     write: (row, slot) => statements().write(row, slot),
     commit: (snapshots) => statements().commit(snapshots),
+    commitIf: (expect, snapshots) => statements().commitIf(expect, snapshots),
   };
 }
 

@@ -9,7 +9,7 @@ import {
   type Driver,
   type QueryResult,
 } from 'kysely';
-import type { CastOutcome, CastRow, CastWriter, LiveRow, SnapshotWrite } from '../ballots/cast-statements.ts';
+import type { CastOutcome, CastRow, CastWriter, ExpectedLiveRow, LiveRow, SnapshotWrite } from '../ballots/cast-statements.ts';
 import { serverFile } from '../paths.ts';
 import { THREAD_LOST } from './dialect.ts';
 import { TurnOutbox } from '../shared/turn-outbox.ts';
@@ -31,8 +31,12 @@ export type ThreadRequest =
   | { id: number; op: 'liveRow'; meetingId: number }
   | { id: number; op: 'meetingState'; meetingId: number }
   | { id: number; op: 'cast'; row: CastRow; slot: number | null }
+  /** A batch's BEGIN IMMEDIATE (CastStatements.begin). */
+  | { id: number; op: 'begin' }
   /** A batch's snapshots and its COMMIT (CastStatements.commit). */
   | { id: number; op: 'commit'; snapshots: readonly SnapshotWrite[] }
+  /** The same, only if the live rows read as expected (CastStatements.commitIf). */
+  | { id: number; op: 'commitIf'; expect: readonly ExpectedLiveRow[]; snapshots: readonly SnapshotWrite[] }
   | { id: number; op: 'close' };
 
 type Request = ThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -151,7 +155,7 @@ export class SqliteThread {
   }
 
   /** Requests sent to the thread so far, by kind (tests count the hops a cast costs). */
-  readonly sent = { query: 0, cast: 0, commit: 0, meetingState: 0, freeSlots: 0, liveRow: 0, close: 0 };
+  readonly sent = { query: 0, begin: 0, cast: 0, commit: 0, commitIf: 0, meetingState: 0, freeSlots: 0, liveRow: 0, close: 0 };
   /** Messages posted to the thread so far: each carries the requests of one turn of the event loop, and each wakes the thread. */
   posted = 0;
 
@@ -254,14 +258,29 @@ class ThreadConnection implements DatabaseConnection {
     throw new Error('the database thread answered a query without rows or changes');
   }
 
+  /** The batch's BEGIN IMMEDIATE (CastStatements.begin), sent before this returns. */
+  async begin(): Promise<void> {
+    await this.#exchange({ op: 'begin' }, { begins: true, ends: false, writes: true });
+  }
+
   /** The batch's snapshots and its COMMIT, one request (CastStatements.commit): whether each snapshot was written. */
   async commit(snapshots: readonly SnapshotWrite[]): Promise<boolean[]> {
     const r = await this.#exchange({ op: 'commit', snapshots }, { begins: false, ends: true, writes: true });
     return 'value' in r ? (r.value as boolean[]) : [];
   }
 
-  /** Send a request that may begin or end the transaction, and keep the transaction's thread and the write count true. */
-  async #exchange(req: Request, o: { begins: boolean; ends: boolean; writes: boolean }): Promise<ThreadReply> {
+  /** The same, only if the live rows read as expected (CastStatements.commitIf); not committed, the transaction goes on. */
+  async commitIf(expect: readonly ExpectedLiveRow[], snapshots: readonly SnapshotWrite[]): Promise<{ committed: false } | { committed: true; written: boolean[] }> {
+    const r = await this.#exchange({ op: 'commitIf', expect, snapshots }, { begins: false, ends: (r) => 'value' in r && (r.value as { committed: boolean }).committed, writes: true });
+    return 'value' in r ? (r.value as { committed: false } | { committed: true; written: boolean[] }) : { committed: false };
+  }
+
+  /**
+   * Send a request that may begin or end the transaction, and keep the transaction's thread and the write
+   * count true. `ends` may depend on the answer (commitIf); a request that fails ends nothing then (the
+   * batch's ROLLBACK does).
+   */
+  async #exchange(req: Request, o: { begins: boolean; ends: boolean | ((r: ThreadReply) => boolean); writes: boolean }): Promise<ThreadReply> {
     // The thread the BEGIN is sent to. The transaction is held to it from the BEGIN's sending on, not its
     // answer: a batch sends its ballots before that answer (CastWriter.begin), and a ballot must fail if
     // the thread it goes to is not the one that began. A BEGIN that fails ends it again.
@@ -269,13 +288,16 @@ class ThreadConnection implements DatabaseConnection {
     if (o.writes) this.#thread.writes++;
     const sent = this.request(req);
     if (o.begins) this.#txGeneration = generation;
+    let ended = o.ends === true;
     try {
-      return await sent.catch((e: unknown) => {
+      const r = await sent.catch((e: unknown) => {
         if (o.begins) this.#txGeneration = null;
         throw e;
       });
+      if (typeof o.ends === 'function') ended = o.ends(r);
+      return r;
     } finally {
-      if (o.ends) {
+      if (ended) {
         this.#txGeneration = null;
         // What the transaction wrote is committed (or gone) now.
         this.#thread.writes++;
@@ -383,8 +405,8 @@ export function threadCastWriter(thread: SqliteThread, dialect: ThreadDialect): 
   return {
     // The thread compiles them at its first ballot.
     prepare: () => undefined,
-    // Posted in this turn (executeQuery sends before its first await), ahead of the batch's ballots.
-    begin: async () => void (await driver.connection.executeQuery(CompiledQuery.raw('begin immediate'))),
+    // Posted in this turn (begin sends before its first await), ahead of the batch's ballots.
+    begin: () => driver.connection.begin(),
     // Outside the batch, on the thread's reading connection: what is committed, without waiting for the
     // batch under way to commit (sqlite.worker.ts).
     meetingState: (meetingId) => {
@@ -413,5 +435,6 @@ export function threadCastWriter(thread: SqliteThread, dialect: ThreadDialect): 
     },
     // The batch holds the connection; the COMMIT ends its transaction on this thread's side too.
     commit: (snapshots) => driver.connection.commit(snapshots),
+    commitIf: (expect, snapshots) => driver.connection.commitIf(expect, snapshots),
   };
 }

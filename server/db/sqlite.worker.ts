@@ -73,8 +73,13 @@ function answer(m: ThreadRequest): ThreadReply {
       const row: CastRow = { ...m.row, body: param(m.row.body) as Buffer };
       return { id: m.id, value: castStatements().write(row, m.slot) };
     }
+    case 'begin':
+      castStatements().begin();
+      return { id: m.id, value: null };
     case 'commit':
       return { id: m.id, value: castStatements().commit(m.snapshots) };
+    case 'commitIf':
+      return { id: m.id, value: castStatements().commitIf(m.expect, m.snapshots) };
     case 'close':
       readerDb?.close();
       statements.close();

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
-import { makeMeeting } from '../helpers/meeting.ts';
+import { call, makeMeeting } from '../helpers/meeting.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { cast } from '../helpers/phone.ts';
 import { holdQueue } from '../helpers/write-queue.ts';
@@ -49,9 +49,10 @@ describe('SQLite on the database thread', () => {
     const before = { ...thread!.sent };
     const postedBefore = thread!.posted;
     const commitsBefore = t.app.services.box.commits;
+    const earlyBefore = t.app.services.box.earlyCommits;
     const replies = await Promise.all(m.tokens.slice(0, 36).map((token) => cast(t, token, pkg)));
     expect(replies.map((r) => r.statusCode)).toEqual(replies.map(() => 200));
-    const sent = Object.fromEntries(Object.entries(thread!.sent).map(([k, v]) => [k, v - before[k as keyof typeof before]]));
+    const sent = Object.fromEntries(Object.entries(thread!.sent).map(([k, v]) => [k, v - before[k as keyof typeof before]])) as Record<keyof typeof before, number>;
     const posted = thread!.posted - postedBefore;
     console.info(`requests to the database thread for 36 casts at once: ${JSON.stringify(sent)} in ${posted} messages, ${t.app.services.box.commits - commitsBefore} batches`);
     // One request per ballot written, the meeting's state read far less than once per cast (kept between
@@ -61,10 +62,18 @@ describe('SQLite on the database thread', () => {
     expect(sent.meetingState).toBeLessThan(36);
     expect(batches).toBeLessThan(36);
     // Each batch ends in one request: its snapshot (k = 5: most of these batches publish one) and its
-    // COMMIT together; a query per batch is left, its BEGIN, and two once per meeting (the form's read at
-    // the first cast, the first recount of its counters at the first step).
-    expect(sent.commit, `${batches} batches`).toBe(batches);
-    expect(sent.query, `${batches} batches`).toBeLessThanOrEqual(batches + 2);
+    // COMMIT together. The first batch of a meeting after a start-up sends it after its casts' answers; a
+    // later one sends it right behind its casts (commitIf: its live step decided from the row the batch
+    // before left), unless it was refused. Besides, one BEGIN per batch, and two queries once per meeting
+    // (the form's read at the first cast, the first recount of its counters at the first step).
+    const early = t.app.services.box.earlyCommits - earlyBefore;
+    console.info(`${batches} batches, ${early} ended early`);
+    expect(batches).toBeGreaterThanOrEqual(2);
+    expect(early).toBeGreaterThanOrEqual(1);
+    expect(sent.commit + early, `${batches} batches`).toBe(batches);
+    expect(sent.commitIf).toBeGreaterThanOrEqual(early);
+    expect(sent.begin).toBe(batches);
+    expect(sent.query).toBeLessThanOrEqual(2);
     // Each batch's live step took the live row the thread read after the batch's last casts: no request of its own.
     expect(sent.liveRow).toBe(0);
     // The casts of a batch travel together, in one message (each message wakes the thread): per batch
@@ -127,6 +136,126 @@ describe('SQLite on the database thread', () => {
     } finally {
       unsubscribe();
     }
+  });
+
+  describe('a batch of casts ended right behind its ballots (commitIf)', () => {
+    /** Live messages of the meeting, as a dashboard gets them. */
+    const listen = (meetingId: number) => {
+      const messages: { type: string; snapshot?: { count: number }; turnout?: { issued: number; returned: number } }[] = [];
+      const unsubscribe = t.app.services.live.subscribe(meetingId, { send: (text) => void messages.push(JSON.parse(text)), close: () => undefined });
+      return { messages, unsubscribe };
+    };
+    /** `n` casts of the tokens given, held until all are queued, so they make one batch. */
+    const oneBatch = async (tokens: Parameters<typeof cast>[1][], pkg: Parameters<typeof cast>[2]) => {
+      const box = t.app.services.box;
+      const { release, held } = await holdQueue(box);
+      const replies = Promise.all(tokens.map((token) => cast(t, token, pkg)));
+      while (box.waiting < tokens.length) await new Promise((r) => setTimeout(r, 5));
+      const thread = t.store.dialect === 'sqlite' ? t.store.thread! : null;
+      const before = { sent: { ...thread!.sent }, early: box.earlyCommits };
+      release();
+      await held;
+      const result = await replies;
+      return {
+        replies: result,
+        commit: thread!.sent.commit - before.sent.commit,
+        commitIf: thread!.sent.commitIf - before.sent.commitIf,
+        early: box.earlyCommits - before.early,
+      };
+    };
+    const stored = async (meetingId: number) =>
+      (await sql<{ n: number; json: string | null }>`select snapshot_count as n, snapshot_json as json from meetings where id = ${meetingId}`.execute(t.db)).rows[0]!;
+
+    it('decides the step from the row the last batch left: one request ends the batch, and the step is the one the real row gives', async () => {
+      t = await makeTestApp({ sqliteThread: true });
+      const m = await makeMeeting(t, { kind: 'station', roster: 30, signIn: 30, liveK: 5 });
+      const pkg = fullPackage(m.form!, 1);
+      // The first batch after the start: its step is taken from the real row (and its counts recounted).
+      expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
+      const { messages, unsubscribe } = listen(m.meetingId);
+      try {
+        const b = await oneBatch(m.tokens.slice(1, 7), pkg);
+        expect(b.replies.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+        // (The holding job's batch ends in a COMMIT of its own.)
+        expect(b).toMatchObject({ commit: 1, commitIf: 1, early: 1 });
+        expect(await counts()).toEqual({ ballots: 7, spent: 7, receipts: 7, counted: 7 });
+        // 7 phone ballots, 23 tickets still out, k = 5: a step, written with the COMMIT and then published.
+        const snapshots = messages.filter((x) => x.type === 'snapshot');
+        expect(snapshots.map((x) => x.snapshot!.count)).toEqual([7]);
+        const row = await stored(m.meetingId);
+        expect(row.n).toBe(7);
+        expect(JSON.parse(row.json!)).toEqual(snapshots[0]!.snapshot);
+        expect(messages.filter((x) => x.type === 'turnout').map((x) => x.turnout)).toMatchObject([{ issued: 30, returned: 7 }]);
+
+        // The next batch is decided against the row this one left (its step included): 4 more, no step (4 < k).
+        const c = await oneBatch(m.tokens.slice(7, 11), pkg);
+        expect(c).toMatchObject({ commit: 1, commitIf: 1, early: 1 });
+        expect(messages.filter((x) => x.type === 'snapshot')).toHaveLength(1);
+        expect(messages.filter((x) => x.type === 'turnout').at(-1)!.turnout).toMatchObject({ issued: 30, returned: 11 });
+        expect((await stored(m.meetingId)).n).toBe(7);
+      } finally {
+        unsubscribe();
+      }
+    });
+
+    it('is refused by the thread when the meeting changed meanwhile (a sign-in): the batch takes its step from the real row', async () => {
+      t = await makeTestApp({ sqliteThread: true });
+      const m = await makeMeeting(t, { kind: 'station', roster: 30, signIn: 20, liveK: 5, overrideReason: '部分人员迟到' });
+      const pkg = fullPackage(m.form!, 1);
+      expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
+      // A late arrival signs in during voting: one more ballot issued, which the kept row does not know.
+      const roster = await call<{ entries: { id: number; signedIn: boolean }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster`);
+      const late = roster.entries.find((e) => !m.entryIds.includes(e.id))!;
+      await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${late.id}/sign-in`, { handout: 'qr' });
+      const { messages, unsubscribe } = listen(m.meetingId);
+      try {
+        const b = await oneBatch(m.tokens.slice(1, 7), pkg);
+        expect(b.replies.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+        // Sent, refused (nothing happened), then the step from the real row and the COMMIT after it (and the holding job's).
+        expect(b).toMatchObject({ commit: 2, commitIf: 1, early: 0 });
+        expect(await counts()).toEqual({ ballots: 7, spent: 7, receipts: 7, counted: 7 });
+        expect(messages.filter((x) => x.type === 'turnout').map((x) => x.turnout)).toMatchObject([{ issued: 21, returned: 7 }]);
+        expect(messages.filter((x) => x.type === 'snapshot').map((x) => x.snapshot!.count)).toEqual([7]);
+        expect((await stored(m.meetingId)).n).toBe(7);
+        // And the batch after it is decided against the real row again.
+        const c = await oneBatch(m.tokens.slice(7, 12), pkg);
+        expect(c).toMatchObject({ commit: 1, commitIf: 1, early: 1 });
+        // 12 phone ballots, 5 new, but only 9 of the 21 tickets still out (< 2k): no step.
+        expect(messages.filter((x) => x.type === 'turnout').at(-1)!.turnout).toMatchObject({ issued: 21, returned: 12 });
+        expect(messages.filter((x) => x.type === 'snapshot').map((x) => x.snapshot!.count)).toEqual([7]);
+      } finally {
+        unsubscribe();
+      }
+    });
+
+    it('never commits a batch one of whose ballots failed half-written, though its end was already sent behind it', async () => {
+      t = await makeTestApp({ sqliteThread: true });
+      const m = await makeMeeting(t, { kind: 'station', roster: 30, signIn: 30, liveK: 5 });
+      const pkg = fullPackage(m.form!, 1);
+      expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
+      const { messages, unsubscribe } = listen(m.meetingId);
+      try {
+        // The third receipt of the next batch fails: its ballot is counted, its slot filled and its token
+        // spent by then (CastStatements.write), the receipt not.
+        await sql`create temp trigger fail_receipt before insert on receipts when (select count(*) from receipts) >= 3 begin select raise(abort, 'the disk failed'); end`.execute(t.db);
+        const b = await oneBatch(m.tokens.slice(1, 6), pkg);
+        expect(b.commitIf).toBe(1);
+        expect(b.early).toBe(0);
+        for (const r of b.replies) {
+          expect(r.statusCode).toBeGreaterThanOrEqual(500);
+          expect(r.body).not.toMatch(/receipt/);
+        }
+        expect(await counts()).toEqual({ ballots: 1, spent: 1, receipts: 1, counted: 1 });
+        expect(messages.filter((x) => x.type === 'snapshot')).toEqual([]);
+        await sql`drop trigger fail_receipt`.execute(t.db);
+        const again = await oneBatch(m.tokens.slice(1, 6), pkg);
+        expect(again.replies.map((r) => r.json().alreadyRecorded)).toEqual([false, false, false, false, false]);
+        expect(await counts()).toEqual({ ballots: 6, spent: 6, receipts: 6, counted: 6 });
+        expect(messages.filter((x) => x.type === 'snapshot').map((x) => x.snapshot!.count)).toEqual([6]);
+      } finally {
+        unsubscribe();
+      }
+    });
   });
 
   it('the live row the thread read after a batch’s casts is used only while nothing that may change it has been sent since', async () => {
