@@ -71,8 +71,8 @@ export class BallotBox {
    */
   readonly #rows = new Map<number, LiveRow>();
   #nextRows = new Map<number, LiveRow>();
-  /** SQLite: the phone ballots of the batch under way whose write has been sent, in order. */
-  #sent: PhoneBallot[] = [];
+  /** SQLite: the meeting and tally increments of each phone ballot of the batch under way whose write has been sent (dropped with the batch). */
+  #sent: { meetingId: number; increments: TallyRow[] }[] = [];
   #early = 0;
   /** Random bytes for the slot draws (#draw), and how many of them are used. */
   #pool: Buffer = Buffer.alloc(0);
@@ -102,6 +102,7 @@ export class BallotBox {
           this.#nextRows = new Map();
           // An early commit took the batch's step before its ballots' answers touched their meetings.
           this.#touched = new Map();
+          this.#sent = [];
           for (const m of this.#outbox) this.#live.deliver(m);
           this.#outbox = [];
         },
@@ -112,6 +113,7 @@ export class BallotBox {
           this.#snapshots = [];
           this.#nextRows = new Map();
           this.#rows.clear();
+          this.#sent = [];
           // A failed batch may have taken slots it did not fill: read them again from the file.
           this.#free.clear();
         },
@@ -155,7 +157,7 @@ export class BallotBox {
     return this.#queue.run(async () => {
       const r = await this.#writeInRandomSlot(sql, b.meetingId, (slot) => {
         const written = sql.write(b, slot);
-        this.#sent.push(b);
+        this.#sent.push({ meetingId: b.meetingId, increments: b.increments });
         return written;
       });
       if (r.kind === 'spent') {
@@ -384,18 +386,23 @@ export class BallotBox {
    */
   #commitEarly(sql: CastWriter, jobs: number): Promise<boolean> | null {
     if (this.#sent.length !== jobs) return null;
-    const byMeeting = new Map<number, PhoneBallot[]>();
-    for (const b of this.#sent) byMeeting.set(b.meetingId, [...(byMeeting.get(b.meetingId) ?? []), b]);
+    const byMeeting = new Map<number, { ballots: number; increments: TallyRow[] }>();
+    for (const b of this.#sent) {
+      const m = byMeeting.get(b.meetingId) ?? { ballots: 0, increments: [] };
+      m.ballots++;
+      m.increments.push(...b.increments);
+      byMeeting.set(b.meetingId, m);
+    }
     const expect: ExpectedLiveRow[] = [];
     const steps: { write: SnapshotWrite; message: LiveMessage }[] = [];
     const outbox: LiveMessage[] = [];
     const rows = new Map<number, LiveRow>();
-    for (const [meetingId, ballots] of byMeeting) {
+    for (const [meetingId, { ballots, increments }] of byMeeting) {
       const before = this.#rows.get(meetingId);
       if (!before || before.state !== 'voting') return this.#notEarly();
-      const m: LiveRow = { ...before, cast_count: before.cast_count + ballots.length };
+      const m: LiveRow = { ...before, cast_count: before.cast_count + ballots };
       const form = this.#formOf(m);
-      const counts = form && this.#tally.stageKnown(meetingId, ballots.flatMap((b) => b.increments));
+      const counts = form && this.#tally.stageKnown(meetingId, increments);
       if (!form || !counts) return this.#notEarly();
       const gate = gateOf(m);
       if (gate.publish) {
