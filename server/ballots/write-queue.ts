@@ -166,12 +166,13 @@ export class WriteQueue {
    * settle, or not at all when one failed (then it never committed: the thread refuses to commit a
    * transaction one of whose writes failed).
    */
-  async #commitEarly(batch: Job[], savepoints: boolean): Promise<Promise<boolean> | null> {
+  async #commitEarly(batch: Job[], savepoints: boolean): Promise<{ early: Promise<boolean> | null }> {
     const hook = this.#hooks.commitEarly;
-    if (!hook || savepoints || !batch.every((job) => job.pipelined)) return null;
-    const early = await Promise.resolve().then(() => ({ sent: hook(batch.length) }));
-    early.sent?.catch(() => undefined);
-    return early.sent;
+    if (!hook || savepoints || !batch.every((job) => job.pipelined)) return { early: null };
+    // Wrapped: an async function returning the promise itself would wait for the COMMIT's answer.
+    const sent = await Promise.resolve().then(() => ({ early: hook(batch.length) }));
+    sent.early?.catch(() => undefined);
+    return sent;
   }
 
   async #attempt(batch: Job[]): Promise<{ ok: true; outcomes: Outcome[] } | { ok: false; error: unknown }> {
@@ -230,7 +231,7 @@ export class WriteQueue {
             }
           }
           // Behind a batch of casts only, perhaps its end at once (one round trip for the batch, not two).
-          const early = await this.#commitEarly(batch, savepoints);
+          const { early } = await this.#commitEarly(batch, savepoints);
           if (early) committing = true;
           await settle();
           if (early && (await early)) {

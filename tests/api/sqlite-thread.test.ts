@@ -363,35 +363,45 @@ describe('SQLite on the database thread', () => {
     expect(await counts()).toEqual({ ballots: 1, spent: 1, receipts: 1, counted: 1 });
   });
 
-  it('loses nothing when the thread stops during a commit: the phone is told it may have been saved, its re-send counts once, the next thread goes on', async () => {
-    t = await makeTestApp({ sqliteThread: true });
-    if (t.store.dialect !== 'sqlite') return;
-    const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6 });
-    const pkg = fullPackage(m.form!, 1);
-    const reader = new Database(t.file);
-    reader.exec('begin');
-    reader.prepare('select count(*) from meetings').get();
-    const pending = cast(t, m.tokens[0]!, pkg);
-    await new Promise((r) => setTimeout(r, 200));
-    // The thread is stopped while its COMMIT waits; the reader lets go after, so whether the commit took
-    // before the thread ended is up to the thread's last moments: the reply must not claim either.
-    const killed = t.store.thread!.kill();
-    reader.exec('commit');
-    reader.close();
-    await killed;
-    const reply = await pending;
-    expect(reply.statusCode).toBe(503);
-    expect(reply.json().error.code).toBe('DATABASE_UNAVAILABLE');
-    expect(reply.json().error.message).toContain('可能已经保存');
+  for (const which of ['its first batch (the COMMIT after the step)', 'a later batch (the COMMIT sent behind its ballots)'] as const) {
+    it(`loses nothing when the thread stops during a commit of ${which}: the phone is told it may have been saved, its re-send counts once, the next thread goes on`, async () => {
+      t = await makeTestApp({ sqliteThread: true });
+      if (t.store.dialect !== 'sqlite') return;
+      const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6 });
+      const pkg = fullPackage(m.form!, 1);
+      const later = which.startsWith('a later');
+      // A later batch is decided against the row the first one left, and ends with commitIf.
+      if (later) expect((await cast(t, m.tokens[5]!, pkg)).statusCode).toBe(200);
+      const earlyBefore = t.app.services.box.earlyCommits;
+      const commitIfBefore = t.store.thread!.sent.commitIf;
+      const reader = new Database(t.file);
+      reader.exec('begin');
+      reader.prepare('select count(*) from meetings').get();
+      const pending = cast(t, m.tokens[0]!, pkg);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(t.store.thread!.sent.commitIf - commitIfBefore).toBe(later ? 1 : 0);
+      // The thread is stopped while its COMMIT waits; the reader lets go after, so whether the commit took
+      // before the thread ended is up to the thread's last moments: the reply must not claim either.
+      const killed = t.store.thread!.kill();
+      reader.exec('commit');
+      reader.close();
+      await killed;
+      const reply = await pending;
+      expect(reply.statusCode).toBe(503);
+      expect(reply.json().error.code).toBe('DATABASE_UNAVAILABLE');
+      expect(reply.json().error.message).toContain('可能已经保存');
+      expect(t.app.services.box.earlyCommits).toBe(earlyBefore);
 
-    // The same phone sends again: recorded now, or recognised as recorded — once either way.
-    const again = await cast(t, m.tokens[0]!, pkg);
-    expect(again.statusCode).toBe(200);
-    const next = await cast(t, m.tokens[1]!, pkg);
-    expect(next.statusCode).toBe(200);
-    expect(next.json().alreadyRecorded).toBe(false);
-    expect(await counts()).toEqual({ ballots: 2, spent: 2, receipts: 2, counted: 2 });
-  });
+      // The same phone sends again: recorded now, or recognised as recorded — once either way.
+      const again = await cast(t, m.tokens[0]!, pkg);
+      expect(again.statusCode).toBe(200);
+      const next = await cast(t, m.tokens[1]!, pkg);
+      expect(next.statusCode).toBe(200);
+      expect(next.json().alreadyRecorded).toBe(false);
+      const n = later ? 3 : 2;
+      expect(await counts()).toEqual({ ballots: n, spent: n, receipts: n, counted: n });
+    });
+  }
 
   it('fails every later statement of a transaction whose thread stopped, so none runs outside it on the next thread', async () => {
     t = await makeTestApp({ sqliteThread: true });
