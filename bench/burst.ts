@@ -128,7 +128,7 @@ try {
       const v = seen.get(key) ?? { cpu: [], p50: [], p99: [], server99: [], rate: [] };
       v.cpu.push(cpu), v.p50.push(client.p50), v.p99.push(client.p99), v.server99.push(server.p99), v.rate.push(rate);
       seen.set(key, v);
-      console.log(`${key}: ${closed ? `${rate.toFixed(0)} casts/s; ` : ''}client p50 ${client.p50.toFixed(0)} · p99 ${client.p99.toFixed(0)} ms; server p50 ${server.p50.toFixed(0)} · p99 ${server.p99.toFixed(0)} ms; server CPU ${cpu} ms; memory peak ${peakMiB.toFixed(0)} MiB${r.failures ? `; ${r.failures} FAILED (${r.firstFailure})` : ''}`);
+      console.log(`${key}: ${closed ? `${rate.toFixed(0)} casts/s (load generator busy ${((r.busy ?? 0) * 100).toFixed(0)} %); ` : ''}client p50 ${client.p50.toFixed(0)} · p99 ${client.p99.toFixed(0)} ms; server p50 ${server.p50.toFixed(0)} · p99 ${server.p99.toFixed(0)} ms; server CPU ${cpu} ms; memory peak ${peakMiB.toFixed(0)} MiB${r.failures ? `; ${r.failures} FAILED (${r.firstFailure})` : ''}`);
       if (profile) {
         // One file per thread: CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile, the main thread's id 0.
         const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort((a, b) => threadOf(a) - threadOf(b));

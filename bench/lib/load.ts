@@ -23,6 +23,8 @@ export interface LoadResult {
   /** Requests that failed (a status other than 200, or a socket error). */
   failures: number;
   firstFailure: string | null;
+  /** The share of the run the load generator's own event loop was busy (closed loop only): near 1, it is the bottleneck. */
+  busy?: number;
 }
 
 const headers = { 'content-type': 'application/json' };
@@ -70,6 +72,7 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
   let failures = 0;
   let firstFailure: string | null = null;
   const start = performance.now();
+  const elu = performance.eventLoopUtilization();
   const deadline = o.durationMs === undefined ? Infinity : start + o.durationMs;
   const more = () => (o.total === undefined || next < o.total) && performance.now() < deadline;
   const fail = (why: string) => {
@@ -106,7 +109,7 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
 
   await Promise.all(Array.from({ length: o.connections }, worker));
   const elapsedMs = performance.now() - start;
-  return { samples, elapsedMs, rate: (samples.length / elapsedMs) * 1000, failures, firstFailure };
+  return { samples, elapsedMs, rate: (samples.length / elapsedMs) * 1000, failures, firstFailure, busy: performance.eventLoopUtilization(elu).utilization };
 }
 
 /** `bodies.length` phones, each on a new connection, their starts spread evenly over `spreadMs`. */
