@@ -139,11 +139,22 @@ describe('SQLite on the database thread', () => {
   });
 
   describe('a batch of casts ended right behind its ballots (commitIf)', () => {
-    /** Live messages of the meeting, as a dashboard gets them. */
-    const listen = (meetingId: number) => {
+    let unsubscribe: (() => void) | undefined;
+    afterEach(() => unsubscribe?.());
+    /**
+     * A meeting with one ballot cast (the first batch after a start takes its step from the real row, and
+     * is what the next is decided against), and its live messages from then on, as a dashboard gets them.
+     */
+    const started = async (o: Parameters<typeof makeMeeting>[1]) => {
+      t = await makeTestApp({ sqliteThread: true });
+      const m = await makeMeeting(t, { kind: 'station', roster: 30, signIn: 30, liveK: 5, ...o });
+      const pkg = fullPackage(m.form!, 1);
+      expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
       const messages: { type: string; snapshot?: { count: number }; turnout?: { issued: number; returned: number } }[] = [];
-      const unsubscribe = t.app.services.live.subscribe(meetingId, { send: (text) => void messages.push(JSON.parse(text)), close: () => undefined });
-      return { messages, unsubscribe };
+      unsubscribe = t.app.services.live.subscribe(m.meetingId, { send: (text) => void messages.push(JSON.parse(text)), close: () => undefined });
+      const steps = () => messages.filter((x) => x.type === 'snapshot').map((x) => x.snapshot!.count);
+      const turnouts = () => messages.filter((x) => x.type === 'turnout').map((x) => x.turnout!);
+      return { m, pkg, steps, turnouts, messages };
     };
     /** `n` casts of the tokens given, held until all are queued, so they make one batch. */
     const oneBatch = async (tokens: Parameters<typeof cast>[1][], pkg: Parameters<typeof cast>[2]) => {
@@ -167,94 +178,68 @@ describe('SQLite on the database thread', () => {
       (await sql<{ n: number; json: string | null }>`select snapshot_count as n, snapshot_json as json from meetings where id = ${meetingId}`.execute(t.db)).rows[0]!;
 
     it('decides the step from the row the last batch left: one request ends the batch, and the step is the one the real row gives', async () => {
-      t = await makeTestApp({ sqliteThread: true });
-      const m = await makeMeeting(t, { kind: 'station', roster: 30, signIn: 30, liveK: 5 });
-      const pkg = fullPackage(m.form!, 1);
-      // The first batch after the start: its step is taken from the real row (and its counts recounted).
-      expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
-      const { messages, unsubscribe } = listen(m.meetingId);
-      try {
-        const b = await oneBatch(m.tokens.slice(1, 7), pkg);
-        expect(b.replies.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
-        // (The holding job's batch ends in a COMMIT of its own.)
-        expect(b).toMatchObject({ commit: 1, commitIf: 1, early: 1 });
-        expect(await counts()).toEqual({ ballots: 7, spent: 7, receipts: 7, counted: 7 });
-        // 7 phone ballots, 23 tickets still out, k = 5: a step, written with the COMMIT and then published.
-        const snapshots = messages.filter((x) => x.type === 'snapshot');
-        expect(snapshots.map((x) => x.snapshot!.count)).toEqual([7]);
-        const row = await stored(m.meetingId);
-        expect(row.n).toBe(7);
-        expect(JSON.parse(row.json!)).toEqual(snapshots[0]!.snapshot);
-        expect(messages.filter((x) => x.type === 'turnout').map((x) => x.turnout)).toMatchObject([{ issued: 30, returned: 7 }]);
+      const { m, pkg, steps, turnouts, messages } = await started({});
+      const b = await oneBatch(m.tokens.slice(1, 7), pkg);
+      expect(b.replies.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+      // (The holding job's batch ends in a COMMIT of its own.)
+      expect(b).toMatchObject({ commit: 1, commitIf: 1, early: 1 });
+      expect(await counts()).toEqual({ ballots: 7, spent: 7, receipts: 7, counted: 7 });
+      // 7 phone ballots, 23 tickets still out, k = 5: a step, written with the COMMIT and then published.
+      expect(steps()).toEqual([7]);
+      const row = await stored(m.meetingId);
+      expect(row.n).toBe(7);
+      expect(JSON.parse(row.json!)).toEqual(messages.find((x) => x.type === 'snapshot')!.snapshot);
+      expect(turnouts()).toMatchObject([{ issued: 30, returned: 7 }]);
 
-        // The next batch is decided against the row this one left (its step included): 4 more, no step (4 < k).
-        const c = await oneBatch(m.tokens.slice(7, 11), pkg);
-        expect(c).toMatchObject({ commit: 1, commitIf: 1, early: 1 });
-        expect(messages.filter((x) => x.type === 'snapshot')).toHaveLength(1);
-        expect(messages.filter((x) => x.type === 'turnout').at(-1)!.turnout).toMatchObject({ issued: 30, returned: 11 });
-        expect((await stored(m.meetingId)).n).toBe(7);
-      } finally {
-        unsubscribe();
-      }
+      // The next batch is decided against the row this one left (its step included): 4 more, no step (4 < k).
+      const c = await oneBatch(m.tokens.slice(7, 11), pkg);
+      expect(c).toMatchObject({ commit: 1, commitIf: 1, early: 1 });
+      expect(steps()).toEqual([7]);
+      expect(turnouts().at(-1)).toMatchObject({ issued: 30, returned: 11 });
+      expect((await stored(m.meetingId)).n).toBe(7);
     });
 
     it('is refused by the thread when the meeting changed meanwhile (a sign-in): the batch takes its step from the real row', async () => {
-      t = await makeTestApp({ sqliteThread: true });
-      const m = await makeMeeting(t, { kind: 'station', roster: 30, signIn: 20, liveK: 5, overrideReason: '部分人员迟到' });
-      const pkg = fullPackage(m.form!, 1);
-      expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
+      const { m, pkg, steps, turnouts } = await started({ signIn: 20, overrideReason: '部分人员迟到' });
       // A late arrival signs in during voting: one more ballot issued, which the kept row does not know.
-      const roster = await call<{ entries: { id: number; signedIn: boolean }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster`);
+      const roster = await call<{ entries: { id: number }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/roster`);
       const late = roster.entries.find((e) => !m.entryIds.includes(e.id))!;
       await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/roster/${late.id}/sign-in`, { handout: 'qr' });
-      const { messages, unsubscribe } = listen(m.meetingId);
-      try {
-        const b = await oneBatch(m.tokens.slice(1, 7), pkg);
-        expect(b.replies.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
-        // Sent, refused (nothing happened), then the step from the real row and the COMMIT after it (and the holding job's).
-        expect(b).toMatchObject({ commit: 2, commitIf: 1, early: 0 });
-        expect(await counts()).toEqual({ ballots: 7, spent: 7, receipts: 7, counted: 7 });
-        expect(messages.filter((x) => x.type === 'turnout').map((x) => x.turnout)).toMatchObject([{ issued: 21, returned: 7 }]);
-        expect(messages.filter((x) => x.type === 'snapshot').map((x) => x.snapshot!.count)).toEqual([7]);
-        expect((await stored(m.meetingId)).n).toBe(7);
-        // And the batch after it is decided against the real row again.
-        const c = await oneBatch(m.tokens.slice(7, 12), pkg);
-        expect(c).toMatchObject({ commit: 1, commitIf: 1, early: 1 });
-        // 12 phone ballots, 5 new, but only 9 of the 21 tickets still out (< 2k): no step.
-        expect(messages.filter((x) => x.type === 'turnout').at(-1)!.turnout).toMatchObject({ issued: 21, returned: 12 });
-        expect(messages.filter((x) => x.type === 'snapshot').map((x) => x.snapshot!.count)).toEqual([7]);
-      } finally {
-        unsubscribe();
-      }
+      const b = await oneBatch(m.tokens.slice(1, 7), pkg);
+      expect(b.replies.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+      // Sent, refused (nothing happened), then the step from the real row and the COMMIT after it (and the holding job's).
+      expect(b).toMatchObject({ commit: 2, commitIf: 1, early: 0 });
+      expect(await counts()).toEqual({ ballots: 7, spent: 7, receipts: 7, counted: 7 });
+      expect(turnouts().at(-1)).toMatchObject({ issued: 21, returned: 7 });
+      expect(steps()).toEqual([7]);
+      expect((await stored(m.meetingId)).n).toBe(7);
+      // And the batch after it is decided against the real row again.
+      const c = await oneBatch(m.tokens.slice(7, 12), pkg);
+      expect(c).toMatchObject({ commit: 1, commitIf: 1, early: 1 });
+      // 12 phone ballots, 5 new, but only 9 of the 21 tickets still out (< 2k): no step.
+      expect(turnouts().at(-1)).toMatchObject({ issued: 21, returned: 12 });
+      expect(steps()).toEqual([7]);
     });
 
     it('never commits a batch one of whose ballots failed half-written, though its end was already sent behind it', async () => {
-      t = await makeTestApp({ sqliteThread: true });
-      const m = await makeMeeting(t, { kind: 'station', roster: 30, signIn: 30, liveK: 5 });
-      const pkg = fullPackage(m.form!, 1);
-      expect((await cast(t, m.tokens[0]!, pkg)).statusCode).toBe(200);
-      const { messages, unsubscribe } = listen(m.meetingId);
-      try {
-        // The third receipt of the next batch fails: its ballot is counted, its slot filled and its token
-        // spent by then (CastStatements.write), the receipt not.
-        await sql`create temp trigger fail_receipt before insert on receipts when (select count(*) from receipts) >= 3 begin select raise(abort, 'the disk failed'); end`.execute(t.db);
-        const b = await oneBatch(m.tokens.slice(1, 6), pkg);
-        expect(b.commitIf).toBe(1);
-        expect(b.early).toBe(0);
-        for (const r of b.replies) {
-          expect(r.statusCode).toBeGreaterThanOrEqual(500);
-          expect(r.body).not.toMatch(/receipt/);
-        }
-        expect(await counts()).toEqual({ ballots: 1, spent: 1, receipts: 1, counted: 1 });
-        expect(messages.filter((x) => x.type === 'snapshot')).toEqual([]);
-        await sql`drop trigger fail_receipt`.execute(t.db);
-        const again = await oneBatch(m.tokens.slice(1, 6), pkg);
-        expect(again.replies.map((r) => r.json().alreadyRecorded)).toEqual([false, false, false, false, false]);
-        expect(await counts()).toEqual({ ballots: 6, spent: 6, receipts: 6, counted: 6 });
-        expect(messages.filter((x) => x.type === 'snapshot').map((x) => x.snapshot!.count)).toEqual([6]);
-      } finally {
-        unsubscribe();
+      const { m, pkg, steps } = await started({});
+      // The third receipt of the next batch fails: its ballot is counted, its slot filled and its token
+      // spent by then (CastStatements.write), the receipt not.
+      await sql`create temp trigger fail_receipt before insert on receipts when (select count(*) from receipts) >= 3 begin select raise(abort, 'the disk failed'); end`.execute(t.db);
+      const b = await oneBatch(m.tokens.slice(1, 6), pkg);
+      expect(b.commitIf).toBe(1);
+      expect(b.early).toBe(0);
+      for (const r of b.replies) {
+        expect(r.statusCode).toBeGreaterThanOrEqual(500);
+        expect(r.body).not.toMatch(/receipt/);
       }
+      expect(await counts()).toEqual({ ballots: 1, spent: 1, receipts: 1, counted: 1 });
+      expect(steps()).toEqual([]);
+      await sql`drop trigger fail_receipt`.execute(t.db);
+      const again = await oneBatch(m.tokens.slice(1, 6), pkg);
+      expect(again.replies.map((r) => r.json().alreadyRecorded)).toEqual([false, false, false, false, false]);
+      expect(await counts()).toEqual({ ballots: 6, spent: 6, receipts: 6, counted: 6 });
+      expect(steps()).toEqual([6]);
     });
   });
 
