@@ -18,15 +18,23 @@ export function toB64u(bytes: Bytes): string {
   return out;
 }
 
+/** Each base64url symbol's value by its character code (-1: not one); the server decodes two per cast. */
+const B64_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < B64.length; i++) B64_VALUE[B64.charCodeAt(i)] = i;
+
 /** Decode base64url of exactly `length` bytes; null when it is anything else. */
 export function fromB64u(text: string, length: number): Bytes | null {
-  if (text.length !== Math.ceil((length * 4) / 3) || !/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  if (text.length !== Math.ceil((length * 4) / 3)) return null;
   const out = new Uint8Array(length);
   let bits = 0;
   let acc = 0;
   let j = 0;
-  for (const ch of text) {
-    acc = (acc << 6) | B64.indexOf(ch);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const v = code < 128 ? B64_VALUE[code]! : -1;
+    if (v < 0) return null;
+    // Only the bits still to be written are kept (a whole text would overflow 32 bits).
+    acc = ((acc << 6) | v) & 0xfff;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;

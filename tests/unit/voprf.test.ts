@@ -88,6 +88,28 @@ describe('the VOPRF of the two-phase credentials (RFC 9497, ristretto255-SHA512)
     expect(fromB64u('A'.repeat(42) + '+', 32)).toBeNull();
   });
 
+  it('decodes a text of the right length exactly when it is the one base64url text of its bytes', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // Texts of base64url symbols only (a quarter to a third of them canonical), and texts with others among them.
+    const texts = fc.oneof(
+      fc.array(fc.constantFrom(...alphabet.split('')), { minLength: 86, maxLength: 86 }),
+      fc.array(fc.constantFrom(...(alphabet + '=+/ é\u0000中').split('')), { minLength: 86, maxLength: 86 }),
+    );
+    let decoded = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(16, 32, 64), texts, (len, symbols) => {
+        const text = symbols.slice(0, Math.ceil((len * 4) / 3)).join('');
+        const bytes = fromB64u(text, len);
+        const canonical = /^[A-Za-z0-9_-]*$/.test(text) && Buffer.from(text, 'base64url').toString('base64url') === text;
+        expect(bytes !== null).toBe(canonical);
+        if (bytes) expect(Buffer.from(bytes)).toEqual(Buffer.from(text, 'base64url'));
+        if (bytes) decoded++;
+      }),
+      { numRuns: 2000 },
+    );
+    expect(decoded).toBeGreaterThan(100);
+  });
+
   it('prints a key fingerprint as four groups of hex', () => {
     expect(keyFingerprint(hex('3f2a9c017b44e0d2ffff'))).toBe('3F2A 9C01 7B44 E0D2');
   });
