@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { App } from '../app.ts';
@@ -17,7 +17,7 @@ import {
 function keyOn(pick: (body: Record<string, unknown>) => unknown) {
   return (req: FastifyRequest): string => {
     const v = pick((req.body ?? {}) as Record<string, unknown>);
-    return createHash('sha256').update(typeof v === 'string' ? v.trim().toUpperCase() : JSON.stringify(v ?? '')).digest('base64url');
+    return hash('sha256', typeof v === 'string' ? v.trim().toUpperCase() : JSON.stringify(v ?? ''), 'base64url');
   };
 }
 
