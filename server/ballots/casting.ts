@@ -10,7 +10,9 @@
  *                      empty slot filled, the token spent, the receipt kept (cast-statements.ts: one
  *                      request to the database thread, pipelined with the batch's others) — one shared
  *                      transaction
- *   → the live step, inside the same transaction (ballot-box.ts)
+ *   → the live step, inside the same transaction (ballot-box.ts; for a batch of casts only, decided from
+ *                      the row the last batch left and sent with its COMMIT right behind the ballots, which
+ *                      the database thread takes only if the row reads as predicted: #commitEarly)
  *   → commit (synchronous=FULL, on the database thread: the event loop goes on meanwhile) → the reply
  *
  * Nothing here reads or writes anything of the ticket the token was made from.
