@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import type { TestApp } from './harness.ts';
 import type { BallotPackage } from '../../server/forms/form.schemas.ts';
-import { blindInput, finalizeToken, fromB64u, toB64u } from '../../server/credentials/voprf.ts';
+import { fromB64u, toB64u } from '../../server/credentials/voprf.ts';
+// The phone's half on libsodium, not noble: the same steps, a tenth of the CPU (tests/helpers/voprf-sodium.ts).
+import { blindInput, finalizeToken } from './voprf-sodium.ts';
 
 /** What a phone holds after redeeming a ticket: the token, and how to ask about its meeting. */
 export interface PhoneToken {
