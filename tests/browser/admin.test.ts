@@ -32,6 +32,16 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
   let session: AdminSession;
   let requests: string[] = [];
   const pageErrors: string[] = [];
+  const timings: Record<string, number> = {};
+  let started = Date.now();
+  let current = 'setup';
+  /** Ends the current section's timing and starts the next one's. */
+  const section = (next: string) => {
+    const now = Date.now();
+    timings[current] = (timings[current] ?? 0) + now - started;
+    started = now;
+    current = next;
+  };
 
   beforeAll(async () => {
     await prepareBrowserSuite(ARTIFACTS);
@@ -41,9 +51,12 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
     ({ context, page, requests } = await newOfficePage(browser, pageErrors));
+    section('1. Log in');
   }, 180_000);
 
   afterAll(async () => {
+    section('');
+    console.info(`admin test timings (ms): ${JSON.stringify(timings)}`);
     await browser?.close();
     await t?.close();
   });
@@ -70,6 +83,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await screenshot(page, '01-meetings');
     await expectAccessible(page, 'the meetings list');
 
+    section("2. Open the village's meeti");
     // 2. Open the village's meeting and start sign-in.
     await page.getByRole('link', { name: '红旗村' }).click();
     await poll(() => page.getByTestId('meeting-state').textContent()).toBe('准备中');
@@ -78,12 +92,14 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await poll(() => page.getByTestId('meeting-state').textContent()).toBe('签到中');
     await poll(() => page.getByTestId('live-status').getAttribute('data-mode')).toBe('live');
 
+    section('3. The desk: find');
     // 3. The desk: find people by pinyin initials, one tap signs in and shows the QR and short code.
     await tab('签到');
     const roster = await call<{ entries: { id: number; name: string }[] }>(t, session, 'GET', `/api/meetings/${village.id}/roster`);
     const tickets = await signInAtDesk(page, roster.entries.slice(0, 5), 8_000);
     await poll(() => num(page, 'present')).toBe(5);
     await screenshot(page, '02-desk-qr');
+    section("A township laptop's");
     // A township laptop's browser window: 1366×768 less the browser's own bars; the QR and its code still fit.
     await page.setViewportSize({ width: 1366, height: 650 });
     const box = await page.getByTestId('short-code').boundingBox();
@@ -97,6 +113,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await page.setViewportSize({ width: 1366, height: 768 });
     await expectAccessible(page, 'the desk');
 
+    section('A walk-in,');
     // A walk-in, added and signed in from the desk.
     await page.getByLabel('查找参会人员').fill('');
     await page.getByRole('button', { name: '名单外人员' }).click();
@@ -130,6 +147,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await poll(() => page.getByRole('button', { name: `签到 ${paperOne.name}`, exact: true }).count()).toBe(1);
     await page.getByLabel('查找参会人员').fill('');
 
+    section('Below the quorum');
     // Below the quorum the guard's reason is on the flow page, with the override and its written reason.
     await tab('会议流程');
     await poll(() => page.getByTestId('guard-reason').textContent()).toContain('未达到规定人数');
@@ -137,6 +155,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await screenshot(page, '02b-flow-guard');
     await page.getByLabel(/请写明理由/).fill('');
 
+    section('The rehearsal QR');
     // The rehearsal QR, and 24 printed slips as a PDF downloaded with progress.
     await page.getByRole('button', { name: '生成演练二维码' }).click();
     await poll(() => page.getByRole('dialog').getByRole('img', { name: '演练二维码' }).count()).toBe(1);
@@ -149,6 +168,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await poll(() => page.getByRole('status').filter({ hasText: '已生成 24 张票条（2 页 A4）' }).count()).toBe(1);
     await tab('签到');
 
+    section('The rest through the API');
     // The rest through the API, for speed; one takes a paper ballot. The header follows live.
     for (const entry of roster.entries.slice(5, 69)) {
       const r = await call<{ ticket: { secret: string } }>(t, session, 'POST', `/api/meetings/${village.id}/roster/${entry.id}/sign-in`, { handout: 'qr' });
@@ -157,12 +177,14 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await call(t, session, 'POST', `/api/meetings/${village.id}/roster/${roster.entries[69]!.id}/sign-in`, { handout: 'paper' });
     await poll(() => num(page, 'present')).toBe(71);
     expect(tickets).toHaveLength(70);
+    section('The phones redeem');
     // The phones redeem their tickets at the desk, before voting opens.
     const tokens = [];
     for (const ticket of tickets) tokens.push(await redeem(t, ticket));
     await page.getByLabel('查找参会人员').fill('');
     await screenshot(page, '03-desk-full');
 
+    section('4. The projector');
     // 4. The projector window during sign-in: turnout and the 述职 timer.
     const projector = await context.newPage();
     await projector.setViewportSize({ width: 1280, height: 720 });
@@ -177,12 +199,14 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await poll(() => page.getByTestId('speech-timer').getAttribute('data-phase')).toBe('ok');
     await screenshot(page, '04b-timers');
 
+    section('5. Open voting');
     // 5. Open voting: the guard says the quorum is met.
     await tab('会议流程');
     await page.getByRole('button', { name: '开始测评', exact: true }).click();
     await page.getByRole('dialog').getByRole('button', { name: '开始测评' }).click();
     await poll(() => page.getByTestId('meeting-state').textContent()).toBe('测评中');
 
+    section('6. The dashboard');
     // 6. The dashboard while 70 phones cast: 收回 follows each ballot; the charts only in steps of ≥ k.
     await tab('实时统计');
     await poll(() => page.getByTestId('k-note').textContent()).toContain(`新收回至少 ${k} 张手机票`);
@@ -200,12 +224,14 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
         await expectAccessible(page, 'the dashboard');
       }
     }
+    section('Every move of the charts');
     // Every move of the charts was at least k ballots; 70 of 71 issued are in, so the last step waits at 65.
     for (let i = 1; i < chartCounts.length; i++) expect(chartCounts[i]! - chartCounts[i - 1]!).toBeGreaterThanOrEqual(k);
     expect(chartCounts.length).toBeGreaterThan(5);
     await screenshot(projector, '06-projector-voting');
     expect(await projector.locator('.charts').count()).toBe(0);
 
+    section('A second laptop');
     // A second laptop whose websocket is cut: it says so and keeps up by polling.
     const cut = await context.newPage();
     await cut.routeWebSocket(/\/live\/ws$/, (ws) => ws.close());
@@ -214,6 +240,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await poll(() => num(cut, 'returned')).toBe(70);
     await screenshot(cut, '06b-dashboard-polling');
 
+    section('7. The paper ballot');
     // 7. The paper ballot: typed by one member, confirmed by a second one on the same laptop.
     await call(t, session, 'POST', '/api/admins', { username: 'wangzz', displayName: '王组长', role: 'inspector', password: TEST_PASSWORD });
     const admins = await call<{ admins: { id: number; username: string }[] }>(t, session, 'GET', '/api/admins');
@@ -234,9 +261,11 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await pending.getByRole('button', { name: '复核确认' }).click();
     await poll(() => page.getByTestId('pending-paper').count()).toBe(0);
     await poll(() => num(page, 'returned')).toBe(71);
+    section('7b. cut page polls');
     await poll(() => num(cut, 'returned'), 12_000).toBe(71);
     await cut.close();
 
+    section('8. Close, check');
     // 8. Close, check, seal.
     await tab('会议流程');
     await page.getByRole('button', { name: '结束测评' }).click();
@@ -244,6 +273,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await poll(() => page.getByTestId('meeting-state').textContent()).toBe('测评已结束');
     await tab('实时统计');
     await poll(() => page.getByTestId('charts').getAttribute('data-count')).toBe('71');
+    section('8b. seal');
     await tab('结果与封存');
     await poll(() => page.getByTestId('final-returned').textContent()).toBe('71');
     expect(await page.getByTestId('checks').locator('li.bad').count()).toBe(0);
@@ -252,15 +282,20 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await page.getByRole('dialog').getByRole('button', { name: '确定封存' }).click();
     await poll(() => page.getByTestId('sealed-note').count()).toBe(1);
     await poll(() => page.getByTestId('meeting-state').textContent()).toBe('已封存');
+    section('8c. results screenshot');
     await screenshot(page, '08-results-sealed', true);
+    section('8d. results axe');
     await expectAccessible(page, 'the results');
+    section('8e. projector');
     await poll(() => projector.locator('.charts').count()).toBe(1);
     await screenshot(projector, '09-projector-closed');
 
+    section('Nothing left the origin');
     // Nothing left the origin; the pages threw nothing.
     const origin = new URL(base).origin;
     for (const url of requests) expect(url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin, url).toBe(true);
     expect(pageErrors).toEqual([]);
+    section('year setup');
   });
 
   it('sets up the year: template with a live preview, roster import with per-row errors, accounts', { timeout: 60_000 }, async () => {
@@ -271,6 +306,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await poll(() => page.getByRole('link', { name: '城南社区' }).count()).toBe(1);
     await screenshot(page, '10-campaign');
 
+    section('The unit: team');
     // The unit: team table and the phone preview.
     await page.getByRole('link', { name: '城南社区' }).click();
     await poll(() => page.getByLabel('手机页面预览').count()).toBe(1);
@@ -283,6 +319,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await poll(() => page.getByRole('status').filter({ hasText: '已按文件导入班子成员' }).count()).toBe(1);
     expect(await page.getByLabel('第1人姓名').inputValue()).toBe('秦秀德');
 
+    section('The template:');
     // The template: renaming a grade shows at once in the phone preview, before saving.
     await page.goto(`${base}/admin/#/setup/campaign/1/template`);
     await poll(() => page.getByLabel('等次1').count()).toBeGreaterThan(0);
@@ -299,6 +336,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await screenshot(page, '12-template');
     await expectAccessible(page, 'the template editor');
 
+    section("The community's roster");
     // The community's roster: an import with one bad row shows the row and saves nothing.
     const meetings = await call<{ meetings: { id: number; unitName: string }[] }>(t, session, 'GET', '/api/meetings');
     const community = meetings.meetings.find((m) => m.unitName === '城南社区')!;
@@ -315,6 +353,7 @@ describe.skipIf(!hasChromium)(chromiumSuite('admin pages in Chromium', 'admin'),
     await page.getByRole('button', { name: '导入（替换未签到的人员）' }).click();
     await poll(() => page.getByRole('heading', { name: /签到名单（2 人）/ }).count()).toBe(1);
 
+    section('The desk finds');
     // The desk finds 张三民 by "zsm".
     await page.goto(`${base}/admin/#/meeting/${community.id}/desk`);
     await page.getByLabel('查找参会人员').fill('zsm');
