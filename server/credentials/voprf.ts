@@ -1,8 +1,9 @@
 /**
  * The two-phase credential's cryptography: RFC 9497 VOPRF, ristretto255-SHA512, from @noble/curves
  * (audited, pure JavaScript, BigInt). The server uses the key and evaluation half; the client half
- * (blind, finalize) serves the tests' phones. The phone page carries its own, smaller client
- * (voter-ui/src/lib/voprf-client.ts), checked against this one in tests/unit/voprf-client.test.ts.
+ * (blind, finalize) is the reference the other clients are held to: the phone page's own, smaller one
+ * (voter-ui/src/lib/voprf-client.ts, tests/unit/voprf-client.test.ts) and the tests' phones' one on
+ * libsodium (tests/helpers/voprf-sodium.ts, tests/unit/voprf-sodium.test.ts).
  *
  * A ticket from the desk buys one evaluation of a blinded element; the phone unblinds it into a token
  * (input, output) that the server can check at casting (output = F(key, input)) but cannot match with
