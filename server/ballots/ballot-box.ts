@@ -13,7 +13,7 @@ import type { LiveHub } from '../live/live.hub.ts';
 import type { LiveMessage, Snapshot } from '../live/live.schemas.ts';
 import { SLOT_BATCH } from './slots.ts';
 import { WriteQueue, type Tx } from './write-queue.ts';
-import { EXPECTED_FIELDS, noEmptySlot, type CastOutcome, type CastWriter, type ExpectedLiveRow, type LiveRow, type SnapshotWrite } from './cast-statements.ts';
+import { noEmptySlot, type CastOutcome, type CastWriter, type ExpectedLiveRow, type LiveRow, type SnapshotWrite } from './cast-statements.ts';
 import * as repo from './ballots.repository.ts';
 import type { CastResponse } from './voter.schemas.ts';
 
@@ -411,7 +411,8 @@ export class BallotBox {
         outbox.push(message);
       }
       outbox.push(turnoutMessage(m));
-      expect.push(expectedOf(m));
+      const { form_json: _form, ...expected } = m;
+      expect.push(expected);
       rows.set(meetingId, m);
     }
     return Promise.resolve(sql.commitIf(expect, steps.map((p) => p.write))).then((r) => {
@@ -492,11 +493,4 @@ function snapshotOf(m: LiveRow, form: Form, counts: TallyRow[], final: boolean):
 
 function turnoutMessage(m: LiveRow): LiveMessage {
   return { type: 'turnout', meetingId: m.id, state: m.state, k: m.live_k, turnout: turnoutOf(m) };
-}
-
-/** What commitIf compares: the row without its form. */
-function expectedOf(m: LiveRow): ExpectedLiveRow {
-  const e = {} as Record<string, unknown>;
-  for (const f of EXPECTED_FIELDS) e[f] = m[f];
-  return e as ExpectedLiveRow;
 }

@@ -69,20 +69,6 @@ export interface SnapshotWrite {
  */
 export type ExpectedLiveRow = Omit<LiveRow, 'form_json'>;
 
-/** The fields of a live row that commitIf compares: all but the form. */
-export const EXPECTED_FIELDS = [
-  'id',
-  'state',
-  'live_k',
-  'cast_count',
-  'paper_count',
-  'issued_count',
-  'paper_issued',
-  'reissued_count',
-  'snapshot_count',
-  'roster_size',
-  'signed_in',
-] as const satisfies readonly (keyof ExpectedLiveRow)[];
 
 export type CastOutcome =
   | { kind: 'written' }
@@ -194,7 +180,7 @@ export class CastStatements {
     if (!this.#sqlite.inTransaction || this.#failed) return { committed: false };
     for (const e of expect) {
       const row = this.#live.get(e.id);
-      if (!row || EXPECTED_FIELDS.some((f) => row[f] !== e[f])) return { committed: false };
+      if (!row || (Object.keys(e) as (keyof ExpectedLiveRow)[]).some((f) => row[f] !== e[f])) return { committed: false };
     }
     return { committed: true, written: this.commit(snapshots) };
   }
