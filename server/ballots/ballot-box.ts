@@ -404,11 +404,10 @@ export class BallotBox {
       const form = this.#formOf(m);
       const counts = form && this.#tally.stageKnown(meetingId, increments);
       if (!form || !counts) return this.#notEarly();
-      const gate = gateOf(m);
-      if (gate.publish) {
-        const message: LiveMessage = { type: 'snapshot', meetingId, snapshot: snapshotOf(m, form, counts, false) };
-        steps.push({ write: { meetingId, lastPhone: m.snapshot_count, phone: gate.phone, json: JSON.stringify(message.snapshot) }, message });
-        outbox.push(message);
+      if (gateOf(m).publish) {
+        const step = stepOf(m, form, counts);
+        steps.push(step);
+        outbox.push(step.message);
       }
       outbox.push(turnoutMessage(m));
       const { form_json: _form, ...expected } = m;
@@ -457,15 +456,14 @@ export class BallotBox {
         await updateMeeting(tx, meetingId, { snapshot_json: JSON.stringify(snapshot), snapshot_count: phone, results_json: JSON.stringify(results) });
         this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
       } else if (publish) {
-        const snapshot = snapshotOf(m, form, await this.#tally.stage(tx, meetingId, form, increments), false);
+        const step = stepOf(m, form, await this.#tally.stage(tx, meetingId, form, increments));
         if (this.#sql) {
           // Written with the batch's COMMIT, in the same request (#commit).
-          const message: LiveMessage = { type: 'snapshot', meetingId, snapshot };
-          this.#snapshots.push({ write: { meetingId, lastPhone: m.snapshot_count, phone, json: JSON.stringify(snapshot) }, message });
-          this.#outbox.push(message);
-        } else if (await publishSnapshot(tx, meetingId, { lastPhone: m.snapshot_count, phone, json: JSON.stringify(snapshot) })) {
+          this.#snapshots.push(step);
+          this.#outbox.push(step.message);
+        } else if (await publishSnapshot(tx, meetingId, step.write)) {
           // Published only if the step it was decided against is still the last one: the decision is the database's.
-          this.#outbox.push({ type: 'snapshot', meetingId, snapshot });
+          this.#outbox.push(step.message);
         }
       } else {
         await this.#tally.note(tx, meetingId, form, increments);
@@ -487,8 +485,14 @@ function gateOf(m: LiveRow): { phone: number; publish: boolean } {
   return { phone, publish: shouldPublishSnapshot({ phone, lastPhone: m.snapshot_count, phoneOutstanding, k: m.live_k }) };
 }
 
-function snapshotOf(m: LiveRow, form: Form, counts: TallyRow[], final: boolean): Snapshot {
-  return { count: m.cast_count, final, parts: computeResults(form, counts, turnoutOf(m)).parts };
+/**
+ * A live step of the meeting whose row (after the batch) is `m`: the snapshot message, and its write, which
+ * the meeting's row takes only if no other step was taken since the one in `m` (snapshot_count).
+ */
+function stepOf(m: LiveRow, form: Form, counts: TallyRow[]): { write: SnapshotWrite; message: LiveMessage } {
+  const snapshot: Snapshot = { count: m.cast_count, final: false, parts: computeResults(form, counts, turnoutOf(m)).parts };
+  const { phone } = gateOf(m);
+  return { write: { meetingId: m.id, lastPhone: m.snapshot_count, phone, json: JSON.stringify(snapshot) }, message: { type: 'snapshot', meetingId: m.id, snapshot } };
 }
 
 function turnoutMessage(m: LiveRow): LiveMessage {
