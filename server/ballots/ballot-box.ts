@@ -87,12 +87,7 @@ export class BallotBox {
     this.#queue = new WriteQueue(
       deps.db,
       {
-        begin: this.#sql
-          ? () => {
-              this.#sent = [];
-              return this.#sql!.begin();
-            }
-          : undefined,
+        begin: this.#sql ? () => this.#sql!.begin() : undefined,
         commitEarly: this.#sql ? (jobs) => this.#commitEarly(this.#sql!, jobs) : undefined,
         beforeCommit: (tx) => this.#takeLiveStep(tx),
         commit: this.#sql ? () => this.#commit(this.#sql!) : undefined,
