@@ -18,6 +18,8 @@
  * node, after npm start's own (SERVER_NODE_FLAGS), so they override them: `{"NODE_ARGS":"--trace-gc"}`.
  * A variant's WARM_CLOSED=N casts the burst's first N ballots in a closed loop before it, untimed, so the
  * JIT has settled (V8 compiles on its helper threads for the first thousand or so casts).
+ * Each closed-loop round also prints the share of the machine's CPU left idle (/proc/stat, all cores): near 0,
+ * the round was bound by CPU, not by waiting.
  * BURST_THREADS=tid prints each thread apart (V8's helpers, which run the garbage collector, are all "node").
  * BURST_PEOPLE=N bursts N phones instead of 300 (the prepared folder is made for one number).
  * BURST_PREP=DIR keeps the prepared folder there and reuses it when it exists (prepare again after a
@@ -41,6 +43,11 @@ const closed = process.env.BURST_LOAD === 'closed';
 const PEOPLE = Number(process.env.BURST_PEOPLE ?? 300);
 /** Casts sent one at a time before each burst, untimed, so the burst meets a warmed-up process as in section 2 of run.ts. */
 const WARM = 50;
+/** The machine's idle and total CPU time so far (/proc/stat, all cores, in ticks): how much CPU a round left unused. */
+const machineIdle = () => {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: ticks[3]! + ticks[4]!, total: ticks.reduce((a, b) => a + b, 0) };
+};
 const threadOf = (file: string) => Number(file.split('.').at(-3));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -107,6 +114,7 @@ try {
         await closedLoop({ origin: s.base, path: '/api/voter/cast', connections: 100, body: (j) => warmBodies[j]!, total: warmBodies.length, freshEvery: 3 });
       }
       const threads0 = threadMs();
+      const machine0 = machineIdle();
       const cpu0 = cpuMs(s.proc.pid!);
       const from = Number(process.hrtime.bigint() / 1000n);
       const bodies = meetings[i % meetings.length]!.slice(WARM + warmClosed);
@@ -115,6 +123,8 @@ try {
         : await burst(s.base, '/api/voter/cast', bodies, 1000);
       const to = Number(process.hrtime.bigint() / 1000n);
       const cpu = cpuMs(s.proc.pid!) - cpu0;
+      const machine = machineIdle();
+      const idleShare = (machine.idle - machine0.idle) / (machine.total - machine0.total);
       const threads = [...threadMs()].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
       if (process.env.BURST_THREADS) console.log(`  CPU by thread: ${threads.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
       const { peakMiB } = memory(s.proc.pid!);
@@ -128,7 +138,7 @@ try {
       const v = seen.get(key) ?? { cpu: [], p50: [], p99: [], server99: [], rate: [] };
       v.cpu.push(cpu), v.p50.push(client.p50), v.p99.push(client.p99), v.server99.push(server.p99), v.rate.push(rate);
       seen.set(key, v);
-      console.log(`${key}: ${closed ? `${rate.toFixed(0)} casts/s (load generator busy ${((r.busy ?? 0) * 100).toFixed(0)} %); ` : ''}client p50 ${client.p50.toFixed(0)} · p99 ${client.p99.toFixed(0)} ms; server p50 ${server.p50.toFixed(0)} · p99 ${server.p99.toFixed(0)} ms; server CPU ${cpu} ms; memory peak ${peakMiB.toFixed(0)} MiB${r.failures ? `; ${r.failures} FAILED (${r.firstFailure})` : ''}`);
+      console.log(`${key}: ${closed ? `${rate.toFixed(0)} casts/s (load generator busy ${((r.busy ?? 0) * 100).toFixed(0)} %, machine idle ${(idleShare * 100).toFixed(0)} %); ` : ''}client p50 ${client.p50.toFixed(0)} · p99 ${client.p99.toFixed(0)} ms; server p50 ${server.p50.toFixed(0)} · p99 ${server.p99.toFixed(0)} ms; server CPU ${cpu} ms; memory peak ${peakMiB.toFixed(0)} MiB${r.failures ? `; ${r.failures} FAILED (${r.firstFailure})` : ''}`);
       if (profile) {
         // One file per thread: CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile, the main thread's id 0.
         const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).sort((a, b) => threadOf(a) - threadOf(b));
