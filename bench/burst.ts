@@ -20,7 +20,8 @@
  * JIT has settled (V8 compiles on its helper threads for the first thousand or so casts).
  * Each closed-loop round also prints the share of the machine's CPU left idle (/proc/stat, all cores): near 0,
  * the round was bound by CPU, not by waiting.
- * BURST_THREADS=tid prints each thread apart (V8's helpers, which run the garbage collector, are all "node").
+ * BURST_THREADS=tid prints each thread apart (V8's four helpers are all "node"; under --single-threaded-gc
+ * they only compile optimised code: perf showed TurboFan's passes on them).
  * BURST_PEOPLE=N bursts N phones instead of 300 (the prepared folder is made for one number).
  * BURST_PREP=DIR keeps the prepared folder there and reuses it when it exists (prepare again after a
  * migration).
