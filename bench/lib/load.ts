@@ -4,8 +4,8 @@
  * connections, so a share of the requests must open their own connection and the time must be measured
  * from the connect to the reply, which autocannon cannot do. Every figure here is taken on the client.
  */
-import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { Client } from 'undici';
 
 export interface Sample {
@@ -147,32 +147,25 @@ export async function burst(origin: string, path: string, bodies: readonly strin
 }
 
 /**
- * The accept wait: open a raw TCP connection, send a GET, and time until the first byte of the reply
- * arrives. While the server's event loop is held, the connection waits in the kernel's accept queue.
+ * The accept wait: every `everyMs` until `done` settles, open a raw TCP connection, send a GET, and time
+ * until the first byte of the reply (while the server's event loop is held, the connection waits in the
+ * kernel's accept queue). The probes run on a worker thread of their own (probe.worker.mjs), so the
+ * load generator's busy event loop on this thread does not delay the replies they see. Throws when a
+ * probe failed.
  */
-export function firstByte(port: number, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
-    });
-    socket.setTimeout(60_000, () => socket.destroy(new Error('no first byte within 60 s')));
-    socket.once('data', () => {
-      resolve(performance.now() - start);
-      socket.destroy();
-    });
-    socket.once('error', reject);
-  });
-}
-
-/** Start a probe every `everyMs` until `done` settles; the first-byte times of all of them. */
 export async function probeWhile(port: number, path: string, everyMs: number, done: Promise<unknown>): Promise<number[]> {
-  const probes: Promise<number>[] = [];
-  let over = false;
-  void done.finally(() => (over = true));
-  while (!over) {
-    probes.push(firstByte(port, path));
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  return Promise.all(probes);
+  const worker = new Worker(new URL('./probe.worker.mjs', import.meta.url), { workerData: { port, path, everyMs } });
+  const result = new Promise<(number | string)[]>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  // Started: the first probe goes out once the thread runs, not only once this thread's loop is free.
+  await new Promise((r) => worker.once('online', r));
+  await done.catch(() => undefined);
+  worker.postMessage('stop');
+  const probes = await result;
+  await worker.terminate();
+  const failed = probes.find((p) => typeof p === 'string');
+  if (failed !== undefined) throw new Error(`an accept-wait probe failed: ${failed}`);
+  return probes as number[];
 }
