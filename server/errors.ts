@@ -46,6 +46,7 @@ export const ERRORS = {
   ALREADY_SIGNED_IN: [409, '此人已签到'],
   NOT_SIGNED_IN: [409, '此人尚未签到'],
   UNDO_TOO_LATE: [409, '此人的票已经使用（二维码已被手机领取或纸质票已全部确认），不能撤销签到'],
+  UNDO_LIVE_GATE: [409, '实时统计已公布过阶段结果，现在撤销签到会使还没投的票太少，测评结束时可能推断出个人的选择，因此不能撤销。此人的签到和二维码保留有效；如确属签错，请在会议记录中注明'],
   ROSTER_IMPORT: [400, '签到名单有错误，请按提示修改后重新导入'],
   // tickets (what the desk hands out) and tokens (what the phone makes of one)
   TICKET_INVALID: [404, '二维码或测评码无效，请核对后重试，或向工作人员求助'],

@@ -42,6 +42,12 @@ export function findEntryTicket(db: DbOrTrx, meetingId: number, entryId: number)
     .executeTakeFirst();
 }
 
+/** Whether the person has a ticket retired by a 补发: its token was made and may have been cast. */
+export async function hasRetiredTicket(db: DbOrTrx, meetingId: number, entryId: number): Promise<boolean> {
+  const r = await db.selectFrom('tickets').select('id').where('meeting_id', '=', meetingId).where('entry_id', '=', entryId).where('state', '=', 'retired').executeTakeFirst();
+  return r !== undefined;
+}
+
 export function findTicket(db: DbOrTrx, meetingId: number, id: string) {
   return db.selectFrom('tickets').selectAll().where('meeting_id', '=', meetingId).where('id', '=', id).executeTakeFirst();
 }

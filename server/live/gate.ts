@@ -7,7 +7,9 @@
  *   ballots returned). Then, whatever happens later (walk-ins, late slips, 补发, paper, a restart), the
  *   result at close moves by at least 2k − (tickets never returned) ≥ k phone ballots whenever at most k
  *   issued ballots are never returned. "All ballots are in" is deliberately not a reason to publish:
- *   a walk-in could still come, vote and be isolated by the close.
+ *   a walk-in could still come, vote and be isolated by the close. The one thing that lowers "issued",
+ *   a sign-in undone (撤销), is refused once a step is out where it would leave fewer than 2k phone
+ *   tickets issued beyond that step's phone ballots (server/roster/roster.repository.ts, uncountIssued).
  * The result at close is always shown; its step is smaller than k only when more than k issued ballots
  * never come back (or the whole meeting has fewer than k phone ballots), as the README says.
  */

@@ -52,12 +52,21 @@ export function countIssued(db: DbOrTrx, meetingId: number, o: { paper: boolean 
     .executeTakeFirst();
 }
 
+/**
+ * A sign-in undone: one ballot fewer issued. A phone ticket taken back during voting lowers the tickets
+ * the live gate counted as still out when it published its last step (server/live/gate.ts): the step at
+ * close is at least k phone ballots away from that one only while issued phone tickets never fall below
+ * the last step's phone ballots + 2k. So, once a step is out, a phone ticket is taken back only while that
+ * still holds; decided by this update's own condition, so a step taken meanwhile by another batch or
+ * process cannot slip between a check and the write (numUpdatedRows 0: refused).
+ */
 export function uncountIssued(db: DbOrTrx, meetingId: number, o: { paper: boolean }) {
-  return db
+  let q = db
     .updateTable('meetings')
     .set({ issued_count: sql`issued_count - 1`, ...(o.paper ? { paper_issued: sql`paper_issued - 1` } : {}) })
-    .where('id', '=', meetingId)
-    .executeTakeFirst();
+    .where('id', '=', meetingId);
+  if (!o.paper) q = q.where(sql<boolean>`(state <> 'voting' or snapshot_count = 0 or issued_count - 1 - paper_issued - snapshot_count >= 2 * live_k)`);
+  return q.executeTakeFirst();
 }
 
 /** 补发: one more ballot issued than people signed in. */

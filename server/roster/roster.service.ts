@@ -4,7 +4,7 @@ import { DomainError } from '../errors.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
 import { AuditEvent } from '../audit/audit.events.ts';
 import type { IssuedTicket, TicketService } from '../credentials/tickets.service.ts';
-import { activateSlip, findEntryTicket, findSlip, lastSerial, retireTicket, returnSlip, voidTicket } from '../credentials/tickets.repository.ts';
+import { activateSlip, findEntryTicket, findSlip, hasRetiredTicket, lastSerial, retireTicket, returnSlip, voidTicket } from '../credentials/tickets.repository.ts';
 import { assertGuard, canEditRoster, canIssueSlips, canRehearse, canSignIn } from '../meetings/lifecycle.ts';
 import { findMeeting } from '../meetings/meetings.repository.ts';
 import * as repo from './roster.repository.ts';
@@ -132,7 +132,9 @@ export class RosterService {
   /**
    * 撤销: undo a sign-in made by mistake (a look-alike name), as long as its ballot is unused: the desk
    * ticket not yet redeemed (it is voided), the slip not yet redeemed (it goes back to the pile), or a
-   * paper form not yet counted. The person can then be signed in again, correctly.
+   * paper form not yet counted. The person can then be signed in again, correctly. Refused once a 补发
+   * was made (the first token may have voted), and during voting when taking a phone ticket back would let
+   * the result at close single out a ballot against the live tally's last step (uncountIssued).
    */
   async undoSignIn(actorId: number, meetingId: number, entryId: number): Promise<RosterEntry> {
     await this.#d.db.transaction().execute(async (trx) => {
@@ -142,6 +144,8 @@ export class RosterService {
       const entry = await repo.findEntry(trx, meetingId, entryId);
       if (!entry) throw new DomainError('NOT_FOUND');
       if (!entry.signed_in) throw new DomainError('NOT_SIGNED_IN');
+      // After a 补发 the person's first token is out and may have been cast: that ballot is used.
+      if (await hasRetiredTicket(trx, meetingId, entryId)) throw new DomainError('UNDO_TOO_LATE');
       const t = await findEntryTicket(trx, meetingId, entryId);
       let paper = false;
       if (t) {
@@ -156,7 +160,8 @@ export class RosterService {
       }
       const u = await repo.unmarkSignedIn(trx, meetingId, entryId);
       if (u.numUpdatedRows !== 1n) throw new DomainError('NOT_SIGNED_IN');
-      await repo.uncountIssued(trx, meetingId, { paper });
+      const uncounted = await repo.uncountIssued(trx, meetingId, { paper });
+      if (uncounted.numUpdatedRows !== 1n) throw new DomainError('UNDO_LIVE_GATE');
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.SIGNIN_UNDONE, detail: { entryId } });
     });
     await this.#ballots.publishTurnout(meetingId);

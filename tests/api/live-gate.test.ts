@@ -1,6 +1,7 @@
 /**
  * The live gate cannot be cornered: over random meetings — sign-ins before and during voting (walk-ins),
- * slips handed out late, paper ballots confirmed, 补发, server restarts — no published step, the last
+ * slips handed out late, QR tickets scanned late or never, sign-ins undone (撤销), paper ballots
+ * confirmed, 补发, server restarts — no published step, the last
  * one at close included, moves by fewer than k phone ballots, unless more than k issued ballots are
  * never returned (then the result at close is still shown) or the whole meeting has fewer than k.
  * The k-rule is modelled here independently of server/live/gate.ts: only what was published is checked.
@@ -17,6 +18,11 @@ import { fullPackage } from '../helpers/packages.ts';
 
 type Action =
   | { kind: 'signin'; handout: 'qr' | 'slip' | 'paper' }
+  /** A QR handed out that nobody scans (yet): a mistaken sign-in, or a person still looking for their phone. */
+  | { kind: 'unscanned' }
+  | { kind: 'scan'; pick: number }
+  /** 撤销 of an unscanned sign-in: allowed, or refused (UNDO_LIVE_GATE) where it would corner the gate. */
+  | { kind: 'undo'; pick: number }
   | { kind: 'open' }
   | { kind: 'cast'; pick: number; burst: number }
   | { kind: 'paper' }
@@ -26,6 +32,9 @@ type Action =
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('signin' as const), handout: fc.constantFrom('qr' as const, 'qr' as const, 'slip' as const, 'paper' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'open' as const }) },
+  { weight: 4, arbitrary: fc.constant({ kind: 'unscanned' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('scan' as const), pick: fc.nat() }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('undo' as const), pick: fc.nat() }) },
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('cast' as const), pick: fc.nat(), burst: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'paper' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reissue' as const), pick: fc.nat() }) },
@@ -37,10 +46,14 @@ interface Published {
   final: boolean;
 }
 
-describe('the live gate over random meetings with walk-ins, late slips, paper, 补发 and restarts', () => {
+describe('the live gate over random meetings with walk-ins, late slips, paper, 补发, 撤销 and restarts', () => {
   it('never publishes a step of fewer than k phone ballots, at close included, unless more than k ballots never came back', async () => {
+    /** 撤销 over all runs (doneHere: in this run, so "someone is signed in" is entries used less those undone). */
+    const undos = { done: 0, refused: 0, doneHere: 0 };
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 3, max: 5 }), fc.array(action, { minLength: 10, maxLength: 45 }), async (k, actions) => {
+      // drain: before the close every ticket still out is scanned and every token cast, so no phone ballot is
+      // left unreturned and the step at close must be k or more (or none) whatever came before.
+      fc.asyncProperty(fc.integer({ min: 3, max: 5 }), fc.array(action, { minLength: 10, maxLength: 45 }), fc.boolean(), async (k, actions, drain) => {
         const t: TestApp = await makeTestApp({ env: { LOG_LEVEL: 'silent' } });
         let app: App = t.app;
         let reopenedDb: { destroy(): Promise<void> } | null = null;
@@ -56,6 +69,8 @@ describe('the live gate over random meetings with walk-ins, late slips, paper, �
           let paperOut = 0;
           const unspent: PhoneToken[] = [];
           const redeemedEntries: number[] = [];
+          const unscanned: { entryId: number; secret: string }[] = [];
+          undos.doneHere = 0;
           const published: Published[] = [];
           let lastSnapshotCount = -1;
 
@@ -77,7 +92,27 @@ describe('the live gate over random meetings with walk-ins, late slips, paper, �
                 unspent.push(await redeem(api, r.ticket ? r.ticket.secret : slips[nextSlip - 1]!.secret));
                 redeemedEntries.push(entryId);
               }
-            } else if (a.kind === 'open' && !open && nextEntry > 0) {
+            } else if (a.kind === 'unscanned' && nextEntry < entries.length) {
+              const entryId = entries[nextEntry++]!;
+              const r = await call<{ ticket: { secret: string } }>(api, session, 'POST', `/api/meetings/${m.meetingId}/roster/${entryId}/sign-in`, { handout: 'qr' });
+              unscanned.push({ entryId, secret: r.ticket.secret });
+            } else if (a.kind === 'scan' && unscanned.length > 0) {
+              const [u] = unscanned.splice(a.pick % unscanned.length, 1);
+              unspent.push(await redeem(api, u!.secret));
+              redeemedEntries.push(u!.entryId);
+            } else if (a.kind === 'undo' && unscanned.length > 0) {
+              const i = a.pick % unscanned.length;
+              const r = await api.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/roster/${unscanned[i]!.entryId}/undo-sign-in`, headers: session.headers });
+              undos[r.statusCode === 200 ? 'done' : 'refused']++;
+              if (r.statusCode === 200) {
+                unscanned.splice(i, 1);
+                undos.doneHere++;
+              }
+              else {
+                expect(r.statusCode, r.body).toBe(409);
+                expect(r.json().error.code).toBe('UNDO_LIVE_GATE');
+              }
+            } else if (a.kind === 'open' && !open && nextEntry > undos.doneHere) {
               await call(api, session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, { overrideReason: '随机测试会议' });
               open = true;
             } else if (a.kind === 'cast' && open && unspent.length > 0) {
@@ -110,6 +145,11 @@ describe('the live gate over random meetings with walk-ins, late slips, paper, �
             await observe();
           }
           if (!open) return;
+          if (drain) {
+            for (const u of unscanned.splice(0)) unspent.push(await redeem(api, u.secret));
+            for (const tok of unspent.splice(0)) expect((await cast(api, tok, fullPackage(m.form!, 2))).statusCode).toBe(200);
+            await observe();
+          }
           await call(api, session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
           await observe();
           const live = await call<{ turnout: { issued: number; returned: number; paper: number } }>(api, session, 'GET', `/api/meetings/${m.meetingId}/live`);
@@ -139,5 +179,7 @@ describe('the live gate over random meetings with walk-ins, late slips, paper, �
       }),
       { numRuns: 12 },
     );
+    // The runs did exercise 撤销 (the refusals are pinned in tests/api/tickets.test.ts).
+    expect(undos.done + undos.refused).toBeGreaterThan(0);
   }, 240_000);
 });

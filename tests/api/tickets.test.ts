@@ -179,6 +179,54 @@ describe('tickets at the desk and their redemption', () => {
     expect(events.filter((e) => e.event === 'roster.signin_undone')).toHaveLength(3);
   });
 
+  it('撤销 is refused after a 补发: the first token may already have voted', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 6, signIn: 6, liveK: 3, overrideReason: '测试补发后撤销' });
+    const undo = (id: number) => t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/roster/${id}/undo-sign-in`, headers: m.session.headers });
+    const entryId = m.entryIds[0]!;
+    expect((await cast(t, m.tokens[0]!, fullPackage(m.form!, 1))).statusCode).toBe(200);
+    expect((await desk(m, entryId, 'reissue', { reason: '手机没电了' })).statusCode).toBe(200);
+    expect(await status(m, entryId)).toMatchObject({ state: 'issued' });
+    const refused = await undo(entryId);
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json().error.code).toBe('UNDO_TOO_LATE');
+    expect(await turnout(m)).toMatchObject({ present: 6, issued: 7, reissued: 1, returned: 1 });
+    expect((await entries(m)).find((e) => e.id === entryId)!.signedIn).toBe(true);
+  });
+
+  it('撤销 during voting is refused where it would let the result at close single out a ballot against the last live step', async () => {
+    // k = 3: ten people signed in and voting; six QR tickets handed out by mistake (never scanned).
+    const k = 3;
+    const m = await makeMeeting(t, { kind: 'station', roster: 16, signIn: 10, liveK: k, overrideReason: '测试撤销与实时统计' });
+    const undo = (id: number) => t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/roster/${id}/undo-sign-in`, headers: m.session.headers });
+    const live = () => call<{ turnout: { issued: number; returned: number; paper: number }; snapshot: { count: number; final: boolean } | null }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/live`);
+    const spare = (await entries(m)).filter((e) => !e.signedIn).map((e) => e.id);
+    expect(spare).toHaveLength(6);
+    for (const tok of m.tokens.slice(0, 3)) expect((await cast(t, tok, fullPackage(m.form!, 1))).statusCode).toBe(200);
+    expect((await live()).snapshot?.count).toBe(3);
+    // Before the next step, undoing is harmless: 13 phone tickets, last step 3, 13 - 3 >= 2k.
+    for (const id of spare) expect((await signIn(m, id)).statusCode).toBe(200);
+    expect((await undo(spare[0]!)).statusCode).toBe(200);
+    expect((await signIn(m, spare[0]!)).statusCode).toBe(200);
+    for (const tok of m.tokens.slice(3, 9)) expect((await cast(t, tok, fullPackage(m.form!, 1))).statusCode).toBe(200);
+    expect((await live()).snapshot?.count).toBe(9);
+    // 16 phone tickets out, 9 in the last step: undoing down to 15 keeps 15 - 9 = 6 = 2k; the next would leave 5.
+    expect((await undo(spare[0]!)).statusCode).toBe(200);
+    const refused = await undo(spare[1]!);
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json().error.code).toBe('UNDO_LIVE_GATE');
+    expect(refused.json().error.message).toMatch(/不能撤销/);
+    expect((await entries(m)).find((e) => e.id === spare[1])!.signedIn).toBe(true);
+    expect((await live()).turnout.issued).toBe(15);
+    // The last real voter, then close: the step at close is the tenth ballot plus the mistaken tickets' absence,
+    // and it is no single ballot only because those tickets count as never returned (5 > k), as the README says.
+    expect((await cast(t, m.tokens[9]!, fullPackage(m.form!, 2))).statusCode).toBe(200);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    const end = await live();
+    expect(end.snapshot).toMatchObject({ count: 10, final: true });
+    expect(end.turnout.issued - end.turnout.returned).toBeGreaterThan(k);
+    // Without the refusal the five could have been undone: 0 never returned, and the close would have moved by one ballot.
+  });
+
   it('keys live from sign-in to close: the rehearsal key goes when voting opens, the voting key at close', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, open: false });
     const keys = async () => (await t.db.selectFrom('meeting_keys').select('purpose').where('meeting_id', '=', m.meetingId).execute()).map((k) => k.purpose).sort();
