@@ -41,8 +41,10 @@ export async function voterRoutes(app: App): Promise<void> {
 
   app.post(
     '/api/voter/meeting',
-    // Every phone of a meeting sends the same words, so the limit is per meeting and generous (a poll every 3 s).
-    { config: limit(6000, keyOn((b) => b.meetingId)), schema: { body: MeetingStatusRequest, response: { 200: MeetingStatusResponse } } },
+    // Every phone of a meeting sends the same words, so the limit is per meeting and generous (a poll every
+    // 3 s). Keyed on the word too: requests with a wrong one (anyone on the Wi-Fi can count meeting numbers)
+    // spend a bucket of their own, never the phones'. The word is a 256-bit keyed hash: nothing to guess.
+    { config: limit(6000, keyOn((b) => [b.meetingId, b.access])), schema: { body: MeetingStatusRequest, response: { 200: MeetingStatusResponse } } },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
       return ballots.meetingStatus(req.body.meetingId, req.body.access, req.body.withForm);
