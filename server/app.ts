@@ -10,6 +10,7 @@ import {
 import type { Config } from './config.ts';
 import type { Store } from './db/database.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http-errors.ts';
+import { httpServerFactory } from './http-server.ts';
 import { registerApiDescription } from './openapi.ts';
 import type { RandomSource } from './credentials/secrets.ts';
 import { buildServices, type Services } from './services.ts';
@@ -46,6 +47,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: 2 * 1024 * 1024,
     frameworkErrors,
     clientErrorHandler,
+    // Node's HTTP server with request timeouts and a documented answer to a Host-less request (http-server.ts).
+    serverFactory: httpServerFactory,
   };
   const app = Fastify(options).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -1,7 +1,7 @@
 // First: V8's tiering is tuned before anything else of the server runs (tiering.ts).
 import './tiering.ts';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './paths.ts';
 import { buildApp } from './app.ts';
@@ -9,7 +9,7 @@ import { loadConfig } from './config.ts';
 import { checkPostgresSettings, openStore } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { checkKeysAgainstDatabase } from './db/key-check.ts';
-import { writeFileOnce } from './shared/files.ts';
+import { makePrivateDataDir, writeFileOnce } from './shared/files.ts';
 import { lanAddresses, publicBaseUrl } from './net.ts';
 import { CODE_ALPHABET } from './credentials/secrets.ts';
 import { seedDemo } from './demo/demo.ts';
@@ -33,7 +33,7 @@ function newSetupCode(): string {
 async function main(): Promise<void> {
   const demo = process.argv.includes('--demo');
   const config = loadConfig(process.env, { demo });
-  mkdirSync(config.DATA_DIR, { recursive: true });
+  makePrivateDataDir(config.DATA_DIR);
   const file = path.join(config.DATA_DIR, 'ceping.db');
   const store = openStore({ databaseUrl: config.DATABASE_URL, file, poolSize: config.DATABASE_POOL_SIZE, thread: config.SQLITE_THREAD });
   const db = store.db;

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
@@ -9,6 +9,7 @@ import { SIGNING_KEY_FILE } from '../archive/signing.ts';
 import { exportStore, importStore, TransferError, type TableDigest } from '../archive/transfer.ts';
 import { checkPostgresSettings, openStore, type Store } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { makePrivateDataDir } from '../shared/files.ts';
 import { canonicalPool, drawNames, normalizeSeed, poolDigest, seedProblem } from '../inspection/draw.ts';
 import { parseDrawFile } from '../inspection/draw-file.ts';
 
@@ -217,7 +218,7 @@ async function restore(args: string[], io: CliIo): Promise<number> {
 /** The store the configuration names (DATABASE_URL, else DIR/ceping.db), checked when it is PostgreSQL. */
 async function openConfiguredStore(dataDir: string, io: CliIo): Promise<Store> {
   const config = loadConfig(io.env);
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateDataDir(dataDir);
   const store = openStore({ databaseUrl: config.DATABASE_URL, file: path.join(dataDir, 'ceping.db'), poolSize: 2 });
   if (store.dialect === 'postgres') {
     const problems = await checkPostgresSettings(store.db);
