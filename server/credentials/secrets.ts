@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Random bytes come from a dependency so tests can pin them; production passes crypto.randomBytes. */
 export type RandomSource = (bytes: number) => Buffer;
@@ -86,4 +86,39 @@ export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A meeting key's secret half as stored: 12-byte nonce ‖ 32-byte key encrypted with AES-256-GCM ‖ 16-byte tag. */
+const WRAPPED_KEY_BYTES = 12 + 32 + 16;
+
+/**
+ * The meeting's secret key as ceping.db stores it: encrypted (AES-256-GCM, node:crypto) under a key derived
+ * from secret.key and bound to its meeting and purpose, so a copy of the database alone, taken during
+ * voting, cannot make tokens that would cast. The server holds the plain key in memory only.
+ */
+export function wrapMeetingKey(pepper: Buffer, meetingId: number, purpose: string, secretKey: Uint8Array): Buffer {
+  // Never the injectable RandomSource: a nonce pinned by a test would repeat under one key.
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', wrappingKey(pepper), nonce);
+  cipher.setAAD(Buffer.from(`${meetingId}:${purpose}`));
+  const sealed = Buffer.concat([cipher.update(secretKey), cipher.final()]);
+  return Buffer.concat([nonce, sealed, cipher.getAuthTag()]);
+}
+
+/**
+ * The plain key of a stored one. A 32-byte value is a key stored in the clear by a version before the
+ * wrapping (a meeting in sign-in or voting across the upgrade); anything else that does not open under
+ * this secret.key, meeting and purpose throws.
+ */
+export function unwrapMeetingKey(pepper: Buffer, meetingId: number, purpose: string, stored: Uint8Array): Uint8Array {
+  if (stored.length === 32) return stored;
+  if (stored.length !== WRAPPED_KEY_BYTES) throw new Error('meeting key: unexpected stored length');
+  const decipher = createDecipheriv('aes-256-gcm', wrappingKey(pepper), stored.subarray(0, 12));
+  decipher.setAAD(Buffer.from(`${meetingId}:${purpose}`));
+  decipher.setAuthTag(stored.subarray(12 + 32));
+  return new Uint8Array(Buffer.concat([decipher.update(stored.subarray(12, 12 + 32)), decipher.final()]));
+}
+
+function wrappingKey(pepper: Buffer): Buffer {
+  return createHmac('sha256', pepper).update('meeting-key-wrap').digest();
 }

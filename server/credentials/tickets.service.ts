@@ -8,7 +8,7 @@ import { voterUrl } from '../net.ts';
 import { ShortCodeBrake } from './guess-limit.ts';
 import * as repo from './tickets.repository.ts';
 import {
-  formatShortCode, hashSecret, newRowId, newShortCode, newTicketSecret, normalizeShortCode, TICKET_PATTERN,
+  formatShortCode, hashSecret, newRowId, newShortCode, newTicketSecret, normalizeShortCode, TICKET_PATTERN, unwrapMeetingKey, wrapMeetingKey,
 } from './secrets.ts';
 import { blindInput, finalizeToken, fromB64u, INPUT_BYTES, keyFingerprint, newMeetingKey, POINT_BYTES, toB64u, type MeetingKey } from './voprf.ts';
 import { PROOF_RANDOM_BYTES, type Lane, type VoprfPool } from './voprf-pool.ts';
@@ -68,8 +68,9 @@ export class TicketService {
   /** Made when sign-in starts (in its transaction): the voting key and a separate rehearsal key. */
   async createMeetingKeys(trx: DbOrTrx, meetingId: number): Promise<string> {
     const vote = newMeetingKey();
-    await repo.insertMeetingKey(trx, meetingId, 'vote', vote);
-    await repo.insertMeetingKey(trx, meetingId, 'rehearsal', newMeetingKey());
+    const stored = (purpose: KeyPurpose, key: MeetingKey) => ({ ...key, secretKey: wrapMeetingKey(this.#d.pepper, meetingId, purpose, key.secretKey) });
+    await repo.insertMeetingKey(trx, meetingId, 'vote', stored('vote', vote));
+    await repo.insertMeetingKey(trx, meetingId, 'rehearsal', stored('rehearsal', newMeetingKey()));
     return this.fingerprint(vote.publicKey);
   }
 
@@ -90,7 +91,7 @@ export class TicketService {
       const row = await repo.findMeetingKey(this.#d.db, meetingId, purpose);
       // Only a key that exists is remembered: a missing one may be created by a transaction still open.
       if (!row) return null;
-      this.#keys.set(k, { secretKey: new Uint8Array(row.secret_key), publicKey: new Uint8Array(row.public_key) });
+      this.#keys.set(k, { secretKey: unwrapMeetingKey(this.#d.pepper, meetingId, purpose, new Uint8Array(row.secret_key)), publicKey: new Uint8Array(row.public_key) });
     }
     return this.#keys.get(k) ?? null;
   }

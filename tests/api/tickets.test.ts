@@ -4,6 +4,7 @@ import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { cast, finishRedemption, newBlinding, redeem, redeemRequest } from '../helpers/phone.ts';
 import { toB64u } from '../../server/credentials/voprf.ts';
+import { unwrapMeetingKey } from '../../server/credentials/secrets.ts';
 
 /** Tickets: what the desk hands out, and the one blind evaluation each buys. */
 describe('tickets at the desk and their redemption', () => {
@@ -225,6 +226,35 @@ describe('tickets at the desk and their redemption', () => {
     expect(end.snapshot).toMatchObject({ count: 10, final: true });
     expect(end.turnout.issued - end.turnout.returned).toBeGreaterThan(k);
     // Without the refusal the five could have been undone: 0 never returned, and the close would have moved by one ballot.
+  });
+
+  it('the database stores a meeting key only encrypted under secret.key: a copy of ceping.db alone makes no token', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, open: false });
+    const rows = await t.db.selectFrom('meeting_keys').select(['purpose', 'secret_key']).where('meeting_id', '=', m.meetingId).execute();
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      const held = (await t.app.services.tickets.meetingKey(m.meetingId, row.purpose))!.secretKey;
+      expect(held).toHaveLength(32);
+      const stored = Buffer.from(row.secret_key);
+      expect(stored).toHaveLength(60);
+      expect(stored.includes(Buffer.from(held))).toBe(false);
+      // Bound to its meeting and purpose, and to this secret.key.
+      expect(Buffer.from(unwrapMeetingKey(t.pepper, m.meetingId, row.purpose, stored)).equals(Buffer.from(held))).toBe(true);
+      expect(() => unwrapMeetingKey(t.pepper, m.meetingId + 1, row.purpose, stored)).toThrow();
+      expect(() => unwrapMeetingKey(Buffer.alloc(32, 7), m.meetingId, row.purpose, stored)).toThrow();
+    }
+    // The votes cast with it check as before.
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, {});
+    expect((await cast(t, m.tokens[0]!, fullPackage(m.form!))).statusCode).toBe(200);
+  });
+
+  it('a key stored in the clear by an older version (a meeting across the upgrade) still serves', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 2, signIn: 2, open: false });
+    const held = (await t.app.services.tickets.meetingKey(m.meetingId, 'vote'))!.secretKey;
+    await t.db.updateTable('meeting_keys').set({ secret_key: Buffer.from(held) }).where('meeting_id', '=', m.meetingId).where('purpose', '=', 'vote').execute();
+    t.app.services.tickets.forgetMeetingKeys(m.meetingId);
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/open-voting`, {});
+    expect((await cast(t, m.tokens[1]!, fullPackage(m.form!))).statusCode).toBe(200);
   });
 
   it('keys live from sign-in to close: the rehearsal key goes when voting opens, the voting key at close', async () => {
