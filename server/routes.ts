@@ -95,6 +95,7 @@ async function serveBuiltPages(app: App): Promise<void> {
   }
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin/'));
   app.get('/v', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/v/'));
+  app.get('/admin', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin/'));
 }
 
 /** A file under the build's assets/ folder: vite names each by a hash of its content. */

@@ -96,6 +96,15 @@ describe.each([
   });
 });
 
+describe('the addresses people type', () => {
+  it('sends /, /admin and /v to the pages (a typed address often lacks the last slash)', async () => {
+    for (const [from, to] of [['/', '/admin/'], ['/admin', '/admin/'], ['/v', '/v/']] as const) {
+      const res = await t.app.inject({ method: 'GET', url: from });
+      expect(`${from} ${res.statusCode} ${res.headers.location}`).toBe(`${from} 302 ${to}`);
+    }
+  });
+});
+
 describe("the phone's first ballot screen", () => {
   const fetch: Fetch = async (url, acceptEncoding) => {
     const res = await get(url, acceptEncoding);
