@@ -10,7 +10,7 @@ import { checkPostgresSettings, openStore } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { checkKeysAgainstDatabase } from './db/key-check.ts';
 import { makePrivateDataDir, writeFileOnce } from './shared/files.ts';
-import { lanAddresses, publicBaseUrl } from './net.ts';
+import { lanAddresses, LOW_OPEN_FILES, openFilesLimit, publicBaseUrl } from './net.ts';
 import { CODE_ALPHABET } from './credentials/secrets.ts';
 import { seedDemo } from './demo/demo.ts';
 import { loadOrCreateSigningKey, publicKeyInfo } from './archive/signing.ts';
@@ -111,6 +111,10 @@ async function main(): Promise<void> {
   if (setupCode && !demoLogin) lines.push(`  首次设置码 (one-time setup code for the first admin): ${setupCode}`);
   if (demoLogin) lines.push(`  ${demoLogin}`);
   if (demo) lines.push(`  演示模式 (demo): 数据在 ${path.resolve(config.DATA_DIR)}，与正式数据分开；按 Ctrl+C 停止`);
+  const files = openFilesLimit();
+  if (files !== null && files < LOW_OPEN_FILES) {
+    lines.push(`  注意 (note): 本进程最多同时打开 ${files} 个文件和连接（ulimit -n）；会场手机多时请调高，例如 systemd 的 LimitNOFILE=65536 / raise the open-files limit`);
+  }
   lines.push('');
   process.stdout.write(lines.join('\n') + '\n');
 }

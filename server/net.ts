@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 
 /** IPv4 addresses of this machine that phones on the same Wi-Fi can reach (loopback excluded). */
@@ -61,3 +62,20 @@ export function addressKey(address: string | undefined): string {
   const { key, prefix } = clientAddress(address);
   return prefix === null ? key : `${prefix}::/64`;
 }
+
+/**
+ * The soft limit on open files of this process (each connection takes one), where the system says it
+ * (Linux: /proc/self/limits); null elsewhere or when unlimited.
+ */
+export function openFilesLimit(limits = '/proc/self/limits'): number | null {
+  try {
+    const line = readFileSync(limits, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    return soft && /^\d+$/.test(soft) ? Number(soft) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Below this many open files a hall's phones, dashboards and a misbehaving machine can run the process out. */
+export const LOW_OPEN_FILES = 4096;
