@@ -1,6 +1,9 @@
 /**
  * The two-phase credential's cryptography: RFC 9497 VOPRF, ristretto255-SHA512, from @noble/curves
- * (audited, pure JavaScript, BigInt). The server uses the key and evaluation half; the client half
+ * (audited, pure JavaScript, BigInt). The server makes its keys here; its curve work per request runs on
+ * libsodium in the pool's workers (voprf-pool.ts): the redemption's evaluation with its proof
+ * (blind-evaluate.mjs, tests/unit/blind-evaluate.test.ts) and the cast's check (token-output.mjs,
+ * tests/unit/token-output.test.ts), each held byte for byte to noble's here, the reference. The client half
  * (blind, finalize) is the reference the other clients are held to: the phone page's own, smaller one
  * (voter-ui/src/lib/voprf-client.ts, tests/unit/voprf-client.test.ts) and the tests' phones' one on
  * libsodium (tests/helpers/voprf-sodium.ts, tests/unit/voprf-sodium.test.ts).
@@ -44,7 +47,12 @@ export function newMeetingKey(): MeetingKey {
   return voprf.generateKeyPair();
 }
 
-/** Evaluate a phone's blinded element and prove it was done with this key. Throws on a malformed element. */
+/**
+ * Evaluate a phone's blinded element and prove it was done with this key. Throws on a malformed element.
+ * noble's reference: the server's redemptions compute the same with libsodium (blind-evaluate.mjs, through
+ * VoprfPool, about 9× faster), held to this one in tests/unit/blind-evaluate.test.ts. Kept on noble here so
+ * that importing this module never loads libsodium on the main thread (see token-output.mjs).
+ */
 export function evaluateBlinded(key: MeetingKey, blinded: Bytes, rng?: (n: number) => Bytes): { evaluated: Bytes; proof: Bytes } {
   return voprf.blindEvaluate(key.secretKey, key.publicKey, blinded, rng);
 }

@@ -1,17 +1,17 @@
 // The elliptic-curve work of the two-phase credentials, off the event loop: a worker thread of
-// VoprfPool (voprf-pool.ts). Plain JavaScript so it runs the same under tsx, vitest and node.
+// VoprfPool (voprf-pool.ts). Plain JavaScript so it runs the same under tsx, vitest and node. Both
+// operations run on libsodium: the cast's check (token-output.mjs) and the redemption's evaluation with
+// its proof (blind-evaluate.mjs), each held to @noble/curves (voprf.ts) in its unit test.
 import { parentPort } from 'node:worker_threads';
-import { ristretto255_oprf } from '@noble/curves/ed25519.js';
+import { blindEvaluate } from './blind-evaluate.mjs';
 import { tokenOutput } from './token-output.mjs';
-
-const voprf = ristretto255_oprf.voprf;
 
 /** One task's answer (its error as text: an Error does not survive the trip). */
 function answer(task) {
   try {
     if (task.op === 'evaluate') return { id: task.id, output: tokenOutput(task.secretKey, task.input) };
     if (task.op === 'blindEvaluate') {
-      const r = voprf.blindEvaluate(task.secretKey, task.publicKey, task.blinded, () => task.random);
+      const r = blindEvaluate(task.secretKey, task.publicKey, task.blinded, task.random);
       return { id: task.id, evaluated: r.evaluated, proof: r.proof };
     }
     return { id: task.id, error: `unknown op ${task.op}` };

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { IN_FLIGHT, LOW_LANE_MAX, PoolBusyError, VoprfPool } from '../../server/credentials/voprf-pool.ts';
-import { newMeetingKey, tokenOutput } from '../../server/credentials/voprf.ts';
+import { IN_FLIGHT, LOW_LANE_MAX, PROOF_RANDOM_BYTES, PoolBusyError, VoprfPool } from '../../server/credentials/voprf-pool.ts';
+import { randomBytes } from 'node:crypto';
+import { evaluateBlinded, newMeetingKey, tokenOutput, voprf } from '../../server/credentials/voprf.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const url = (p: string) => pathToFileURL(path.join(root, p)).href;
@@ -119,4 +120,33 @@ describe('VoprfPool without workers (VOPRF_WORKERS=0)', () => {
       await pool.close();
     }
   });
+});
+
+describe('VoprfPool blindEvaluate (libsodium, blind-evaluate.mjs)', () => {
+  for (const size of [1, 0]) {
+    it(`${size ? 'in a worker' : 'on this thread (VOPRF_WORKERS=0)'}: noble's evaluation and proof for the same random bytes, a refusal for a malformed element`, async () => {
+      const pool = new VoprfPool(size);
+      const key = newMeetingKey();
+      const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+      try {
+        expect(pool.size).toBe(size);
+        // Several at once (inline: before the library is loaded), each with its own random bytes.
+        const cases = Array.from({ length: 6 }, () => ({ blinded: voprf.blind(randomBytes(32)).blinded, random: new Uint8Array(randomBytes(PROOF_RANDOM_BYTES)) }));
+        const answers = await Promise.all(cases.map((c) => pool.blindEvaluate(key, c.blinded, c.random)));
+        answers.forEach((a, i) => {
+          const reference = evaluateBlinded(key, cases[i]!.blinded, () => cases[i]!.random);
+          expect(toHex(a.evaluated)).toBe(toHex(reference.evaluated));
+          expect(toHex(a.proof)).toBe(toHex(reference.proof));
+        });
+        // The identity and a string that is no element are refused, not left hanging; the pool goes on.
+        const random = new Uint8Array(randomBytes(PROOF_RANDOM_BYTES));
+        await expect(pool.blindEvaluate(key, new Uint8Array(32), random)).rejects.toThrow();
+        await expect(pool.blindEvaluate(key, new Uint8Array(32).fill(0xff), random)).rejects.toThrow();
+        const again = await pool.blindEvaluate(key, cases[0]!.blinded, cases[0]!.random);
+        expect(toHex(again.proof)).toBe(toHex(answers[0]!.proof));
+      } finally {
+        await pool.close();
+      }
+    }, 60_000);
+  }
 });
