@@ -16,6 +16,7 @@ export default {
     'server/credentials/secrets.ts',
     'server/credentials/voprf.ts',
     'server/credentials/token-output.mjs',
+    'server/credentials/blind-evaluate.mjs',
     'server/credentials/tickets.service.ts',
     'server/archive/archive.verify.ts',
     'server/reports/sheets.ts',
