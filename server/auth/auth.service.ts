@@ -328,11 +328,15 @@ export class AuthService {
     return this.listAssignments(meetingId);
   }
 
-  /** Removing an assignment that does not exist is not an error: the wanted state already holds. */
+  /**
+   * Removing an assignment that does not exist is not an error: the wanted state already holds. A meeting
+   * that does not exist is (404, as listing and assigning answer): the desk has the wrong meeting.
+   */
   async unassignMeeting(actor: AdminPrincipal, meetingId: number, adminId: number): Promise<void> {
     assertTownship(actor);
     const now = this.#deps.now();
     await this.#deps.db.transaction().execute(async (trx) => {
+      if (!(await repo.meetingExists(trx, meetingId))) throw new DomainError('NOT_FOUND', '未找到该会议');
       if (await repo.deleteAssignment(trx, meetingId, adminId)) {
         await appendAudit(trx, { at: now, actorId: actor.id, meetingId, event: AuditEvent.MEETING_UNASSIGNED, detail: { adminId } });
       }

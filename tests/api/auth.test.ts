@@ -415,7 +415,7 @@ describe('meeting assignments', () => {
     expect(await auth.canAccessMeeting(principal(insp, 'inspector'), meetingId)).toBe(false);
   });
 
-  it('assigns only inspectors, and only to meetings that exist', async () => {
+  it('assigns only inspectors, and assigns or unassigns only at meetings that exist', async () => {
     const t = await fresh();
     const meetingId = await insertMeeting(t);
     const town = await loginAs(t);
@@ -430,6 +430,13 @@ describe('meeting assignments', () => {
     expect(errorCode(toTownship)).toBe('NOT_INSPECTOR');
     const noMeeting = await t.app.inject({ method: 'GET', url: '/api/meetings/999/assignments', headers: town.headers });
     expect(noMeeting.statusCode).toBe(404);
+    // Removing from a meeting that does not exist is 404 too (not a 204 that says it worked).
+    const unassignNoMeeting = await t.app.inject({ method: 'DELETE', url: '/api/meetings/999/assignments/999', headers: town.headers });
+    expect(unassignNoMeeting.statusCode).toBe(404);
+    expect(errorCode(unassignNoMeeting)).toBe('NOT_FOUND');
+    // At a meeting that exists, removing an assignment that is not there still answers 204 (the wanted state holds).
+    const notAssigned = await t.app.inject({ method: 'DELETE', url: `/api/meetings/${meetingId}/assignments/999`, headers: town.headers });
+    expect(notAssigned.statusCode).toBe(204);
   });
 });
 
