@@ -132,15 +132,18 @@ function checkPart(form: Form, part: FormPart, answer: unknown, source: BallotSo
 }
 
 /**
- * Control characters other than tab and newline, and halves of surrogate pairs standing alone, are
- * dropped from free text: nobody types them, they print as nothing, and each would take six bytes as
- * JSON (ballot slots are sized for three bytes per character; see slots.ts).
+ * Free text (the comment, written-in names) is kept without what nobody types and nothing shows:
+ * control characters other than tab and newline, Unicode noncharacters (U+FDD0–U+FDEF, U+nFFFE and
+ * U+nFFFF of every plane: U+FFFE and U+FFFF would make report.xlsx invalid XML), and halves of surrogate
+ * pairs standing alone (the phone's cast is the one request that may carry them: http-errors.ts). They
+ * are dropped, not refused: a voter cannot be sent back to fix what a keyboard made. Each control would
+ * also take six bytes as JSON (ballot slots are sized for three bytes per character; see slots.ts).
  */
+const NOT_BALLOT_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\p{Noncharacter_Code_Point}|\p{Surrogate}/gu;
+
 export function withoutControls(text: string): string {
-  // Array.from splits into code points: a lone surrogate is an element of length one in D800–DFFF.
-  return Array.from(text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ''))
-    .filter((c) => !(c.length === 1 && c.charCodeAt(0) >= 0xd800 && c.charCodeAt(0) <= 0xdfff))
-    .join('');
+  // In u mode a surrogate pair is one code point: \p{Surrogate} matches only a half standing alone.
+  return text.replace(NOT_BALLOT_TEXT, '');
 }
 
 function has<K extends string>(v: unknown, k: K): v is Record<K, unknown> {

@@ -1,5 +1,6 @@
 import type { Footer, IParagraphOptions, Paragraph, Table, TextRun } from 'docx';
 import type { ReportModel, ReportTable } from './report.model.ts';
+import { xmlText } from '../shared/text.ts';
 
 /** The `docx` library, loaded with the first report asked for: a server that makes none never holds it (bench/README.md). */
 type Docx = typeof import('docx');
@@ -26,15 +27,8 @@ const KAITI = font('楷体');
 const SONGTI = font('宋体');
 const LANG = { value: 'zh-CN', eastAsia: 'zh-CN' };
 
-/** Characters XML 1.0 cannot hold (C0 controls, lone surrogates): Word refuses a file with one, so they are dropped. */
-const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-export function xmlSafe(text: string): string {
-  return text.replace(NOT_XML, '');
-}
-
 function run(d: Docx, text: string, o: { font?: ReturnType<typeof font>; size?: number; bold?: boolean } = {}): TextRun {
-  return new d.TextRun({ text: xmlSafe(text), font: o.font ?? FANGSONG, size: o.size ?? SIZE.sanhao, bold: o.bold ?? false, language: LANG });
+  return new d.TextRun({ text: xmlText(text), font: o.font ?? FANGSONG, size: o.size ?? SIZE.sanhao, bold: o.bold ?? false, language: LANG });
 }
 
 /** LineRuleType.EXACT is the string 'exact' (kept literal, so this needs no library). */
@@ -134,8 +128,8 @@ export async function reportDocx(model: ReportModel): Promise<Buffer> {
 
   const doc = new d.Document({
     creator: 'Ceping',
-    title: xmlSafe(model.title),
-    description: xmlSafe(model.source.text),
+    title: xmlText(model.title),
+    description: xmlText(model.source.text),
     evenAndOddHeaderAndFooters: true,
     styles: { default: { document: { run: { font: FANGSONG, size: SIZE.sanhao, language: LANG } } } },
     sections: [

@@ -11,6 +11,7 @@ import { cellText, resultSheets, type Cell, type Sheet } from './sheets.ts';
 import { summaryRow, summarySheet, type SummaryRow } from './summary.ts';
 import type { CampaignSummary, ImportedReport, MeetingReport } from './reports.types.ts';
 import { reportFromArchive } from './archive-report.ts';
+import { xmlText } from '../shared/text.ts';
 import type { ArchiveService } from '../archive/archive.service.ts';
 
 export type { MeetingReport } from './reports.types.ts';
@@ -73,17 +74,22 @@ export class ReportService {
   }
 }
 
-async function toXlsx(sheets: Sheet[]): Promise<Buffer> {
+/**
+ * The sheets as an Excel workbook. Every text goes through xmlText: exceljs writes strings into the XML
+ * as they are, and one character XML cannot carry (U+FFFF in a comment, a control character in a name,
+ * half of a pair cut off by a 31-character sheet name) makes Excel call the whole file damaged.
+ */
+export async function toXlsx(sheets: Sheet[]): Promise<Buffer> {
   // Loaded when first needed: exceljs is a large module, and most runs of the server never export.
   const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   wb.creator = 'Ceping';
   for (const s of sheets) {
-    const ws = wb.addWorksheet(s.name.replace(/[\\/?*[\]:]/g, ''));
-    ws.addRow(s.header).font = { bold: true };
+    const ws = wb.addWorksheet(xmlText(s.name).replace(/[\\/?*[\]:]/g, ''));
+    ws.addRow(s.header.map(xmlText)).font = { bold: true };
     for (const r of s.rows) {
       // tenths / 1000 is the displayed one-decimal figure itself (62.5% → 0.625), so Excel's 0.0% shows the same text.
-      const row = ws.addRow(r.map((c: Cell) => (c !== null && typeof c === 'object' ? c.percent.tenths / 1000 : c)));
+      const row = ws.addRow(r.map((c: Cell) => (c !== null && typeof c === 'object' ? c.percent.tenths / 1000 : typeof c === 'string' ? xmlText(c) : c)));
       r.forEach((c, i) => {
         if (c !== null && typeof c === 'object') row.getCell(i + 1).numFmt = '0.0%';
       });

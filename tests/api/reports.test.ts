@@ -1,5 +1,7 @@
 import ExcelJS from 'exceljs';
 import Papa from 'papaparse';
+import { strFromU8, unzipSync } from 'fflate';
+import { SaxesParser } from 'saxes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
@@ -33,6 +35,15 @@ function recount(form: Form, packages: BallotPackage[]) {
     }
   }
   return out;
+}
+
+/** What a strict XML 1.0 parser finds wrong in a document (a character XML cannot carry above all). */
+function xmlErrors(xml: string): string[] {
+  const errors: string[] = [];
+  const parser = new SaxesParser();
+  parser.on('error', (e) => errors.push(e.message));
+  parser.write(xml).close();
+  return errors;
 }
 
 function pctText(x: unknown): string {
@@ -214,6 +225,28 @@ describe('reports agree with each other and with a recount', () => {
     const csv = (await t.app.inject({ method: 'GET', url: `/api/meetings/${m.meetingId}/report.csv`, headers: m.session.headers })).body;
     expect(csv).toContain(`'=HYPERLINK`);
     expect(csv).toContain(`'+1 建议`);
+  });
+
+  it('drops noncharacters and lone surrogates from a phone\'s 意见建议, so report.xlsx stays well-formed XML', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 3, liveK: 3, overrideReason: '审计测试会议' });
+    // U+FFFF and U+FFFE are not XML at all; U+FDD0 and U+1FFFF are noncharacters; \ud800 a half of a pair (the
+    // cast's JSON carries it as an escape). The phone's text is cleaned, not refused.
+    const odd = 'nonchar\uffff\ufffe 建议\ufdd0\u{1ffff}\ud800 end';
+    for (const [i, tok] of m.tokens.entries()) {
+      const res = await cast(t, tok, fullPackage(m.form!, 1, i === 0 ? odd : ''));
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    await call(t, m.session, 'POST', `/api/meetings/${m.meetingId}/close-voting`);
+    const xlsx = await t.app.inject({ method: 'GET', url: `/api/meetings/${m.meetingId}/report.xlsx`, headers: m.session.headers });
+    expect(xlsx.statusCode).toBe(200);
+    const files = unzipSync(new Uint8Array(xlsx.rawPayload));
+    const xmlParts = Object.keys(files).filter((name) => name.endsWith('.xml') || name.endsWith('.rels'));
+    expect(xmlParts).toContain('xl/sharedStrings.xml');
+    for (const name of xmlParts) expect(xmlErrors(strFromU8(files[name]!)), name).toEqual([]);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
+    const texts = wb.worksheets.flatMap((ws) => ws.getSheetValues().flat().filter((v): v is string => typeof v === 'string'));
+    expect(texts).toContain('nonchar 建议 end');
   });
 });
 

@@ -12,7 +12,11 @@ import { computeResults, flagsText, sumRows, tallyIncrements, type Results, type
 import { reportParagraph } from '../../server/reports/paragraph.ts';
 import { summaryRow, summarySheet, topRecommendedText } from '../../server/reports/summary.ts';
 import { cellText, resultSheets, type Cell, type Sheet } from '../../server/reports/sheets.ts';
-import { csvSafe, toCsv } from '../../server/reports/reports.service.ts';
+import { csvSafe, toCsv, toXlsx } from '../../server/reports/reports.service.ts';
+import { xmlText } from '../../server/shared/text.ts';
+import { strFromU8, unzipSync } from 'fflate';
+import { SaxesParser } from 'saxes';
+import ExcelJS from 'exceljs';
 import type { MeetingView } from '../../server/meetings/meeting.view.ts';
 import { makeForm, recommendPart } from '../factories/forms.ts';
 import { calculatorPercent } from '../helpers/oracle.ts';
@@ -247,5 +251,34 @@ describe('the CSV', () => {
       ['汇总'], ['项目', '数量'], ['收回票数', '7'], ['优秀率', '28.6%'], ['空', ''],
       ['后备干部'], ['姓名', '得票'], [`'=HYPERLINK("x")`, '-1'], [`'@王芳`, '3'],
     ]);
+  });
+});
+
+describe('text an XML file can carry (the XLSX and the DOCX exports)', () => {
+  it('xmlText drops what XML 1.0 forbids, C1 controls and noncharacters; keeps tab, line breaks, pairs and the rest', () => {
+    expect(xmlText('a\u0000b\u0008c\u000bd\u001fe\u007ff\u0085g\ufffeh\uffffi\ufdd0j\u{10ffff}k\ud800l\udfffm')).toBe('abcdefghijklm');
+    expect(xmlText('\t\n\r \u00a0王\ud7ff\ue000\ufffd\u{1f600}\u{10fffd}~')).toBe('\t\n\r \u00a0王\ud7ff\ue000\ufffd\u{1f600}\u{10fffd}~');
+  });
+
+  it('toXlsx writes well-formed XML whatever the names, headers and cells hold', async () => {
+    // A 31-character cut of a title can leave half a pair; a unit name may hold a control character.
+    const title = `${'测'.repeat(30)}\u{1f600}`.slice(0, 31);
+    const sheets: Sheet[] = [{ name: title, header: ['单位\u0001', '意见\uffff'], rows: [['某村\u0002党支部', 1], ['建\ufffe议\ufdd0', { percent: { tenths: 625, text: '62.5%' } } as Cell]] }];
+    const bytes = await toXlsx(sheets);
+    const files = unzipSync(new Uint8Array(bytes));
+    for (const [name, data] of Object.entries(files)) {
+      if (!name.endsWith('.xml')) continue;
+      const errors: string[] = [];
+      const parser = new SaxesParser();
+      parser.on('error', (e) => errors.push(e.message));
+      parser.write(strFromU8(data)).close();
+      expect(errors, name).toEqual([]);
+    }
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(bytes as unknown as ArrayBuffer);
+    const ws = wb.worksheets[0]!;
+    expect(ws.name).toBe('测'.repeat(30));
+    expect([1, 2, 3].map((r) => ws.getRow(r).getCell(1).value)).toEqual(['单位', '某村党支部', '建议']);
+    expect(ws.getRow(1).getCell(2).value).toBe('意见');
   });
 });

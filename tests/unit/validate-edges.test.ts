@@ -1,7 +1,7 @@
 /**
  * validatePackage at its edges, every expected message written out: which part a refusal names (by
  * its ordinal), malformed answers refused rather than crashing, the comment's length limit exactly,
- * control characters and lone surrogates dropped, written-in names compared without spaces.
+ * control characters, noncharacters and lone surrogates dropped, written-in names compared without spaces.
  */
 import { describe, expect, it } from 'vitest';
 import type { BallotPackage } from '../../server/forms/form.schemas.ts';
@@ -53,6 +53,16 @@ describe('withoutControls', () => {
   it('drops halves of surrogate pairs standing alone, keeps pairs and the characters either side of the range', () => {
     expect(withoutControls('a\ud800b\udbffc\udc00d\udfffe')).toBe('abcde');
     expect(withoutControls('王\ud83d\ude00芳\ud7ff\ue000')).toBe('王\ud83d\ude00芳\ud7ff\ue000');
+  });
+
+  it('drops the Unicode noncharacters of every plane (U+FFFF would make report.xlsx invalid XML), keeps their neighbours', () => {
+    expect(withoutControls('a\ufdd0b\ufdefc\ufffed\uffffe\u{1fffe}f\u{2ffff}g\u{10ffff}h')).toBe('abcdefgh');
+    expect(withoutControls('\ufdcf\ufdf0\ufffd\u{1fffd}\u{10fffd}')).toBe('\ufdcf\ufdf0\ufffd\u{1fffd}\u{10fffd}');
+  });
+
+  it('applies to the comment and to written-in names', () => {
+    const c = phone({ D: { picks: [], writeIns: ['田\uffff野'] }, E: { text: '建\ufffe议\ud800' } });
+    expect(c.ok && [c.pkg.D, c.pkg.E]).toEqual([{ picks: [], writeIns: ['田野'] }, { text: '建议' }]);
   });
 });
 
