@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError, ERRORS, errorBody, type ErrorCode } from './errors.ts';
 import { isDatabaseUnavailable, isThreadLost } from './db/dialect.ts';
+import { firstIllFormed, mayHoldSurrogate } from './shared/text.ts';
 
 /**
  * Every refusal, Fastify's own included, is `{ error: { code, message } }` with Chinese words, and
@@ -91,6 +92,16 @@ class FieldNames {
   }
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** 'strip': the route drops lone surrogates from its text itself; elsewhere the body parser refuses them (VALIDATION). */
+    illFormedText?: 'strip';
+  }
+}
+
+/** The words of a VALIDATION refusal of text holding a lone surrogate (the field path follows). */
+export const ILL_FORMED_TEXT = '提交的文字中含有残缺的字符（不成对的代理项，多由复制粘贴或输入法造成），请删去后重新输入';
+
 /** The error handler, the 404 handler, and a JSON parser for which an empty body is no body. */
 /**
  * Whether JSON text holds a U+0000 in a string (the only way it can: as the escape \u0000, since a raw
@@ -124,6 +135,18 @@ export function registerErrorHandling(app: FastifyInstance<any, any, any, any, a
     }
     if (hasNulEscape(body as string)) {
       done(new DomainError('TEXT_NUL'), undefined);
+      return;
+    }
+    // Ill-formed UTF-16 (a lone surrogate, only possible as an escape) is refused here, once for every
+    // field: stored, it became U+FFFD in SQLite and an error in PostgreSQL. The phone's cast drops it instead
+    // (validate-package.ts): a voter cannot be sent back to fix what a keyboard made.
+    if (req.routeOptions.config?.illFormedText !== 'strip' && mayHoldSurrogate(body as string)) {
+      json(req, body as string, (err: Error | null, value?: unknown) => {
+        const at = err ? null : firstIllFormed(value);
+        if (at === null) return done(err, value);
+        const field = fields.describe(at);
+        done(new DomainError('VALIDATION', `${ILL_FORMED_TEXT}（${field}）`, { fields: [field] }), undefined);
+      });
       return;
     }
     json(req, body as string, done);

@@ -54,7 +54,8 @@ export async function voterRoutes(app: App): Promise<void> {
   app.post(
     '/api/voter/cast',
     {
-      config: limit(30, keyOn((b) => (b.token as { input?: unknown } | undefined)?.input)),
+      // Lone surrogates in the ballot's text are dropped by validate-package, not refused (http-errors.ts).
+      config: { ...limit(30, keyOn((b) => (b.token as { input?: unknown } | undefined)?.input)), illFormedText: 'strip' },
       schema: { body: CastRequest, response: { 200: CastResponse } },
       // The body: a hand-written check of a well-formed one first (cast-body.ts), zod's for anything else.
       validatorCompiler: (route) => {

@@ -97,6 +97,32 @@ describe('every refusal has one shape, in Chinese, and repeats nothing of the re
     expect(roster.entries.map((e) => e.name)).toContain('张三');
   });
 
+  it('a lone surrogate in admin-entered text is refused as VALIDATION naming the field (it was stored as U+FFFD); a pair is text', async () => {
+    const t = await fresh();
+    const s = await loginAs(t);
+    const json = { ...s.headers, 'content-type': 'application/json' };
+    const m = await makeMeeting(t, { kind: 'station', roster: 1, signIn: 0, open: false, session: s });
+    const roster = `/api/meetings/${m.meetingId}/roster`;
+    const before = (await call<{ entries: unknown[] }>(t, s, 'GET', roster)).entries.length;
+    for (const [payload, field] of [
+      ['{"name":"\\ud800张","category":"干部职工"}', '/name'],
+      ['{"name":"张三","category":"干部\\udfff职工"}', '/category'],
+      ['{"name":"张三","category":"干部职工","note":"\\\\\\udbff"}', '/note'],
+    ] as const) {
+      const e = expectError(await t.app.inject({ method: 'POST', url: roster, headers: json, payload }), 400, 'VALIDATION', ['张', 'ud']);
+      expect(e.message).toBe(`提交的文字中含有残缺的字符（不成对的代理项，多由复制粘贴或输入法造成），请删去后重新输入（${field}）`);
+      expect((e as { details?: unknown }).details).toEqual({ fields: [field] });
+    }
+    // In a key the request made up, and deep in a template: the path says no more than the API defines.
+    const key = expectError(await t.app.inject({ method: 'POST', url: roster, headers: json, payload: '{"name":"张三","category":"干部职工","x\\udc00":1}' }), 400, 'VALIDATION');
+    expect(key.message).toMatch(/（\/…）$/);
+    expect((await call<{ entries: unknown[] }>(t, s, 'GET', roster)).entries.length).toBe(before);
+    // A pair (\ud83d\ude00) is one character, and an escaped backslash before "ud800" is six plain ones.
+    const pair = await t.app.inject({ method: 'POST', url: roster, headers: json, payload: '{"name":"张\\ud83d\\ude00","category":"干部职工","note":"\\\\ud800"}' });
+    expect(pair.statusCode, pair.body).toBe(201);
+    expect(pair.json()).toMatchObject({ name: '张\u{1f600}', note: '\\ud800' });
+  });
+
   it('a validation error names only fields the API defines, never a key or value the request made up', async () => {
     const t = await fresh();
     const s = await loginAs(t);
