@@ -16,6 +16,7 @@
  */
 import Papa from 'papaparse';
 import { readXlsxRows } from '../imports/xlsx.ts';
+import { cleanName, cleanText } from '../shared/text.ts';
 import { FileRefused } from '../imports/zip.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -571,23 +572,14 @@ async function readXlsx(data: Buffer, readCap: number): Promise<Sheet> {
 // ---------------------------------------------------------------------------------------------
 // Cleaning and checking values
 
-// Control characters too (U+0000 above all: PostgreSQL refuses it in a text column; a file may carry one
-// from a broken export). \s below covers tab, line breaks and the other spaces.
-const INVISIBLE = /[\u0000-\u0008\u000e-\u001f\u007f\u200b-\u200d\u2060\ufeff\u00ad]/g;
-/** Spaces next to a Chinese character (or the middle dot of names like 买买提·艾力) are typing slips. */
-const SPACE_NEAR_HAN = /\s+(?=[\p{Script=Han}·•・])|(?<=[\p{Script=Han}·•・])\s+/gu;
 const EXCEL_ERROR = /^#(?:NULL!|DIV\/0!|VALUE!|REF!|NAME\?|NUM!|N\/A|GETTING_DATA|SPILL!|CALC!|FIELD!|BLOCKED!|UNKNOWN!)$/i;
 
-/** Trim, drop invisible characters, collapse runs of white space (full-width too) into one space. */
-function cleanText(raw: string): string {
-  return raw.replace(INVISIBLE, '').replace(/\s+/gu, ' ').trim();
-}
+// Cleaning itself (invisible characters, white space, spaces inside a Chinese name) is shared/text.ts's:
+// the desk's single entries are cleaned by the same functions (checkRosterEntry below).
 
 /** Header text for matching: full-width to half-width, no spaces, no "*" required-markers, no "(必填)" notes. */
 export function normalizeHeader(raw: string): string {
-  return raw
-    .normalize('NFKC')
-    .replace(INVISIBLE, '')
+  return cleanText(raw.normalize('NFKC'))
     .replace(/\s+/gu, '')
     .replace(/\(.*?\)|\[.*?\]|【.*?】/g, '')
     .replace(/[*:]/g, '');
@@ -603,7 +595,7 @@ function display(text: string): string {
 function checkName(raw: string, errors: string[]): string | null {
   const text = checkText(raw, '姓名', Number.POSITIVE_INFINITY, true, errors);
   if (text === null) return null;
-  const name = text.replace(SPACE_NEAR_HAN, '');
+  const name = cleanName(text);
   if (name.length > MAX_NAME_LENGTH) {
     errors.push(`姓名「${display(text)}」过长，最多${MAX_NAME_LENGTH}个字`);
     return null;
@@ -638,6 +630,30 @@ function checkNote(raw: string, label: string, errors: string[]): string | null 
     return null;
   }
   return text;
+}
+
+/**
+ * One roster entry typed at the desk (POST /api/meetings/{id}/roster), cleaned and checked exactly as a
+ * row of an imported file: invisible characters dropped (a name of only U+200B is empty, a U+202E cannot
+ * show a name reversed), white space collapsed, spaces inside a Chinese name removed. The first problem
+ * names its field.
+ */
+export function checkRosterEntry(input: { name: string; category: string; note: string }):
+  | { ok: true; entry: { name: string; category: string; note: string } }
+  | { ok: false; field: 'name' | 'category' | 'note'; message: string } {
+  const errors: string[] = [];
+  const refuse = (field: 'name' | 'category' | 'note', raw: string, label: string) => ({
+    ok: false as const,
+    field,
+    message: raw.trim() !== '' && cleanText(raw) === '' ? `${label}只含有看不见的字符，请重新填写` : errors[0]!,
+  });
+  const name = checkName(input.name, errors);
+  if (name === null) return refuse('name', input.name, '姓名');
+  const category = checkText(input.category, '类别', MAX_CATEGORY_LENGTH, true, errors);
+  if (category === null) return refuse('category', input.category, '类别');
+  const note = checkNote(input.note, '备注', errors);
+  if (note === null) return refuse('note', input.note, '备注');
+  return { ok: true, entry: { name, category, note } };
 }
 
 const YES = new Set(['是', '√', '✓', '✔', '☑', 'Y', 'YES', 'TRUE', '1', '是书记']);

@@ -8,6 +8,7 @@ import { activateSlip, findEntryTicket, findSlip, hasRetiredTicket, lastSerial, 
 import { assertGuard, canEditRoster, canIssueSlips, canRehearse, canSignIn } from '../meetings/lifecycle.ts';
 import { findMeeting } from '../meetings/meetings.repository.ts';
 import * as repo from './roster.repository.ts';
+import { checkRosterEntry } from './roster.import.ts';
 import type { Handout, RosterEntry, TicketStatus } from './roster.schemas.ts';
 import type { BallotService } from '../ballots/ballots.service.ts';
 import type { BallotBox } from '../ballots/ballot-box.ts';
@@ -47,10 +48,14 @@ export class RosterService {
     return (await repo.listEntries(this.#d.db, meetingId)).map(toEntry);
   }
 
+  /** One person typed at the desk, cleaned as an imported row is (checkRosterEntry); a name empty after it is refused. */
   async add(actorId: number, meetingId: number, input: { name: string; category: string; note: string; walkIn: boolean }): Promise<RosterEntry> {
+    const checked = checkRosterEntry(input);
+    if (!checked.ok) throw new DomainError('VALIDATION', checked.message, { fields: [`/${checked.field}`] });
+    const entry = { ...checked.entry, walkIn: input.walkIn };
     const [row] = await this.#d.db.transaction().execute(async (trx) => {
       await this.#assertRosterEditable(trx, meetingId);
-      const ids = await repo.insertEntries(trx, meetingId, [input]);
+      const ids = await repo.insertEntries(trx, meetingId, [entry]);
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.ROSTER_ENTRY_ADDED, detail: { entryId: ids[0]!.id, walkIn: input.walkIn } });
       return ids;
     });

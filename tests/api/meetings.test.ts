@@ -124,6 +124,30 @@ describe('meeting lifecycle', () => {
     expect(entries.map((e) => e.name)).toEqual(['张三', '王五', '李四']);
   });
 
+  it('cleans a name typed at the desk as an import cleans it, and refuses one left empty (only U+200B)', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 0, signIn: 0, open: false });
+    const url = `/api/meetings/${m.meetingId}/roster`;
+    for (const [name, field, message] of [
+      ['\u200b', '/name', '姓名只含有看不见的字符，请重新填写'],
+      [' \u200b\u200d\ufeff\u202e ', '/name', '姓名只含有看不见的字符，请重新填写'],
+    ] as const) {
+      const res = await post(m, url, { name, category: '站所职工' });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().error).toEqual({ code: 'VALIDATION', message, details: { fields: [field] } });
+    }
+    const blankCategory = await post(m, url, { name: '张三', category: '\u2060' });
+    expect(blankCategory.json().error).toEqual({ code: 'VALIDATION', message: '类别只含有看不见的字符，请重新填写', details: { fields: ['/category'] } });
+    expect((await call<{ entries: unknown[] }>(t, m.session, 'GET', url)).entries).toHaveLength(0);
+    // A right-to-left override (shows 张三 as 三张), zero-width and soft-hyphen characters, a space in a Chinese
+    // name, a tab: the same entry the import makes of the same cells.
+    const typed = { name: '\u202e张\u200b 三\u00ad', category: '站所\t 职工', note: '第一\u2066村民小组\u2069' };
+    const added = await call<{ name: string; category: string; note: string }>(t, m.session, 'POST', url, typed);
+    expect(added).toMatchObject({ name: '张三', category: '站所 职工', note: '第一村民小组' });
+    const csv = `姓名,类别,备注\n${typed.name},${typed.category},${typed.note}\n`;
+    const preview = await call<{ rows: unknown[] }>(t, m.session, 'POST', `${url}/import`, { filename: '签到表.csv', dataBase64: Buffer.from(csv).toString('base64'), commit: false });
+    expect(preview.rows).toEqual([{ name: added.name, category: added.category, note: added.note }]);
+  });
+
   it('lets an inspector act only on the meetings assigned to it', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 0, open: false });
     const inspector = await loginAs(t, { role: 'inspector', username: 'kcz1' });

@@ -274,6 +274,15 @@ describe('parseRosterFile — rows', () => {
     expect(result.rows.map((r) => r.name)).toEqual([twenty, '买买提·艾力', 'Anna Li', '张三']);
   });
 
+  it('drops invisible characters: zero-width, soft hyphen, the bidirectional controls that reorder a name, noncharacters', async () => {
+    const result = await parseRosterFile(
+      csvUtf8(['姓名,类别', '\u202e张三\u202c,党员', '\u2067李\u200e四\u2069,党员', '王\u00ad五\ufdd0,党员', '\u200b\u200f,党员']),
+      'a.csv',
+    );
+    expect(result.rows.map((r) => r.name)).toEqual(['张三', '李四', '王五']);
+    expect(result.errors).toEqual([{ row: 5, message: '第5行：姓名为空' }]);
+  });
+
   it('skips rows that are empty in the imported columns, even if a 序号 is pre-printed', async () => {
     const result = await parseRosterFile(csvUtf8(['序号,姓名,类别', '1,张三,党员', '2,,', '3,,', ',,']), 'a.csv');
     expect(result).toEqual({ rows: [{ name: '张三', category: '党员', note: '' }], errors: [] });
