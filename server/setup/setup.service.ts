@@ -5,6 +5,7 @@ import { AuditEvent } from '../audit/audit.events.ts';
 import { Template, type Form } from '../forms/form.schemas.ts';
 import { standardTemplate } from '../forms/standard-template.ts';
 import { resolveForm } from '../forms/resolve-form.ts';
+import { checkTemplate } from '../forms/check-template.ts';
 import type { UnitKind } from '../db/schema.ts';
 import * as repo from './setup.repository.ts';
 import type { Campaign, TeamMember, Unit } from './setup.schemas.ts';
@@ -84,20 +85,13 @@ export class SetupService {
   }
 
   async updateTemplate(actorId: number | null, campaignId: number, template: Template): Promise<Campaign> {
-    const checked = Template.safeParse(template);
-    if (!checked.success) throw new DomainError('TEMPLATE_INVALID');
-    for (const part of checked.data.parts) {
-      if (part.kind !== 'rating') continue;
-      const keys = new Set(part.grades.map((g) => g.key));
-      // Messages name the part by its letter: an error never repeats text from the request.
-      if (keys.size !== part.grades.length || keys.has('abstain')) throw new DomainError('TEMPLATE_INVALID', `第 ${part.key} 部分的评价等次有重复`);
-      for (const q of part.quotas) {
-        if (!keys.has(q.grade)) throw new DomainError('TEMPLATE_INVALID', `第 ${part.key} 部分的名额限制引用了不存在的等次`);
-      }
-    }
+    const parsed = Template.safeParse(template);
+    if (!parsed.success) throw new DomainError('TEMPLATE_INVALID');
+    const checked = checkTemplate(parsed.data);
+    if (!checked.ok) throw new DomainError('TEMPLATE_INVALID', checked.message);
     return this.#d.db.transaction().execute(async (trx) => {
       if (!(await repo.findCampaign(trx, campaignId))) throw new DomainError('NOT_FOUND');
-      await repo.updateTemplate(trx, campaignId, JSON.stringify(checked.data));
+      await repo.updateTemplate(trx, campaignId, JSON.stringify(checked.template));
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.TEMPLATE_UPDATED, detail: { campaignId } });
       return toCampaign((await repo.findCampaign(trx, campaignId))!);
     });

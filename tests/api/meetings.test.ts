@@ -4,6 +4,7 @@ import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting } from '../helpers/meeting.ts';
 import { loginAs } from '../helpers/auth.ts';
 import { seedDemo } from '../../server/demo/demo.ts';
+import { standardTemplate } from '../../server/forms/standard-template.ts';
 
 describe('meeting lifecycle', () => {
   let t: TestApp;
@@ -146,6 +147,35 @@ describe('meeting lifecycle', () => {
     const csv = `姓名,类别,备注\n${typed.name},${typed.category},${typed.note}\n`;
     const preview = await call<{ rows: unknown[] }>(t, m.session, 'POST', `${url}/import`, { filename: '签到表.csv', dataBase64: Buffer.from(csv).toString('base64'), commit: false });
     expect(preview.rows).toEqual([{ name: added.name, category: added.category, note: added.note }]);
+  });
+
+  it('cleans the template\'s labels as names are cleaned: refuses an item of only U+200B, items the same once cleaned, a grade keyed abstain', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 0, signIn: 0, open: false });
+    const url = `/api/campaigns/${m.campaignId}/template`;
+    const put = (template: object) => t.app.inject({ method: 'PUT', url, headers: m.session.headers, payload: { template } });
+    const withA = (change: (a: Record<string, any>) => void) => {
+      const tpl = standardTemplate();
+      change(tpl.parts[0] as Record<string, any>);
+      return tpl;
+    };
+    for (const [template, message] of [
+      [withA((a) => a.source.items.push('\u200b')), '第 A 部分的测评项目为空（只含有空格或看不见的字符）'],
+      [withA((a) => a.source.items.push('总体\u200b评价\u202e')), '第 A 部分的测评项目有重复（去掉空格和看不见的字符后相同）'],
+      [withA((a) => (a.grades[3].key = 'abstain')), '第 A 部分的评价等次代码不能是 abstain：这个代码留给「弃权/不了解」选项，请换一个代码'],
+      [withA((a) => (a.grades[3].key = 'good')), '第 A 部分的评价等次代码有重复'],
+    ] as const) {
+      const res = await put(template);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().error).toEqual({ code: 'TEMPLATE_INVALID', message });
+    }
+    const criteria = standardTemplate();
+    (criteria.parts[1] as Record<string, any>).source.criteria = ['工作作风', '工作\u2060作风 '];
+    expect((await put(criteria)).json().error.message).toBe('第 B 部分的测评项目有重复（去掉空格和看不见的字符后相同）');
+    // Accepted, the labels are kept cleaned.
+    const ok = await put(withA((a) => { a.source.items[0] = '\u202e把握\u200b政治方向 '; a.title = '党组织政治建设\u00ad民主测评表'; }));
+    expect(ok.statusCode, ok.body).toBe(200);
+    const a = ok.json().template.parts[0];
+    expect([a.title, a.source.items[0]]).toEqual(['党组织政治建设民主测评表', '把握政治方向']);
   });
 
   it('lets an inspector act only on the meetings assigned to it', async () => {

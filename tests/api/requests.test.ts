@@ -113,7 +113,7 @@ describe('every refusal has one shape, in Chinese, and repeats nothing of the re
       expect(e.message).toBe(`提交的文字中含有残缺的字符（不成对的代理项，多由复制粘贴或输入法造成），请删去后重新输入（${field}）`);
       expect((e as { details?: unknown }).details).toEqual({ fields: [field] });
     }
-    // In a key the request made up, and deep in a template: the path says no more than the API defines.
+    // In a key the request made up: the path says no more than the API defines.
     const key = expectError(await t.app.inject({ method: 'POST', url: roster, headers: json, payload: '{"name":"张三","category":"干部职工","x\\udc00":1}' }), 400, 'VALIDATION');
     expect(key.message).toMatch(/（\/…）$/);
     expect((await call<{ entries: unknown[] }>(t, s, 'GET', roster)).entries.length).toBe(before);
