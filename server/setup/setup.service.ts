@@ -6,6 +6,7 @@ import { Template, type Form } from '../forms/form.schemas.ts';
 import { standardTemplate } from '../forms/standard-template.ts';
 import { resolveForm } from '../forms/resolve-form.ts';
 import { checkTemplate } from '../forms/check-template.ts';
+import { cleanName, cleanText } from '../shared/text.ts';
 import type { UnitKind } from '../db/schema.ts';
 import * as repo from './setup.repository.ts';
 import type { Campaign, TeamMember, Unit } from './setup.schemas.ts';
@@ -130,11 +131,22 @@ export class SetupService {
     });
   }
 
+  /**
+   * The team as typed (or imported, already cleaned): names and positions cleaned as the team file's cells
+   * are (shared/text.ts), so a name of only U+200B is refused and a U+202E cannot reverse one on the ballot.
+   */
   async replaceTeam(actorId: number | null, unitId: number, members: { name: string; position: string; isSecretary: boolean }[]): Promise<Unit> {
+    const cleaned = members.map((m, i) => {
+      const name = cleanName(m.name);
+      const position = cleanText(m.position);
+      if (name === '') throw new DomainError('VALIDATION', '班子成员的姓名只含有看不见的字符，请重新填写', { fields: [`/members/${i}/name`] });
+      if (position === '') throw new DomainError('VALIDATION', '班子成员的职务只含有看不见的字符，请重新填写', { fields: [`/members/${i}/position`] });
+      return { ...m, name, position };
+    });
     return this.#d.db.transaction().execute(async (trx) => {
       if (!(await repo.findUnit(trx, unitId))) throw new DomainError('NOT_FOUND');
-      await repo.replaceMembers(trx, unitId, members);
-      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.TEAM_UPDATED, detail: { unitId, members: members.length } });
+      await repo.replaceMembers(trx, unitId, cleaned);
+      await appendAudit(trx, { at: this.#d.now(), actorId, meetingId: null, event: AuditEvent.TEAM_UPDATED, detail: { unitId, members: cleaned.length } });
       return this.#unit(trx, unitId);
     });
   }

@@ -149,6 +149,18 @@ describe('meeting lifecycle', () => {
     expect(preview.rows).toEqual([{ name: added.name, category: added.category, note: added.note }]);
   });
 
+  it('cleans the team typed in set-up as a team file is cleaned, and refuses a member whose name is left empty', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 0, signIn: 0, open: false });
+    const url = `/api/units/${m.unitId}/team`;
+    const put = (members: object[]) => t.app.inject({ method: 'PUT', url, headers: m.session.headers, payload: { members } });
+    const blank = await put([{ name: '站长', position: '站长', isSecretary: true }, { name: '\u200b\u200b', position: '副站长', isSecretary: false }]);
+    expect(blank.statusCode, blank.body).toBe(400);
+    expect(blank.json().error).toEqual({ code: 'VALIDATION', message: '班子成员的姓名只含有看不见的字符，请重新填写', details: { fields: ['/members/1/name'] } });
+    const ok = await put([{ name: '\u202e王\u200b 五', position: '站长\u2066', isSecretary: true }]);
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json().members.map((x: { name: string; position: string }) => [x.name, x.position])).toEqual([['王五', '站长']]);
+  });
+
   it('cleans the template\'s labels as names are cleaned: refuses an item of only U+200B, items the same once cleaned, a grade keyed abstain', async () => {
     const m = await makeMeeting(t, { kind: 'station', roster: 0, signIn: 0, open: false });
     const url = `/api/campaigns/${m.campaignId}/template`;
