@@ -121,7 +121,10 @@ export async function registerApiDescription(app: FastifyInstance<any, any, any,
         title: 'Ceping API',
         description:
           '民主测评 anonymous ballot server. Admin routes need the session cookie `ceping_session`; unsafe methods also the header `x-csrf-token`. ' +
-          'Every refusal is `{ error: { code, message } }` with a Chinese message. Ids in paths are positive decimal integers.',
+          'Every refusal is `{ error: { code, message } }` with a Chinese message. Ids in paths are positive decimal integers. ' +
+          'Text may not contain U+0000 (400 `TEXT_NUL`) or a lone surrogate (400 `VALIDATION` naming the field); ' +
+          '`POST /api/voter/cast` instead drops lone surrogates, control characters and noncharacters from its ballot text. ' +
+          'Names and labels (roster, team, template) are kept without invisible characters (zero-width, bidirectional controls); one left empty is refused.',
         version,
       },
     },
