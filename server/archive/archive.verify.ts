@@ -2,6 +2,18 @@ import { validatePackage, type NormalizedPackage } from '../ballots/validate-pac
 import { computeResults, figureProblems, sumRows, tallyIncrements, type Results } from '../counting/tally.ts';
 import type { BallotPackage } from '../forms/form.schemas.ts';
 import { canonicalJson } from './canonical.ts';
+
+/**
+ * Whether a stored ballot is the normalized package, as the Ceping that sealed it normalized: before
+ * 2026-12-01 free text kept Unicode noncharacters (U+FFFE, U+FFFF, …) that today's normalization drops, so
+ * a ballot whose only difference is those is still in normalized form. Anything else must match exactly.
+ */
+function sameNormalized(normalized: unknown, stored: unknown): boolean {
+  const want = canonicalJson(normalized);
+  if (want === canonicalJson(stored)) return true;
+  const text = canonicalJson(stored);
+  return /\p{Noncharacter_Code_Point}/u.test(text) && want === canonicalJson(JSON.parse(text.replace(/\p{Noncharacter_Code_Point}/gu, '')));
+}
 import { sha256Hex } from './archive.build.ts';
 import { normalizeFingerprint, verifyBytes } from './signing.ts';
 import {
@@ -180,13 +192,13 @@ export function verifyMeetingArchive(value: unknown, opts: VerifyOptions = {}): 
     sealedAt: record.meeting.sealedAt, turnout, ballots: record.ballots.length,
   };
 
-  // Each ballot must be a package the form accepts, already in normalized form.
+  // Each ballot must be a package the form accepts, already in normalized form (as its version normalized).
   const bad: string[] = [];
   record.ballots.forEach((b, i) => {
     try {
       const r = validatePackage(form, b as BallotPackage, 'paper');
       if (!r.ok) bad.push(`#${i + 1}: ${r.problem.message}`);
-      else if (canonicalJson(r.pkg) !== canonicalJson(rawBallots[i])) bad.push(`#${i + 1}: 不是规范化的选票 / not a normalized package`);
+      else if (!sameNormalized(r.pkg, rawBallots[i])) bad.push(`#${i + 1}: 不是规范化的选票 / not a normalized package`);
     } catch (e) {
       bad.push(`#${i + 1}: ${errorText(e)}`);
     }

@@ -161,6 +161,13 @@ describe('a meeting archive', () => {
     expect(check(loose, 'ballots').zh).toContain('#5: 不是规范化的选票');
   });
 
+  it('accepts a comment with noncharacters as a Ceping before 2026-12-01 sealed it (they were kept then, dropped now), and nothing else loose', () => {
+    const older = verifyMeetingArchive(signed((r) => { (r.ballots[1] as { E: { text: string } }).E.text = '建议加强\uffff村务公开\ufffe'; }));
+    expect(failed(older)).toEqual([]);
+    const loose = verifyMeetingArchive(signed((r) => { (r.ballots[1] as { E: { text: string } }).E.text = '建议加强\u0007村务公开'; }));
+    expect(check(loose, 'ballots').zh).toContain('#2: 不是规范化的选票');
+  });
+
   it('names the count that differs from the recount, not the percentages that follow from it', () => {
     const v = verifyMeetingArchive(signed((r) => {
       const b = r.results.parts.find((p) => p.key === 'B')!;
