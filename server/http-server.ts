@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorBody } from './errors.ts';
+import { openFilesLimit } from './net.ts';
 
 /**
  * How long a connection may hold the server without finishing a request. Node's defaults (and Fastify's)
@@ -20,7 +21,21 @@ export const HTTP_TIMEOUTS = {
 };
 
 /**
- * The HTTP server Fastify runs on (its `serverFactory`): Node's, with the timeouts above, and one refusal
+ * File descriptors kept for everything but the sockets: the database and its journal (SQLite opens the
+ * journal at each write), the worker threads, the log, the files a request reads. With every descriptor
+ * taken by connections, a cast on a connection already open was refused 503 STORAGE_FAILED (SQLite
+ * could not open its journal); Node closes a connection past `maxConnections` as it arrives instead.
+ */
+export const FILES_KEPT_FOR_THE_SERVER = 256;
+
+/** How many connections at once, for a process that may open `openFiles` files (null: no cap). */
+export function connectionCap(openFiles: number | null): number | null {
+  return openFiles === null ? null : Math.max(64, openFiles - FILES_KEPT_FOR_THE_SERVER);
+}
+
+/**
+ * The HTTP server Fastify runs on (its `serverFactory`): Node's, with the timeouts above, a cap on
+ * connections that leaves descriptors for the database (above), and one refusal
  * of Node's own moved here so it has the documented shape: an HTTP/1.1 request without a Host header
  * (which Node would answer 400 with an empty body) is answered 400 `BAD_REQUEST` in JSON.
  */
@@ -38,5 +53,7 @@ export function httpServerFactory(handler: (req: IncomingMessage, res: ServerRes
     },
   );
   server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveMs;
+  const cap = connectionCap(openFilesLimit());
+  if (cap !== null) server.maxConnections = cap;
   return server;
 }

@@ -3,15 +3,29 @@
  * answers a request Node itself would refuse, how long a connection may hold it without finishing a
  * request (server/http-server.ts), and who may read its data folder (server/shared/files.ts,
  * makePrivateDataDir). Found wanting by a black-box audit: a Host-less request got an empty 400, a
- * half-sent request kept its connection for minutes, and ceping.db (the ballots and, during voting,
- * the meeting's key) was readable by every local account.
+ * half-sent request kept its connection for minutes, 1,100 idle connections took every descriptor of a
+ * `ulimit -n` of 1,024 (then a write on a connection already open failed: SQLite could not open its
+ * journal), and ceping.db (the ballots and, during voting, the meeting's key) was readable by every
+ * local account.
  */
+
+const hasPrlimit = (() => {
+  try {
+    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_TIMEOUTS } from '../../server/http-server.ts';
+import { Client } from 'undici';
+import { connectionCap, HTTP_TIMEOUTS } from '../../server/http-server.ts';
+import { TEST_PASSWORD } from '../helpers/auth.ts';
 import { freePort, HttpAdmin, startServer, votingMeetingOver, type ServerProcess } from '../helpers/server-process.ts';
 
 /** Send raw bytes and collect everything until the server closes the connection (or `giveUpMs`). */
@@ -101,4 +115,44 @@ describe('the data folder', () => {
     expect(mode(data)).toBe('700');
     expect(mode(path.join(data, 'ceping.db'))).toBe('600');
   });
+});
+
+describe('a flood of connections', () => {
+  it('leaves descriptors for the database: the cap is the open-files limit less 256 (at least 64), none where unlimited', () => {
+    expect(connectionCap(1024)).toBe(768);
+    expect(connectionCap(65536)).toBe(65280);
+    expect(connectionCap(100)).toBe(64);
+    expect(connectionCap(null)).toBeNull();
+  });
+
+  it.runIf(hasPrlimit)('under ulimit -n 1024, 1,100 idle connections do not stop a write on a connection already open', async () => {
+    const floodDir = mkdtempSync(path.join(tmpdir(), 'ceping-flood-'));
+    const floodPort = await freePort();
+    const s = await startServer(floodDir, floodPort, {}, { wrap: ['prlimit', '--nofile=1024'] });
+    const kept = new Client(s.base, { pipelining: 1, keepAliveTimeout: 60_000 });
+    const sockets: net.Socket[] = [];
+    try {
+      expect(s.output()).toContain('1024');
+      const admin = new HttpAdmin(s.base);
+      await admin.setup(s.setupCode!);
+      const ping = await kept.request({ method: 'GET', path: '/healthz' });
+      await ping.body.text();
+      expect(ping.statusCode).toBe(200);
+      for (let i = 0; i < 1_100; i++) {
+        const c = net.connect(floodPort, '127.0.0.1');
+        c.on('error', () => undefined);
+        sockets.push(c);
+      }
+      await new Promise((r) => setTimeout(r, 1_500));
+      // A login writes a session row: the database must still open its journal.
+      const login = await kept.request({ method: 'POST', path: '/api/auth/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: TEST_PASSWORD }) });
+      const body = await login.body.text();
+      expect(login.statusCode, body).toBe(200);
+    } finally {
+      for (const c of sockets) c.destroy();
+      await kept.close();
+      await s.stop();
+      rmSync(floodDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

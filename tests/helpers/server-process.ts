@@ -50,6 +50,8 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Another bundle than npm start's (the bench's build without the token check). */
   bundle?: string;
+  /** A command that runs node in its place, with node's command line after it (e.g. `prlimit --nofile=1024`, which execs it). */
+  wrap?: string[];
 }
 
 let built: Promise<string> | undefined;
@@ -71,7 +73,8 @@ export async function startServer(dataDir: string, port: number, env: Record<str
   const bundle = opts.bundle ?? (await serverBundle());
   const logFd = opts.logFile ? openSync(opts.logFile, 'a') : null;
   // One process (node itself, not npm), so a kill reaches the server itself and not a wrapper.
-  const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(opts.nodeArgs ?? []), bundle], {
+  const command = [...(opts.wrap ?? []), process.execPath, ...SERVER_NODE_FLAGS, ...(opts.nodeArgs ?? []), bundle];
+  const proc = spawn(command[0]!, command.slice(1), {
     cwd: root,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, SCRYPT_LOG_N: '12', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
