@@ -93,14 +93,14 @@ class Refusal extends Error {
  * quota (the page prevents anything else, so a refusal names the part and subject). A paper package is
  * entered as marked: a blank subject is 弃权, and a part over its quota becomes void, as on paper.
  */
-export function validatePackage(form: Form, input: BallotPackage, source: BallotSource): PackageCheck {
+export function validatePackage(form: Form, input: BallotPackage, source: BallotSource, clean: TextRule = withoutControls): PackageCheck {
   try {
     const known = partKeys(form);
     for (const k of Object.keys(input)) {
       if (!known.has(k)) throw new Refusal({ part: null, subject: null, message: `测评表中没有第「${k}」部分` });
     }
     const pkg: NormalizedPackage = {};
-    for (const part of form.parts) pkg[part.key] = checkPart(form, part, input[part.key], source);
+    for (const part of form.parts) pkg[part.key] = checkPart(form, part, input[part.key], source, clean);
     return { ok: true, pkg };
   } catch (e) {
     if (e instanceof Refusal) return { ok: false, problem: e.problem };
@@ -108,7 +108,7 @@ export function validatePackage(form: Form, input: BallotPackage, source: Ballot
   }
 }
 
-function checkPart(form: Form, part: FormPart, answer: unknown, source: BallotSource): NormalizedAnswer {
+function checkPart(form: Form, part: FormPart, answer: unknown, source: BallotSource, clean: TextRule): NormalizedAnswer {
   const refuse = (message: string, subject: string | null = null): never => {
     throw new Refusal({ part: part.key, subject, message: `${partName(form, part)}：${message}` });
   };
@@ -120,12 +120,12 @@ function checkPart(form: Form, part: FormPart, answer: unknown, source: BallotSo
     case 'comment': {
       if (answer === undefined) return { text: '' };
       if (!has(answer, 'text')) return refuse('内容格式不正确');
-      const text = withoutControls(String(answer.text)).trim();
+      const text = clean(String(answer.text)).trim();
       if (text.length > part.maxLength) refuse(`意见建议不能超过 ${part.maxLength} 字`);
       return { text };
     }
     case 'recommend':
-      return checkRecommend(part, answer, source, refuse);
+      return checkRecommend(part, answer, source, refuse, clean);
     case 'rating':
       return checkRating(part, answer, source, refuse);
   }
@@ -144,6 +144,14 @@ const NOT_BALLOT_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\p{Noncharact
 export function withoutControls(text: string): string {
   // In u mode a surrogate pair is one code point: \p{Surrogate} matches only a half standing alone.
   return text.replace(NOT_BALLOT_TEXT, '');
+}
+
+/** What free text of a ballot keeps: today's rule, or the one a Ceping before 2026-12-01 sealed with. */
+export type TextRule = (text: string) => string;
+
+/** The rule before 2026-12-01: noncharacters were kept (for `ceping verify` of archives sealed then). */
+export function withoutControlsKeepingNoncharacters(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\p{Surrogate}/gu, '');
 }
 
 function has<K extends string>(v: unknown, k: K): v is Record<K, unknown> {
@@ -188,12 +196,13 @@ function checkRecommend(
   answer: unknown,
   source: BallotSource,
   refuse: (m: string, s?: string | null) => never,
+  clean: TextRule,
 ): NormalizedAnswer {
   if (answer === undefined) {
     if (source === 'phone') refuse('尚未填写');
     return { picks: [], writeIns: [] };
   }
-  const { picks, writeIns } = collectRecommendations(part, answer, refuse);
+  const { picks, writeIns } = collectRecommendations(part, answer, refuse, clean);
   const total = picks.length + writeIns.length;
   if (total > part.maxPicks) {
     if (source === 'paper') return { void: true };
@@ -210,6 +219,7 @@ export function collectRecommendations(
   part: RecommendPart,
   answer: unknown,
   refuse: (m: string, s?: string | null) => never,
+  clean: TextRule = withoutControls,
 ): { picks: string[]; writeIns: string[] } {
   if (!has(answer, 'picks') || !has(answer, 'writeIns')) return refuse('内容格式不正确');
   const { byKey, byName } = recommendLookup(part);
@@ -221,7 +231,7 @@ export function collectRecommendations(
   }
   const writeIns: string[] = [];
   for (const raw of answer.writeIns as string[]) {
-    const name = withoutControls(raw).trim().replace(/\s+/g, '');
+    const name = clean(raw).trim().replace(/\s+/g, '');
     if (!part.allowWriteIn) refuse('本次推荐只能从名单中选择');
     if (name === '') continue;
     const listed = byName.get(name);

@@ -164,6 +164,9 @@ describe('a meeting archive', () => {
   it('accepts a comment with noncharacters as a Ceping before 2026-12-01 sealed it (they were kept then, dropped now), and nothing else loose', () => {
     const older = verifyMeetingArchive(signed((r) => { (r.ballots[1] as { E: { text: string } }).E.text = '建议加强\uffff村务公开\ufffe'; }));
     expect(failed(older)).toEqual([]);
+    // Kept as the older rule kept it: dropped after the trim, a space before it stays (today's rule drops first, then trims).
+    const spaced = verifyMeetingArchive(signed((r) => { (r.ballots[1] as { E: { text: string } }).E.text = '建议加强村务公开 \uffff'; }));
+    expect(failed(spaced)).toEqual([]);
     const loose = verifyMeetingArchive(signed((r) => { (r.ballots[1] as { E: { text: string } }).E.text = '建议加强\u0007村务公开'; }));
     expect(check(loose, 'ballots').zh).toContain('#2: 不是规范化的选票');
   });
