@@ -58,15 +58,21 @@ export function countIssued(db: DbOrTrx, meetingId: number, o: { paper: boolean 
  * close is at least k phone ballots away from that one only while issued phone tickets never fall below
  * the last step's phone ballots + 2k. So, once a step is out, a phone ticket is taken back only while that
  * still holds; decided by this update's own condition, so a step taken meanwhile by another batch or
- * process cannot slip between a check and the write (numUpdatedRows 0: refused).
+ * process cannot slip between a check and the write (numUpdatedRows 0: refused). A paper form is taken
+ * back only while fewer paper ballots are counted than handed out; nothing at all once voting closed.
  */
 export function uncountIssued(db: DbOrTrx, meetingId: number, o: { paper: boolean }) {
-  let q = db
+  const q = db
     .updateTable('meetings')
     .set({ issued_count: sql`issued_count - 1`, ...(o.paper ? { paper_issued: sql`paper_issued - 1` } : {}) })
-    .where('id', '=', meetingId);
-  if (!o.paper) q = q.where(sql<boolean>`(state <> 'voting' or snapshot_count = 0 or issued_count - 1 - paper_issued - snapshot_count >= 2 * live_k)`);
-  return q.executeTakeFirst();
+    .where('id', '=', meetingId)
+    // Read committed (PostgreSQL): a close or a counted paper form may have come since the service read the row.
+    .where('state', 'in', ['signin', 'voting']);
+  return (
+    o.paper
+      ? q.where(sql<boolean>`paper_count < paper_issued and cast_count < issued_count`)
+      : q.where(sql<boolean>`(state = 'signin' or snapshot_count = 0 or issued_count - 1 - paper_issued - snapshot_count >= 2 * live_k)`)
+  ).executeTakeFirst();
 }
 
 /** 补发: one more ballot issued than people signed in. */

@@ -142,7 +142,7 @@ export class RosterService {
    * the result at close single out a ballot against the live tally's last step (uncountIssued).
    */
   async undoSignIn(actorId: number, meetingId: number, entryId: number): Promise<RosterEntry> {
-    await this.#d.db.transaction().execute(async (trx) => {
+    const voided = await this.#d.db.transaction().execute(async (trx) => {
       const m = await findMeeting(trx, meetingId);
       if (!m) throw new DomainError('NOT_FOUND');
       assertGuard(canSignIn(m.state));
@@ -157,7 +157,6 @@ export class RosterService {
         if (t.state !== 'issued') throw new DomainError('UNDO_TOO_LATE');
         const undone = t.kind === 'slip' ? await returnSlip(trx, t.id) : await voidTicket(trx, t.id);
         if (undone.numUpdatedRows !== 1n) throw new DomainError('UNDO_TOO_LATE');
-        this.#tickets.forget(t.id);
       } else {
         // No ticket: a paper form. It can be taken back while fewer paper ballots are counted than handed out.
         if (m.paper_count >= m.paper_issued) throw new DomainError('UNDO_TOO_LATE');
@@ -166,9 +165,18 @@ export class RosterService {
       const u = await repo.unmarkSignedIn(trx, meetingId, entryId);
       if (u.numUpdatedRows !== 1n) throw new DomainError('NOT_SIGNED_IN');
       const uncounted = await repo.uncountIssued(trx, meetingId, { paper });
-      if (uncounted.numUpdatedRows !== 1n) throw new DomainError('UNDO_LIVE_GATE');
+      if (uncounted.numUpdatedRows !== 1n) {
+        // The update's own conditions refused: a close in between (PostgreSQL), a paper form counted
+        // meanwhile, or the live gate (uncountIssued).
+        const now = await findMeeting(trx, meetingId);
+        assertGuard(canSignIn(now!.state));
+        throw new DomainError(paper ? 'UNDO_TOO_LATE' : 'UNDO_LIVE_GATE');
+      }
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.SIGNIN_UNDONE, detail: { entryId } });
+      return t?.id ?? null;
     });
+    // Only once the void is committed: a refused undo keeps the ticket, and the desk can still show its QR.
+    if (voided) this.#tickets.forget(voided);
     await this.#ballots.publishTurnout(meetingId);
     return toEntry((await repo.findEntry(this.#d.db, meetingId, entryId))!);
   }
@@ -207,9 +215,11 @@ export class RosterService {
       if (t.state === 'redeemed') throw new DomainError('TICKET_ALREADY_REDEEMED');
       const v = await voidTicket(trx, t.id);
       if (v.numUpdatedRows !== 1n) throw new DomainError('TICKET_ALREADY_REDEEMED');
-      this.#tickets.forget(t.id);
       const n = await this.#tickets.makeTicket(trx, meetingId, 'desk', { entryId, serial: null, state: 'issued' });
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.TICKET_REPLACED, detail: { entryId } });
+      return { n, voided: t.id };
+    }).then(({ n, voided }) => {
+      this.#tickets.forget(voided);
       return n;
     });
     this.#tickets.remember(meetingId, fresh);
@@ -228,7 +238,8 @@ export class RosterService {
       const t = await deskTicket(trx, meetingId, entryId);
       if (t.state !== 'redeemed') throw new DomainError('TICKET_NOT_REDEEMED');
       // The redeemed ticket is retired (the desk now follows the new one); its token stays good.
-      await retireTicket(trx, t.id);
+      // Two 补发 at once (a double click): only one retires the ticket; the other is refused, not a second ballot.
+      if ((await retireTicket(trx, t.id)).numUpdatedRows !== 1n) throw new DomainError('TICKET_NOT_REDEEMED');
       const n = await this.#tickets.makeTicket(trx, meetingId, 'desk', { entryId, serial: null, state: 'issued' });
       await repo.countReissued(trx, meetingId);
       await this.#box.provisionSlots(trx, meetingId);

@@ -217,6 +217,9 @@ describe('tickets at the desk and their redemption', () => {
     expect(refused.json().error.code).toBe('UNDO_LIVE_GATE');
     expect(refused.json().error.message).toMatch(/不能撤销/);
     expect((await entries(m)).find((e) => e.id === spare[1])!.signedIn).toBe(true);
+    // The ticket stays good and the desk can still show its QR (as the message says).
+    expect(await status(m, spare[1]!)).toMatchObject({ state: 'issued', canShowAgain: true });
+    expect((await desk(m, spare[1]!, 'show')).statusCode).toBe(200);
     expect((await live()).turnout.issued).toBe(15);
     // The last real voter, then close: the step at close is the tenth ballot plus the mistaken tickets' absence,
     // and it is no single ballot only because those tickets count as never returned (5 > k), as the README says.
