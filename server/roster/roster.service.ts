@@ -158,8 +158,8 @@ export class RosterService {
         const undone = t.kind === 'slip' ? await returnSlip(trx, t.id) : await voidTicket(trx, t.id);
         if (undone.numUpdatedRows !== 1n) throw new DomainError('UNDO_TOO_LATE');
       } else {
-        // No ticket: a paper form. It can be taken back while fewer paper ballots are counted than handed out.
-        if (m.paper_count >= m.paper_issued) throw new DomainError('UNDO_TOO_LATE');
+        // No ticket: a paper form. It can be taken back while fewer paper ballots are counted than handed
+        // out, which uncountIssued's own condition decides.
         paper = true;
       }
       const u = await repo.unmarkSignedIn(trx, meetingId, entryId);
@@ -210,18 +210,17 @@ export class RosterService {
 
   /** Void the person's unredeemed ticket and give a new QR. One person, still one ballot issued. */
   async replaceTicket(actorId: number, meetingId: number, entryId: number): Promise<IssuedTicket> {
-    const fresh = await this.#d.db.transaction().execute(async (trx) => {
+    const { fresh, voided } = await this.#d.db.transaction().execute(async (trx) => {
       const t = await deskTicket(trx, meetingId, entryId);
       if (t.state === 'redeemed') throw new DomainError('TICKET_ALREADY_REDEEMED');
       const v = await voidTicket(trx, t.id);
       if (v.numUpdatedRows !== 1n) throw new DomainError('TICKET_ALREADY_REDEEMED');
       const n = await this.#tickets.makeTicket(trx, meetingId, 'desk', { entryId, serial: null, state: 'issued' });
       await appendAudit(trx, { at: this.#d.now(), actorId, meetingId, event: AuditEvent.TICKET_REPLACED, detail: { entryId } });
-      return { n, voided: t.id };
-    }).then(({ n, voided }) => {
-      this.#tickets.forget(voided);
-      return n;
+      return { fresh: n, voided: t.id };
     });
+    // As in undoSignIn: the old QR is forgotten only once its void is committed.
+    this.#tickets.forget(voided);
     this.#tickets.remember(meetingId, fresh);
     return fresh;
   }

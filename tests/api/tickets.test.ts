@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/harness.ts';
 import { call, makeMeeting, type TestMeeting } from '../helpers/meeting.ts';
+import { loginAs } from '../helpers/auth.ts';
 import { fullPackage } from '../helpers/packages.ts';
 import { cast, finishRedemption, newBlinding, redeem, redeemRequest } from '../helpers/phone.ts';
 import { toB64u } from '../../server/credentials/voprf.ts';
@@ -178,6 +179,18 @@ describe('tickets at the desk and their redemption', () => {
     expect(late.json().error.code).toBe('UNDO_TOO_LATE');
     const events = (await call<{ entries: { event: string }[] }>(t, m.session, 'GET', `/api/meetings/${m.meetingId}/audit`)).entries;
     expect(events.filter((e) => e.event === 'roster.signin_undone')).toHaveLength(3);
+  });
+
+  it('撤销 of a paper form is refused once as many paper ballots are counted as forms handed out', async () => {
+    const m = await makeMeeting(t, { kind: 'station', roster: 3, signIn: 1, paperSignIns: 1, liveK: 3, overrideReason: '测试纸质票撤销' });
+    const paperEntry = m.entryIds[1]!;
+    const { pendingId } = await call<{ pendingId: string }>(t, m.session, 'POST', `/api/meetings/${m.meetingId}/paper-ballots`, { package: {} });
+    const checker = await loginAs(t, { role: 'township', username: 'checker' });
+    await call(t, checker, 'POST', `/api/meetings/${m.meetingId}/paper-ballots/${pendingId}/confirm`, {});
+    const refused = await t.app.inject({ method: 'POST', url: `/api/meetings/${m.meetingId}/roster/${paperEntry}/undo-sign-in`, headers: m.session.headers });
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json().error.code).toBe('UNDO_TOO_LATE');
+    expect(await turnout(m)).toMatchObject({ present: 2, issued: 2, paperIssued: 1, paper: 1 });
   });
 
   it('撤销 is refused after a 补发: the first token may already have voted', async () => {
