@@ -139,7 +139,10 @@ function checkPart(form: Form, part: FormPart, answer: unknown, source: BallotSo
  * are dropped, not refused: a voter cannot be sent back to fix what a keyboard made. Each control would
  * also take six bytes as JSON (ballot slots are sized for three bytes per character; see slots.ts).
  */
-const NOT_BALLOT_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\p{Noncharacter_Code_Point}|\p{Surrogate}/gu;
+const CONTROLS_AND_LONE_HALVES = String.raw`[\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\p{Surrogate}`;
+const NOT_BALLOT_TEXT = new RegExp(`${CONTROLS_AND_LONE_HALVES}|\\p{Noncharacter_Code_Point}`, 'gu');
+/** What free text dropped before 2026-12-01: the same but the noncharacters. */
+const NOT_BALLOT_TEXT_BEFORE_DEC_2026 = new RegExp(CONTROLS_AND_LONE_HALVES, 'gu');
 
 export function withoutControls(text: string): string {
   // In u mode a surrogate pair is one code point: \p{Surrogate} matches only a half standing alone.
@@ -151,7 +154,7 @@ export type TextRule = (text: string) => string;
 
 /** The rule before 2026-12-01: noncharacters were kept (for `ceping verify` of archives sealed then). */
 export function withoutControlsKeepingNoncharacters(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\p{Surrogate}/gu, '');
+  return text.replace(NOT_BALLOT_TEXT_BEFORE_DEC_2026, '');
 }
 
 function has<K extends string>(v: unknown, k: K): v is Record<K, unknown> {
